@@ -1,0 +1,15 @@
+"""The `sanshi` command: this project's manage.py (`sanshi migrate`, `sanshi demo`, …)."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sanshi.settings.dev")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""The JSON API (/api/v1). Thin: parse, call the same services as the pages, render."""
+
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from sanshi.accounts.services import token_issue, token_user
+from sanshi.cases.actions import case_act, get_case_or_404
+from sanshi.cases.models import Case
+from sanshi.cases.selectors import case_list, public_timeline
+from sanshi.cases.services import case_for_tracking
+from sanshi.cases.transitions import allowed_actions
+from sanshi.catalog.selectors import current_items
+from sanshi.core.errors import ApplicationError, ValidationFailed
+from sanshi.deliberation.services import ParticipantInput, meeting_schedule
+from sanshi.intake.services import RequestInput, request_submit
+from sanshi.registry.models import OrgNode
+
+from . import schemas
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        user = token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(title="sanshi API", version="1", urls_namespace="api",
+               description="三事分流 · 三会议事 — 诉求受理、分拣、议事、办理、评价的接口。")
+
+
+@api.exception_handler(ApplicationError)
+def application_error(request, exc: ApplicationError):
+    return api.create_response(request, {"detail": exc.message, "errors": exc.errors}, status=exc.status_code)
+
+
+@api.exception_handler(NinjaValidationError)
+def validation_error(request, exc: NinjaValidationError):
+    errors: dict[str, str] = {}
+    for error in exc.errors:
+        loc = [str(p) for p in error.get("loc", []) if not isinstance(p, int)]
+        field = loc[-1] if loc else "body"
+        if field in ("payload", "body", "data"):
+            field = "body"
+        errors.setdefault(field, error.get("msg", "invalid"))
+    return api.create_response(request, {"detail": "请求参数有误", "errors": errors}, status=400)
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request, exc):
+    return api.create_response(request, {"detail": "需要登录令牌（Authorization: Bearer <token>）", "errors": {}},
+                               status=401)
+
+
+def _case_out(case: Case) -> dict:
+    item = case.catalogue_item
+    return {
+        "id": case.pk, "number": case.number, "title": case.title, "status": case.status,
+        "kind": case.kind or None, "catalogue_code": item.code if item else None,
+        "catalogue_version": item.version.number if item else None,
+        "level": case.level or None, "body": case.body or None,
+        "org": case.org.code if case.org else None, "org_name": case.org.name if case.org else None,
+        "grid": case.grid.code if case.grid else None, "urgent": case.urgent, "escalations": case.escalations,
+        "resolution": case.resolution, "result": case.result, "notice": case.notice,
+        "allowed_actions": allowed_actions(case.status, case.kind),
+        "whistle_calls": [{"department": w.department.code, "department_name": w.department.name,
+                           "called_at": w.called_at, "reported_at": w.reported_at, "report": w.report}
+                          for w in case.whistle_calls.all()],
+        "events": [{"action": e.action, "from": e.from_status, "to": e.to_status,
+                    "actor": e.actor.username if e.actor else e.actor_label, "at": e.at, "note": e.note,
+                    "public_note": e.public_note} for e in case.events.all()],
+    }
+
+
+@api.post("/requests", response={201: schemas.RequestCreated, 400: schemas.ErrorOut}, tags=["public"],
+          summary="提交诉求（无需登录）")
+def create_request(request, payload: schemas.RequestIn):
+    created = request_submit(actor=request.user, data=RequestInput(
+        text=payload.text, title=payload.title, sub_channel=payload.channel, grid_code=payload.grid,
+        address=payload.address, reporter_name=payload.reporter_name, reporter_phone=payload.reporter_phone))
+    return 201, {"id": created.pk, "tracking_code": created.tracking_code, "status": created.case.status,
+                 "suggestion": created.suggestion}
+
+
+@api.get("/track/{tracking_code}", response={200: schemas.TrackOut, 404: schemas.ErrorOut}, tags=["public"],
+         summary="按查询码查看办理进度")
+def track(request, tracking_code: str):
+    case = case_for_tracking(tracking_code)
+    req = case.requests.filter(tracking_code=tracking_code.strip().upper()).first()
+    return {
+        "tracking_code": req.tracking_code, "case_number": case.number, "status": case.status,
+        "status_label": case.get_status_display(), "kind": case.kind or None, "body": case.body or None,
+        "body_label": case.get_body_display() if case.body else None, "timeline": public_timeline(case),
+        "feedback": req.feedback, "can_rate": case.kind == "HOUSEHOLD" and case.status == "evaluating",
+    }
+
+
+@api.post("/auth/token", response={200: schemas.TokenOut, 401: schemas.ErrorOut}, tags=["auth"],
+          summary="换取接口令牌")
+def auth_token(request, payload: schemas.TokenIn):
+    raw, token = token_issue(username=payload.username, password=payload.password)
+    return {"token": raw, "expires_at": token.expires_at}
+
+
+staff = BearerAuth()
+
+
+@api.get("/cases", response=list[schemas.CaseSummary], auth=staff, tags=["cases"], summary="本辖区事项列表")
+def list_cases(request, status: str = "", body: str = "", kind: str = "", limit: int = 50, offset: int = 0):
+    limit = max(1, min(limit, 200))
+    qs = case_list(request.auth, status=status or None, body=body or None, kind=kind or None)
+    return [{"id": c.pk, "number": c.number, "title": c.title, "status": c.status, "kind": c.kind or None,
+             "body": c.body or None, "org": c.org.code if c.org else None}
+            for c in qs.order_by("-created_at")[offset:offset + limit]]
+
+
+@api.get("/cases/{case_id}", response={200: schemas.CaseOut, 404: schemas.ErrorOut}, auth=staff,
+         tags=["cases"], summary="事项详情与时间线")
+def get_case(request, case_id: int):
+    return _case_out(get_case_or_404(request.auth, case_id))
+
+
+@api.post("/cases/{case_id}/transitions",
+          response={200: schemas.CaseOut, 400: schemas.ErrorOut, 403: schemas.ErrorOut, 404: schemas.ErrorOut,
+                    409: schemas.ErrorOut},
+          auth=staff, tags=["cases"], summary="推进事项（分拣、议事、吹哨、公示、评价…）")
+def case_transition(request, case_id: int, payload: schemas.TransitionIn):
+    case = get_case_or_404(request.auth, case_id)
+    case = case_act(actor=request.auth, case=case, action=payload.action, data=payload.dict())
+    return _case_out(get_case_or_404(request.auth, case.pk))
+
+
+@api.post("/meetings", response={201: schemas.MeetingOut, 400: schemas.ErrorOut, 403: schemas.ErrorOut,
+                                 409: schemas.ErrorOut},
+          auth=staff, tags=["meetings"], summary="召集议事会（可同时带入多个事项）")
+def create_meeting(request, payload: schemas.MeetingIn):
+    org = OrgNode.objects.filter(code=payload.org).first()
+    if org is None:
+        raise ValidationFailed("组织节点不存在", errors={"org": f"组织节点“{payload.org}”不存在"})
+    cases = [get_case_or_404(request.auth, cid) for cid in payload.cases]
+    meeting = meeting_schedule(
+        actor=request.auth, org=org, body=payload.body, title=payload.title, form=payload.form,
+        scheduled_at=payload.scheduled_at, place=payload.place,
+        participants=[ParticipantInput(p.role, p.name) for p in payload.participants], cases=cases)
+    return 201, {"id": meeting.pk, "body": meeting.body, "org": org.code, "title": meeting.title,
+                 "form": meeting.form, "scheduled_at": meeting.scheduled_at,
+                 "cases": list(meeting.items.values_list("case_id", flat=True))}
+
+
+@api.get("/catalogue", response=list[schemas.CatalogueItemOut], tags=["public"], summary="三事分流责任清单（现行版本）")
+def catalogue(request):
+    return [{"code": i.code, "kind": i.kind, "name": i.name, "description": i.description,
+             "examples": i.examples, "keywords": i.keywords, "deadline_days": i.deadline_days,
+             "version": i.version.number} for i in current_items().select_related("version")]
+
+

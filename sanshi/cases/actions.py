@@ -1,0 +1,69 @@
+"""One entry point that maps an action name and its fields to the service that performs it.
+The API's transitions endpoint and the case page's forms both call `case_act`."""
+
+from sanshi.core.errors import NotFound, ValidationFailed
+
+from .models import Case
+
+
+def _int_or_none(value):
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed("请填写整数", errors={"votes": "票数必须是整数"}) from None
+    if number < 0:
+        raise ValidationFailed("票数不能为负", errors={"votes": "票数不能为负"})
+    return number
+
+
+def case_act(*, actor, case: Case, action: str, data: dict) -> Case:
+    from sanshi.deliberation.models import Meeting
+    from sanshi.deliberation.services import meeting_add_case, meeting_resolve_case
+    from sanshi.evaluation.services import evaluation_submit
+
+    from . import services
+
+    get = data.get
+    if action == "triage":
+        services.case_triage(actor=actor, case=case, kind=get("kind", ""), catalogue_code=get("catalogue_code", ""),
+                             grid_code=get("grid", ""), reason=get("reason", ""), urgent=bool(get("urgent")))
+    elif action in ("deliberate", "resolve"):
+        meeting = Meeting.objects.filter(pk=get("meeting") or 0).first()
+        if meeting is None:
+            raise ValidationFailed("请选择议事会议", errors={"meeting": "会议不存在"})
+        if action == "deliberate":
+            meeting_add_case(actor=actor, meeting=meeting, case=case)
+        else:
+            meeting_resolve_case(actor=actor, meeting=meeting, case=case, resolution=get("resolution", ""),
+                                 votes_for=_int_or_none(get("votes_for")),
+                                 votes_against=_int_or_none(get("votes_against")))
+    elif action == "whistle":
+        services.case_whistle(actor=actor, case=case, department_codes=list(get("departments") or []),
+                              note=get("note", "") or get("reason", ""))
+    elif action == "department_report":
+        services.case_department_report(actor=actor, case=case, report=get("report", ""))
+    elif action == "publicise":
+        services.case_publicise(actor=actor, case=case, result=get("result", ""), notice=get("notice", ""))
+    elif action == "request_evaluation":
+        services.case_request_evaluation(actor=actor, case=case, result=get("result", ""))
+    elif action == "evaluate":
+        evaluation_submit(actor=actor, case=case, rating=get("rating", ""), comment=get("comment", ""))
+    else:
+        raise ValidationFailed("未知的操作", errors={"action": f"未知的操作：{action}"})
+    case.refresh_from_db()
+    return case
+
+
+def get_case_or_404(user, case_id: int) -> Case:
+    from .permissions import can_see_case
+    from .selectors import case_detail
+
+    try:
+        case = case_detail(case_id)
+    except Case.DoesNotExist:
+        raise NotFound("事项不存在") from None
+    if not can_see_case(user, case):
+        raise NotFound("事项不存在")  # out of scope looks the same as missing
+    return case

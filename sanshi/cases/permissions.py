@@ -1,0 +1,71 @@
+"""Who may move a case (STYLE habit 6): a role held at a node whose subtree contains the case.
+
+Scope rule: a staff role at node N covers a case when the case's grid or its current
+responsible node lies in N's subtree. Issue 3 extends this into the full permission matrix.
+"""
+
+from django.db.models import Q
+
+from sanshi.core.errors import NotPermitted
+from sanshi.registry.models import Role, StaffRole
+
+HANDLERS = {Role.OPERATOR, Role.STREET_OFFICER, Role.COMMUNITY_SECRETARY, Role.GRID_LEADER, Role.GRID_WORKER,
+            Role.GRID_INSTRUCTOR}
+ACTION_ROLES: dict[str, set[str]] = {
+    "submit": HANDLERS | {Role.MEDIATOR},
+    "triage": {Role.OPERATOR, Role.STREET_OFFICER},
+    "deliberate": HANDLERS,
+    "resolve": HANDLERS,
+    "whistle": {Role.OPERATOR, Role.STREET_OFFICER},
+    "department_report": {Role.DEPARTMENT_LIAISON},
+    "publicise": HANDLERS,
+    "request_evaluation": HANDLERS,
+}
+EVALUATOR_ROLES: dict[str, set[str]] = {
+    "HOUSEHOLD": {Role.DEMOCRATIC_SUPERVISOR},  # the parties rate from the tracking page
+    "SHARED": {Role.SUPERVISION_COMMITTEE, Role.DEMOCRATIC_SUPERVISOR},
+    "PUBLIC": {Role.PEOPLES_CONGRESS, Role.DEMOCRATIC_SUPERVISOR},
+}
+
+
+def active_roles(user):
+    if not getattr(user, "is_authenticated", False):
+        return StaffRole.objects.none()
+    return StaffRole.objects.filter(user=user, active=True).select_related("node", "department")
+
+
+def roles_covering(user, case) -> list[StaffRole]:
+    paths = [p for p in (case.grid.path if case.grid else None, case.org.path if case.org else None) if p]
+    return [r for r in active_roles(user) if any(p.startswith(r.node.path) for p in paths)]
+
+
+def scope_filter(user, *, grid_field: str = "grid", org_field: str = "org") -> Q | None:
+    """A Q for objects within the user's scope; None means nothing (no roles)."""
+    q = Q()
+    any_role = False
+    for role in active_roles(user):
+        any_role = True
+        q |= Q(**{f"{grid_field}__path__startswith": role.node.path})
+        q |= Q(**{f"{org_field}__path__startswith": role.node.path})
+    return q if any_role else None
+
+
+def check_case_action(user, case, action: str) -> StaffRole:
+    """Return the role under which `user` may do `action` on `case`, or raise NotPermitted."""
+    allowed = ACTION_ROLES.get(action)
+    if action == "evaluate":
+        allowed = EVALUATOR_ROLES.get(case.kind, set())
+    if not allowed:
+        raise NotPermitted("未知或不允许的操作")
+    for role in roles_covering(user, case):
+        if role.role in allowed:
+            if role.role == Role.DEPARTMENT_LIAISON and not case.whistle_calls.filter(
+                department=role.department
+            ).exists():
+                continue
+            return role
+    raise NotPermitted("您没有权限对该事项执行此操作")
+
+
+def can_see_case(user, case) -> bool:
+    return bool(roles_covering(user, case)) or getattr(user, "is_superuser", False)

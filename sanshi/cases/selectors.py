@@ -1,0 +1,52 @@
+from django.db.models import Prefetch, Q, QuerySet
+
+from sanshi.intake.models import Request
+
+from .models import OPEN_STATUSES, Case, CaseEvent, Status
+from .permissions import ACTION_ROLES, active_roles, scope_filter
+
+TRIAGE_ROLES = ACTION_ROLES["triage"]
+
+
+def cases_in_scope(user) -> QuerySet[Case]:
+    if getattr(user, "is_superuser", False):
+        return Case.objects.all()
+    q = scope_filter(user)
+    return Case.objects.filter(q).distinct() if q is not None else Case.objects.none()
+
+
+def case_list(user, *, status: str | None = None, body: str | None = None, kind: str | None = None,
+              open_only: bool = False) -> QuerySet[Case]:
+    qs = cases_in_scope(user).select_related("org", "grid", "catalogue_item")
+    if status:
+        qs = qs.filter(status=status)
+    if open_only:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    if body:
+        qs = qs.filter(body=body)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def pool(user) -> QuerySet[Case]:
+    """The request pool: received cases waiting for triage, oldest first. Operators also see the
+    requests nobody could place on a grid yet."""
+    qs = case_list(user, status=Status.RECEIVED)
+    if active_roles(user).filter(role__in=TRIAGE_ROLES).exists():
+        qs = Case.objects.filter(Q(pk__in=qs.values("pk")) | Q(status=Status.RECEIVED, grid__isnull=True))
+    return qs.select_related("grid").prefetch_related(
+        Prefetch("requests", queryset=Request.objects.order_by("received_at"))).order_by("created_at")
+
+
+def case_detail(case_id: int) -> Case:
+    return (Case.objects.select_related("org", "grid", "catalogue_item__version")
+            .prefetch_related(Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
+                              "requests__photos", "whistle_calls__department", "evaluations")
+            .get(pk=case_id))
+
+
+def public_timeline(case: Case) -> list[dict]:
+    """What a resident may see: action, time, public note and who acted by role — no names."""
+    return [{"action": e.action, "at": e.at, "to": e.to_status, "by": e.actor_label, "note": e.public_note}
+            for e in case.events.all()]

@@ -1,0 +1,242 @@
+"""Every write to a case. Each public function is one transaction and goes through
+`transition()`, the one guarded function that moves a case and writes its event row."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from sanshi.catalog.selectors import current_item
+from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
+from sanshi.core.jobs import enqueue
+from sanshi.registry.models import Department, Level, OrgNode
+from sanshi.registry.selectors import grid_by_code
+
+from .models import Case, CaseEvent, Status, WhistleCall
+from .permissions import check_case_action
+from .routing import BODY_OF_LEVEL, ESCALATION, routing_for
+from .transitions import ACTION_LABELS, find_move
+
+
+def _label(actor, role=None) -> str:
+    if role is not None:
+        return role.get_role_display()
+    if getattr(actor, "is_authenticated", False):
+        return "工作人员"
+    return "居民"
+
+
+def transition(*, case: Case, action: str, actor=None, actor_label: str = "", note: str = "",
+               public_note: str = "", data: dict | None = None, changes: dict | None = None) -> CaseEvent:
+    """Move `case` by `action` if the life-cycle table allows it from its current status; apply
+    `changes` to the case and write one event row, all in one transaction. Refuse otherwise."""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        move = find_move(action, locked.status, locked.kind)
+        if move is None:
+            raise TransitionNotAllowed(
+                f"当前状态「{locked.get_status_display()}」不能执行「{ACTION_LABELS.get(action, action)}」"
+            )
+        for field, value in (changes or {}).items():
+            setattr(locked, field, value)
+        now = timezone.now()
+        if move.target == Status.CLOSED:
+            locked.closed_at = now
+        locked.status = move.target
+        locked.save()
+        event = CaseEvent.objects.create(
+            case=locked, action=action, from_status=move.source, to_status=move.target,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor_label=actor_label or _label(actor), at=now, note=note,
+            public_note=public_note or ACTION_LABELS.get(action, action), data=data or {},
+        )
+    # keep the caller's instance in step with the database
+    for field in ("status", "closed_at", *(changes or {})):
+        setattr(case, field, getattr(locked, field))
+    return event
+
+
+def case_open(*, actor, request) -> Case:
+    """Open the case for a newly received request (called inside intake's transaction)."""
+    now = timezone.now()
+    case = Case.objects.create(title=request.title or request.text[:40], grid=request.grid,
+                               status=Status.RECEIVED)
+    case.number = f"{timezone.localtime(now):%Y%m%d}-{case.pk:06d}"
+    case.save(update_fields=["number"])
+    request.case = case
+    request.save(update_fields=["case"])
+    CaseEvent.objects.create(case=case, action="open", from_status="", to_status=Status.RECEIVED,
+                             actor=actor if getattr(actor, "is_authenticated", False) else None,
+                             actor_label=_label(actor), at=now,
+                             public_note=f"诉求已受理（{request.get_sub_channel_display()}）",
+                             data={"request": request.pk, "channel": request.channel})
+    return case
+
+
+def _node_at(grid: OrgNode, level: str) -> OrgNode:
+    node = grid.ancestor(level)
+    if node is None:
+        raise ValidationFailed("网格不在行政区划树中", errors={"grid": "该网格缺少上级节点"})
+    return node
+
+
+def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code: str = "",
+                reason: str = "", urgent: bool = False) -> Case:
+    """Confirm or override the suggestion; route the case to its body and level."""
+    role = check_case_action(actor, case, "triage") if case.grid else _check_triage_without_grid(actor)
+    errors = {}
+    item = current_item(catalogue_code or "")
+    if kind not in {"PUBLIC", "SHARED", "HOUSEHOLD"}:
+        errors["kind"] = "请选择公事、共事或家事"
+    if item is None:
+        errors["catalogue_code"] = "请选择清单事项"
+    elif kind and item.kind != kind:
+        errors["catalogue_code"] = f"清单事项 {item.code} 属于{item.get_kind_display()}，与所选类别不符"
+    grid = case.grid
+    if grid_code:
+        grid = grid_by_code(grid_code)
+        if grid is None:
+            errors["grid"] = f"网格编码“{grid_code}”不存在"
+    if grid is None and "grid" not in errors:
+        errors["grid"] = "请指定事项所在网格"
+    request = case.requests.order_by("received_at").first()
+    suggestion = (request.suggestion if request else {}) or {}
+    overridden = bool(suggestion.get("kind")) and (
+        suggestion.get("kind") != kind or suggestion.get("catalogue_code") != catalogue_code
+    )
+    if overridden and not reason.strip():
+        errors["reason"] = "修改系统建议的分类需要填写理由"
+    if errors:
+        raise ValidationFailed("分拣信息有误", errors=errors)
+    level, body = routing_for(kind)
+    if grid.level == Level.MICRO_GRID:
+        grid = grid.parent
+    org = _node_at(grid, level)
+    transition(
+        case=case, action="triage", actor=actor, actor_label=_label(actor, role), note=reason,
+        public_note=f"已分拣为「{item.get_kind_display()}」，交{org.name}{BODY_OF_LEVEL[level].label}",
+        data={"kind": kind, "catalogue_code": item.code, "catalogue_version": item.version.number,
+              "suggestion": suggestion, "overridden": overridden, "level": level, "org": org.code},
+        changes={"kind": kind, "catalogue_item": item, "grid": grid, "level": level, "body": body,
+                 "org": org, "urgent": urgent},
+    )
+    return case
+
+
+def _check_triage_without_grid(actor):
+    from sanshi.core.errors import NotPermitted
+
+    from .permissions import active_roles
+
+    role = active_roles(actor).filter(role__in=["operator", "street_officer"]).first()
+    if role is None:
+        raise NotPermitted("您没有权限分拣该诉求")
+    return role
+
+
+def case_whistle(*, actor, case: Case, department_codes: list[str], note: str = "") -> list[WhistleCall]:
+    """吹哨报到: the street summons named district departments to a PUBLIC matter."""
+    role = check_case_action(actor, case, "whistle")
+    if case.level not in (Level.STREET, Level.DISTRICT):
+        raise TransitionNotAllowed("只有街道及以上层级的公事可以吹哨报到")
+    codes = [c for c in dict.fromkeys(department_codes or []) if c]
+    departments = list(Department.objects.filter(code__in=codes, active=True))
+    if not codes or len(departments) != len(codes):
+        missing = set(codes) - {d.code for d in departments}
+        raise ValidationFailed("请选择要吹哨的区级部门", errors={
+            "departments": "请至少选择一个部门" if not codes else f"未知的部门：{'、'.join(sorted(missing))}"})
+    with transaction.atomic():
+        now = timezone.now()
+        calls = [WhistleCall.objects.create(case=case, department=d, called_at=now, called_by=actor)
+                 for d in departments]
+        names = "、".join(d.name for d in departments)
+        transition(case=case, action="whistle", actor=actor, actor_label=_label(actor, role), note=note,
+                   public_note=f"街道吹哨，{names}报到", data={"departments": codes})
+        for call in calls:
+            enqueue("notify_department", {"whistle_call": call.pk})
+    return calls
+
+
+def case_department_report(*, actor, case: Case, report: str) -> WhistleCall:
+    role = check_case_action(actor, case, "department_report")
+    if not (report or "").strip():
+        raise ValidationFailed("请填写报到反馈", errors={"report": "请填写部门办理情况"})
+    with transaction.atomic():
+        call = (WhistleCall.objects.select_for_update()
+                .filter(case=case, department=role.department, reported_at__isnull=True).first())
+        if call is None:
+            raise TransitionNotAllowed("本部门没有待反馈的吹哨报到")
+        call.reported_at, call.reported_by, call.report = timezone.now(), actor, report.strip()
+        call.save()
+        transition(case=case, action="department_report", actor=actor,
+                   actor_label=role.department.name, note=report,
+                   public_note=f"{role.department.name}已报到并反馈办理情况", data={"whistle_call": call.pk})
+    return call
+
+
+def _require_no_open_whistles(case: Case) -> None:
+    waiting = case.whistle_calls.filter(reported_at__isnull=True).select_related("department")
+    if waiting:
+        names = "、".join(c.department.name for c in waiting)
+        raise TransitionNotAllowed(f"还在等待{names}报到反馈")
+
+
+def case_publicise(*, actor, case: Case, result: str, notice: str) -> Case:
+    """张榜公示: SHARED and PUBLIC matters post the result for all to see."""
+    role = check_case_action(actor, case, "publicise")
+    errors = {}
+    if not (result or "").strip():
+        errors["result"] = "请填写办理结果"
+    if not (notice or "").strip():
+        errors["notice"] = "请填写公示内容"
+    if errors:
+        raise ValidationFailed("公示信息不完整", errors=errors)
+    _require_no_open_whistles(case)
+    transition(case=case, action="publicise", actor=actor, actor_label=_label(actor, role),
+               public_note=f"公示：{notice.strip()}", changes={"result": result.strip(), "notice": notice.strip()})
+    return case
+
+
+def case_request_evaluation(*, actor, case: Case, result: str = "") -> Case:
+    role = check_case_action(actor, case, "request_evaluation")
+    changes = {}
+    if case.status == Status.HANDLING:
+        if not (result or "").strip():
+            raise ValidationFailed("请填写办理结果", errors={"result": "请填写办理结果"})
+        _require_no_open_whistles(case)
+        changes["result"] = result.strip()
+    transition(case=case, action="request_evaluation", actor=actor, actor_label=_label(actor, role),
+               public_note="办理完毕，请评价", changes=changes)
+    return case
+
+
+def case_close_after_rating(*, case: Case, actor, actor_label: str, comment: str) -> None:
+    """Good rating: close, and record feedback to each original channel and reporter."""
+    transition(case=case, action="close", actor=actor, actor_label=actor_label, note=comment,
+               public_note="评价满意，事项办结")
+    now = timezone.now()
+    feedback = f"您反映的事项（{case.number}）已办结：{case.result or case.resolution}"
+    for request in case.requests.all():
+        request.feedback, request.feedback_at = feedback, now
+        request.save(update_fields=["feedback", "feedback_at"])
+        enqueue("feedback_reporter", {"request": request.pk})
+
+
+def case_escalate_after_rating(*, case: Case, actor, actor_label: str, comment: str) -> None:
+    """Bad rating: 提级复议 — the level above deliberates again (the district is the top)."""
+    level = ESCALATION.get(case.level, case.level)
+    org = case.org.ancestor(level) if case.org else None
+    if org is None:
+        org, level = case.org, case.level
+    transition(case=case, action="escalate", actor=actor, actor_label=actor_label, note=comment,
+               public_note=f"评价不满意，提交{org.name}{BODY_OF_LEVEL[level].label}复议",
+               data={"from_level": case.level, "to_level": level, "org": org.code},
+               changes={"level": level, "body": BODY_OF_LEVEL[level], "org": org,
+                        "escalations": case.escalations + 1})
+
+
+def case_for_tracking(code: str) -> Case:
+    from sanshi.intake.models import Request
+
+    request = Request.objects.select_related("case").filter(tracking_code=(code or "").strip().upper()).first()
+    if request is None or request.case is None:
+        raise NotFound("未找到该查询码对应的诉求")
+    return request.case

@@ -1,0 +1,67 @@
+"""The case life cycle: the one table of allowed moves (STYLE habit 3).
+
+    received → triaged → deliberating → handling → publicised → evaluating → closed
+                              ↑   (SHARED/PUBLIC post a public notice; HOUSEHOLD skips it)   │
+                              └──────────── escalate (bad rating: level above) ─────────────┘
+Whistle calls and department reports happen while a PUBLIC case is deliberated or handled.
+"""
+
+from dataclasses import dataclass
+
+from .models import Status
+
+ALL_KINDS = frozenset({"PUBLIC", "SHARED", "HOUSEHOLD"})
+
+
+@dataclass(frozen=True)
+class Move:
+    action: str
+    source: Status
+    target: Status
+    kinds: frozenset[str] = ALL_KINDS
+
+
+MOVES: list[Move] = [
+    Move("triage", Status.RECEIVED, Status.TRIAGED),
+    Move("deliberate", Status.TRIAGED, Status.DELIBERATING),
+    Move("resolve", Status.DELIBERATING, Status.HANDLING),
+    Move("whistle", Status.DELIBERATING, Status.HANDLING, frozenset({"PUBLIC"})),
+    Move("whistle", Status.HANDLING, Status.HANDLING, frozenset({"PUBLIC"})),
+    Move("department_report", Status.HANDLING, Status.HANDLING, frozenset({"PUBLIC"})),
+    Move("publicise", Status.HANDLING, Status.PUBLICISED, frozenset({"PUBLIC", "SHARED"})),
+    Move("request_evaluation", Status.HANDLING, Status.EVALUATING, frozenset({"HOUSEHOLD"})),
+    Move("request_evaluation", Status.PUBLICISED, Status.EVALUATING, frozenset({"PUBLIC", "SHARED"})),
+    Move("close", Status.EVALUATING, Status.CLOSED),
+    Move("escalate", Status.EVALUATING, Status.DELIBERATING),
+]
+
+ACTION_LABELS = {
+    "open": "受理",
+    "triage": "分拣派单",
+    "deliberate": "提交议事",
+    "resolve": "议定办理",
+    "whistle": "吹哨报到",
+    "department_report": "部门报到反馈",
+    "publicise": "张榜公示",
+    "request_evaluation": "提请评价",
+    "close": "评价满意·办结",
+    "escalate": "评价不满意·提级复议",
+}
+
+
+def _applies(move: Move, kind: str) -> bool:
+    # a case has no kind until it is triaged
+    return kind in move.kinds or move.source == Status.RECEIVED
+
+
+def find_move(action: str, status: str, kind: str) -> Move | None:
+    return next((m for m in MOVES if m.action == action and m.source == status and _applies(m, kind)), None)
+
+
+def allowed_actions(status: str, kind: str) -> list[str]:
+    seen: list[str] = []
+    for move in MOVES:
+        if move.source == status and _applies(move, kind):
+            if move.action not in seen:
+                seen.append(move.action)
+    return seen

@@ -1,0 +1,60 @@
+from django.db import models
+
+from sanshi.cases.routing import Body
+from sanshi.registry.models import Level
+
+
+class Form(models.TextChoices):
+    MEETING = "meeting", "会议协商"
+    DOOR_TO_DOOR = "door_to_door", "入户走访"
+    WRITTEN = "written", "书面征求"
+    ONLINE = "online", "线上议事"
+
+
+class Meeting(models.Model):
+    """A sitting of one of the three bodies (三会); it may take several cases (一事一议 each)."""
+
+    body = models.CharField("议事主体", max_length=32, choices=Body.choices)
+    level = models.CharField("层级", max_length=16, choices=Level.choices)
+    org = models.ForeignKey("registry.OrgNode", on_delete=models.PROTECT, related_name="meetings")
+    title = models.CharField("会议名称", max_length=120)
+    convener = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="convened_meetings")
+    form = models.CharField("议事形式", max_length=16, choices=Form.choices, default=Form.MEETING)
+    scheduled_at = models.DateTimeField("时间")
+    place = models.CharField("地点", max_length=120, blank=True)
+    minutes = models.TextField("会议纪要", blank=True)
+    held_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-scheduled_at"]
+        verbose_name = "议事会议"
+        verbose_name_plural = "议事会议"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Participant(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
+    role = models.CharField("身份", max_length=32)
+    name = models.CharField("姓名", max_length=50)
+    user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class AgendaItem(models.Model):
+    """One case on a meeting's agenda and the resolution taken on it (一事一议)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="agenda_items")
+    resolution = models.TextField("议定事项", blank=True)
+    votes_for = models.PositiveIntegerField("赞成", null=True, blank=True)
+    votes_against = models.PositiveIntegerField("反对", null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "case"], name="unique_case_per_meeting")]

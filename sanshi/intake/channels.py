@@ -1,0 +1,50 @@
+"""The three channels of the seeds and their sub-channels (来源渠道化)."""
+
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    ASSIGNED = "assigned", "各级交办"
+    PATROL = "patrol", "网格摸排"
+    RESIDENT = "resident", "群众反映"
+
+
+class SubChannel(models.TextChoices):
+    # assigned from above
+    HOTLINE = "hotline", "12345热线工单"
+    SUPERIOR = "superior", "上级交办"
+    # grid patrol
+    GRID_PATROL = "grid_patrol", "网格员巡查（一日三巡）"
+    ZONE_GROUP_VISIT = "zone_group_visit", "片区群访"
+    KEY_VISIT = "key_visit", "重点探访"
+    GRID_VISIT = "grid_visit", "网格走访"
+    BUILDING_VISIT = "building_visit", "楼栋听访"
+    PLATFORM_VISIT = "platform_visit", "平台集访"
+    # resident report
+    WEB = "web", "网页表单"
+    QR_DOOR_PLATE = "qr_door_plate", "智慧门牌扫码"
+    WECHAT_GROUP = "wechat_group", "居民微信群"
+    SUGGESTION_BOX = "suggestion_box", "意见箱"
+    WISH_WALL = "wish_wall", "心愿墙"
+    WALK_IN = "walk_in", "来访"
+
+
+CHANNEL_OF = {
+    SubChannel.HOTLINE: Channel.ASSIGNED,
+    SubChannel.SUPERIOR: Channel.ASSIGNED,
+    SubChannel.GRID_PATROL: Channel.PATROL,
+    SubChannel.ZONE_GROUP_VISIT: Channel.PATROL,
+    SubChannel.KEY_VISIT: Channel.PATROL,
+    SubChannel.GRID_VISIT: Channel.PATROL,
+    SubChannel.BUILDING_VISIT: Channel.PATROL,
+    SubChannel.PLATFORM_VISIT: Channel.PATROL,
+    SubChannel.WEB: Channel.RESIDENT,
+    SubChannel.QR_DOOR_PLATE: Channel.RESIDENT,
+    SubChannel.WECHAT_GROUP: Channel.RESIDENT,
+    SubChannel.SUGGESTION_BOX: Channel.RESIDENT,
+    SubChannel.WISH_WALL: Channel.RESIDENT,
+    SubChannel.WALK_IN: Channel.RESIDENT,
+}
+
+# What a resident may choose on the public page (the rest are staff channels).
+PUBLIC_SUB_CHANNELS = [SubChannel.WEB, SubChannel.QR_DOOR_PLATE, SubChannel.WECHAT_GROUP]

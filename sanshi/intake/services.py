@@ -1,0 +1,125 @@
+"""Intake: every channel lands here (诉求蓄水池). One transaction: the request, its photos and
+its case (status `received`, with its first event) are written together or not at all."""
+
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
+
+from sanshi.core.errors import ValidationFailed
+from sanshi.core.personal import normalise_phone
+from sanshi.registry.selectors import grid_by_code, grid_for_address
+from sanshi.triage.services import suggest
+
+from .channels import CHANNEL_OF, SubChannel
+from .models import MAX_TEXT, Photo, Request
+
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(10))
+
+
+@dataclass(frozen=True)
+class RequestInput:
+    text: str
+    title: str = ""
+    sub_channel: str = SubChannel.WEB
+    grid_code: str = ""
+    address: str = ""
+    reporter_name: str = ""
+    reporter_phone: str = ""
+
+
+def _validate(data: RequestInput, photos: list[UploadedFile]):
+    errors: dict[str, str] = {}
+    text = (data.text or "").strip()
+    if not text:
+        errors["text"] = "请填写诉求内容"
+    elif len(text) > MAX_TEXT:
+        errors["text"] = f"诉求内容不能超过{MAX_TEXT}字（当前{len(text)}字）"
+    if len(data.title or "") > 120:
+        errors["title"] = "标题不能超过120字"
+    if data.sub_channel not in SubChannel.values:
+        errors["channel"] = "未知的来源渠道"
+    if len(data.reporter_name or "") > 50:
+        errors["reporter_name"] = "姓名不能超过50字"
+    if len(data.address or "") > 200:
+        errors["address"] = "地址不能超过200字"
+    grid = None
+    if data.grid_code:
+        grid = grid_by_code(data.grid_code.strip())
+        if grid is None:
+            errors["grid"] = f"网格编码“{data.grid_code}”不存在"
+    elif data.address:
+        grid = grid_for_address(data.address)
+    phone = ""
+    try:
+        phone = normalise_phone(data.reporter_phone)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if len(photos) > settings.SANSHI_MAX_PHOTOS:
+        errors["photos"] = f"最多上传{settings.SANSHI_MAX_PHOTOS}张照片"
+    for upload in photos:
+        problem = _photo_problem(upload)
+        if problem:
+            errors["photos"] = problem
+            break
+    if errors:
+        raise ValidationFailed("提交内容有误，请按提示修改", errors=errors)
+    return text, grid, phone
+
+
+def _photo_problem(upload: UploadedFile) -> str | None:
+    limit = settings.SANSHI_MAX_PHOTO_BYTES
+    if upload.size > limit:
+        return f"照片“{upload.name}”超过{limit // (1024 * 1024)}MB"
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            fmt = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return f"文件“{upload.name}”不是图片"
+    finally:
+        upload.seek(0)
+    if fmt not in ALLOWED_IMAGE_FORMATS:
+        return f"文件“{upload.name}”格式不支持（请上传JPG、PNG、WEBP或GIF）"
+    return None
+
+
+def request_submit(*, actor, data: RequestInput, photos: list[UploadedFile] | None = None) -> Request:
+    """Validate and store a request with its case; return the request (case attached)."""
+    from sanshi.cases.services import case_open
+
+    photos = photos or []
+    text, grid, phone = _validate(data, photos)
+    suggestion = suggest(text=text, title=data.title)
+    with transaction.atomic():
+        code = new_tracking_code()
+        while Request.objects.filter(tracking_code=code).exists():
+            code = new_tracking_code()
+        request = Request.objects.create(
+            tracking_code=code,
+            title=(data.title or "").strip(),
+            text=text,
+            channel=CHANNEL_OF[SubChannel(data.sub_channel)],
+            sub_channel=data.sub_channel,
+            grid=grid,
+            address=(data.address or "").strip(),
+            reporter_name=(data.reporter_name or "").strip(),
+            reporter_phone=phone,
+            submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
+            received_at=timezone.now(),
+            suggestion=suggestion.as_dict(),
+        )
+        for upload in photos:
+            Photo.objects.create(request=request, image=upload)
+        case_open(actor=actor, request=request)
+    return request

@@ -1,0 +1,11 @@
+from .base import *  # noqa: F403
+from .base import VAR_DIR
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast hashing in tests only
+MEDIA_ROOT = VAR_DIR / "test-media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SANSHI_TRIAGE_MODEL_PATH = str(VAR_DIR / "no-model-in-tests.joblib")

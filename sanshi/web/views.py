@@ -1,0 +1,287 @@
+"""Server-rendered pages. Thin: parse the form, call the same services as the API, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from sanshi.cases.actions import case_act, get_case_or_404
+from sanshi.cases.models import OPEN_STATUSES, Status
+from sanshi.cases.permissions import active_roles, can_see_case
+from sanshi.cases.routing import BODY_OF_LEVEL, BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS, Body
+from sanshi.cases.selectors import case_list, pool, public_timeline
+from sanshi.cases.services import case_for_tracking
+from sanshi.cases.transitions import ACTION_LABELS, allowed_actions
+from sanshi.catalog.selectors import current_items
+from sanshi.core.errors import ApplicationError, NotFound
+from sanshi.core.personal import mask_name, mask_phone
+from sanshi.deliberation.models import Meeting
+from sanshi.deliberation.services import (
+    ParticipantInput,
+    meeting_add_case,
+    meeting_record_minutes,
+    meeting_resolve_case,
+    meeting_schedule,
+    open_cases_for_body,
+)
+from sanshi.evaluation.services import evaluation_by_party
+from sanshi.intake.services import RequestInput, request_submit
+from sanshi.registry.models import Department, Level, OrgNode
+
+from .forms import MeetingForm, RequestForm, StaffRequestForm
+
+LABEL_TO_ROLE = {label: code for code, label in PARTICIPANT_ROLE_LABELS.items()}
+
+
+def _apply_errors(form, exc: ApplicationError) -> None:
+    for field, message in exc.errors.items():
+        form.add_error(field if field in form.fields else None, message)
+    if not exc.errors:
+        form.add_error(None, exc.message)
+
+
+def _request_input(cleaned: dict) -> RequestInput:
+    return RequestInput(text=cleaned["text"], title=cleaned.get("title", ""),
+                        sub_channel=cleaned["sub_channel"], grid_code=cleaned.get("grid") or "",
+                        address=cleaned.get("address", ""), reporter_name=cleaned.get("reporter_name", ""),
+                        reporter_phone=cleaned.get("reporter_phone", ""))
+
+
+# ---- public ---------------------------------------------------------------------------------
+
+def home(request):
+    return render(request, "web/home.html")
+
+
+@require_http_methods(["GET", "POST"])
+def report(request):
+    initial = {"grid": request.GET.get("grid", ""), "sub_channel": request.GET.get("channel", "web")}
+    form = RequestForm(request.POST or None, request.FILES or None, initial=initial)
+    door_plate = OrgNode.objects.filter(code=initial["grid"]).first() if initial["grid"] else None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = request_submit(actor=request.user, data=_request_input(form.cleaned_data),
+                                     photos=form.cleaned_data.get("photos") or [])
+        except ApplicationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect(reverse("report-done", args=[created.tracking_code]))
+    return render(request, "web/report.html", {"form": form, "door_plate": door_plate},
+                  status=400 if form.errors else 200)
+
+
+def report_done(request, code: str):
+    try:
+        case = case_for_tracking(code)
+    except NotFound:
+        raise Http404 from None
+    return render(request, "web/report_done.html", {"code": code, "case": case})
+
+
+@require_http_methods(["GET", "POST"])
+def track(request, code: str = ""):
+    code = (code or request.GET.get("code", "")).strip().upper()
+    if not code:
+        return render(request, "web/track_lookup.html")
+    try:
+        case = case_for_tracking(code)
+    except NotFound:
+        return render(request, "web/track_lookup.html", {"code": code, "not_found": True}, status=404)
+    if request.method == "POST":
+        try:
+            evaluation_by_party(case=case, rating=request.POST.get("rating", ""),
+                                comment=request.POST.get("comment", ""))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "感谢您的评价！")
+        return redirect(reverse("track-code", args=[code]))
+    req = case.requests.filter(tracking_code=code).first()
+    return render(request, "web/track.html", {
+        "code": code, "case": case, "timeline": public_timeline(case), "req": req,
+        "reporter": mask_name(req.reporter_name),
+        "can_rate": case.kind == "HOUSEHOLD" and case.status == Status.EVALUATING,
+    })
+
+
+# ---- staff ----------------------------------------------------------------------------------
+
+@login_required
+def staff_home(request):
+    cases = case_list(request.user)
+    by_status = dict(cases.values_list("status").annotate(n=Count("id", distinct=True)).order_by())
+    by_kind = dict(cases.exclude(kind="").values_list("kind").annotate(n=Count("id", distinct=True)).order_by())
+    bodies = [(b.value, b.label) for b in Body]
+    return render(request, "web/staff_home.html", {
+        "status_counts": [(s.value, s.label, by_status.get(s.value, 0)) for s in Status],
+        "kind_counts": by_kind, "bodies": bodies, "pool_count": pool(request.user).count(),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_submit(request):
+    grid_q = OrgNode.objects.filter(level=Level.GRID).select_related("parent")
+    roles = list(active_roles(request.user))
+    grids = [g for g in grid_q if any(g.path.startswith(r.node.path) for r in roles)]
+    form = StaffRequestForm(request.POST or None, request.FILES or None, grids=grids)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = request_submit(actor=request.user, data=_request_input(form.cleaned_data),
+                                     photos=form.cleaned_data.get("photos") or [])
+        except ApplicationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"已登记，查询码 {created.tracking_code}")
+            return redirect(reverse("case", args=[created.case_id]))
+    return render(request, "web/staff_submit.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def pool_view(request):
+    cases = pool(request.user)[:200]
+    return render(request, "web/pool.html", {"cases": cases})
+
+
+@login_required
+def body_cases(request, body: str):
+    if body not in Body.values:
+        raise Http404
+    cases = case_list(request.user, body=body, open_only=True).order_by("created_at")[:300]
+    meetings = Meeting.objects.filter(body=body, held_at__isnull=True).select_related("org")[:20]
+    return render(request, "web/body_cases.html", {
+        "body": Body(body), "cases": cases, "meetings": [m for m in meetings if _can_see_org(request.user, m.org)]})
+
+
+def _can_see_org(user, org) -> bool:
+    return any(org.path.startswith(r.node.path) or r.node.path.startswith(org.path) for r in active_roles(user))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_view(request, case_id: int):
+    try:
+        case = get_case_or_404(request.user, case_id)
+    except NotFound:
+        raise Http404 from None
+    errors, failed_action = {}, ""
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        data = request.POST.dict()
+        data["departments"] = request.POST.getlist("departments")
+        try:
+            case_act(actor=request.user, case=case, action=action, data=data)
+        except ApplicationError as exc:
+            errors, failed_action = (exc.errors or {"__all__": exc.message}), action
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"已完成：{ACTION_LABELS.get(action, action)}")
+            return redirect(reverse("case", args=[case.pk]))
+    requests = list(case.requests.all())
+    meetings = Meeting.objects.filter(org=case.org, body=case.body, held_at__isnull=True) if case.org else []
+    suggestion = requests[0].suggestion if requests else {}
+    return render(request, "web/case.html", {
+        "case": case, "requests": [(r, mask_phone(r.reporter_phone)) for r in requests],
+        "events": case.events.all(), "actions": allowed_actions(case.status, case.kind),
+        "action_labels": ACTION_LABELS, "suggestion": suggestion,
+        "catalogue": current_items(), "departments": Department.objects.filter(active=True),
+        "meetings": meetings, "agenda": case.agenda_items.select_related("meeting"),
+        "errors": errors, "failed_action": failed_action, "posted": request.POST,
+    }, status=400 if errors else 200)
+
+
+@login_required
+def meetings(request):
+    qs = Meeting.objects.select_related("org", "convener").annotate(n=Count("items"))[:300]
+    return render(request, "web/meetings.html", {
+        "meetings": [m for m in qs if _can_see_org(request.user, m.org)]})
+
+
+def _parse_participants(text: str) -> list[ParticipantInput]:
+    people = []
+    for line in (text or "").splitlines():
+        parts = line.replace("，", " ").replace(",", " ").split()
+        if len(parts) >= 2:
+            role = LABEL_TO_ROLE.get(parts[0], parts[0])
+            people.append(ParticipantInput(role, " ".join(parts[1:])))
+        elif parts:
+            people.append(ParticipantInput(parts[0], ""))
+    return people
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_new(request):
+    org = OrgNode.objects.filter(code=request.GET.get("org") or request.POST.get("org", "")).first()
+    body = request.GET.get("body") or request.POST.get("body", "")
+    if org is None or body not in Body.values or LEVEL_OF_BODY.get(body) != org.level:
+        return render(request, "web/meeting_pick.html", {"orgs": _convenable_orgs(request.user)})
+    candidates = list(case_list(request.user, body=body).filter(org=org, status__in=[Status.TRIAGED,
+                                                                                       Status.DELIBERATING]))
+    default_title = f"{org.name}{Body(body).label}（{timezone.localdate():%m月%d日}）"
+    form = MeetingForm(request.POST or None, initial={"title": default_title})
+    if request.method == "POST" and form.is_valid():
+        picked = [c for c in candidates if str(c.pk) in request.POST.getlist("cases")]
+        try:
+            meeting = meeting_schedule(
+                actor=request.user, org=org, body=body, title=form.cleaned_data["title"],
+                form=form.cleaned_data["form"], scheduled_at=form.cleaned_data["scheduled_at"],
+                place=form.cleaned_data["place"], participants=_parse_participants(form.cleaned_data["participants"]),
+                cases=picked)
+        except ApplicationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "议事会已召集")
+            return redirect(reverse("meeting", args=[meeting.pk]))
+    role_hint = "、".join(PARTICIPANT_ROLE_LABELS[r] for r in sorted(BODY_ROLES[body]))
+    return render(request, "web/meeting_new.html", {"form": form, "org": org, "body": Body(body),
+                                                    "candidates": candidates, "role_hint": role_hint},
+                  status=400 if form.errors else 200)
+
+
+def _convenable_orgs(user):
+    nodes = []
+    for role in active_roles(user):
+        node = role.node
+        if node.level in BODY_OF_LEVEL:
+            nodes.append((node, BODY_OF_LEVEL[node.level]))
+    return nodes
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_view(request, meeting_id: int):
+    meeting = Meeting.objects.select_related("org", "convener").filter(pk=meeting_id).first()
+    if meeting is None or not _can_see_org(request.user, meeting.org):
+        raise Http404
+    if request.method == "POST":
+        op = request.POST.get("op")
+        try:
+            if op == "minutes":
+                meeting_record_minutes(actor=request.user, meeting=meeting, minutes=request.POST.get("minutes", ""))
+            else:
+                case = get_case_or_404(request.user, int(request.POST.get("case") or 0))
+                if op == "add":
+                    meeting_add_case(actor=request.user, meeting=meeting, case=case)
+                elif op == "resolve":
+                    meeting_resolve_case(actor=request.user, meeting=meeting, case=case,
+                                         resolution=request.POST.get("resolution", ""))
+                else:
+                    raise NotFound("未知的操作")
+        except ApplicationError as exc:
+            messages.error(request, exc.message + "".join(f"：{m}" for m in exc.errors.values()))
+        else:
+            messages.success(request, "已保存")
+        return redirect(reverse("meeting", args=[meeting.pk]))
+    items = meeting.items.select_related("case")
+    addable = [c for c in open_cases_for_body(meeting) if can_see_case(request.user, c)]
+    return render(request, "web/meeting.html", {"meeting": meeting, "items": items, "addable": addable,
+                                                "participants": meeting.participants.all(),
+                                                "role_labels": PARTICIPANT_ROLE_LABELS})
+
+
+__all__ = ["OPEN_STATUSES"]

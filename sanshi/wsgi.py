@@ -1,0 +1,13 @@
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sanshi.settings.dev")
+application = get_wsgi_application()
+
+from django.conf import settings  # noqa: E402
+
+if getattr(settings, "PRODUCTION", False):
+    from sanshi.core.checks import assert_production_ready
+
+    assert_production_ready()
