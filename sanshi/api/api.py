@@ -1,7 +1,7 @@
 """The JSON API (/api/v1). Thin: parse, call the same services as the pages, render."""
 
 from django.http import HttpRequest
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
@@ -82,8 +82,8 @@ def create_request(request, payload: schemas.RequestIn):
     created = request_submit(actor=request.user, data=RequestInput(
         text=payload.text, title=payload.title, sub_channel=payload.channel, grid_code=payload.grid,
         address=payload.address, reporter_name=payload.reporter_name, reporter_phone=payload.reporter_phone))
-    return 201, {"id": created.pk, "tracking_code": created.tracking_code, "status": created.case.status,
-                 "suggestion": created.suggestion}
+    return Status(201, {"id": created.pk, "tracking_code": created.tracking_code, "status": created.case.status,
+                 "suggestion": created.suggestion})
 
 
 @api.get("/track/{tracking_code}", response={200: schemas.TrackOut, 404: schemas.ErrorOut}, tags=["public"],
@@ -146,9 +146,9 @@ def create_meeting(request, payload: schemas.MeetingIn):
         actor=request.auth, org=org, body=payload.body, title=payload.title, form=payload.form,
         scheduled_at=payload.scheduled_at, place=payload.place,
         participants=[ParticipantInput(p.role, p.name) for p in payload.participants], cases=cases)
-    return 201, {"id": meeting.pk, "body": meeting.body, "org": org.code, "title": meeting.title,
+    return Status(201, {"id": meeting.pk, "body": meeting.body, "org": org.code, "title": meeting.title,
                  "form": meeting.form, "scheduled_at": meeting.scheduled_at,
-                 "cases": list(meeting.items.values_list("case_id", flat=True))}
+                 "cases": list(meeting.items.values_list("case_id", flat=True))})
 
 
 @api.get("/catalogue", response=list[schemas.CatalogueItemOut], tags=["public"], summary="三事分流责任清单（现行版本）")

@@ -68,4 +68,6 @@ def check_case_action(user, case, action: str) -> StaffRole:
 
 
 def can_see_case(user, case) -> bool:
+    if case.grid_id is None and case.org_id is None:  # not yet located: the command centre places it
+        return active_roles(user).filter(role__in=ACTION_ROLES["triage"]).exists()
     return bool(roles_covering(user, case)) or getattr(user, "is_superuser", False)

@@ -14,7 +14,6 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="run due work once and exit")
 
     def handle(self, *args, once=False, **options):
-        import sanshi.cases.jobs  # noqa: F401  (registers job handlers)
 
         stopping = False
 

@@ -1,0 +1,49 @@
+# sanshi — two commands: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test setup lint migrate demo worker server bench clean
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	@echo "==> 建立虚拟环境并安装依赖（首次约需 1–2 分钟）"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet --progress-bar off -c requirements/constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+migrate: setup
+	@mkdir -p var
+	@$(BIN)/sanshi migrate --noinput -v 0
+	@echo "==> 数据库已就绪"
+
+demo: migrate
+	@$(BIN)/sanshi demo --if-empty
+
+run: demo
+	@$(BIN)/sanshi triage ensure-model || true
+	@echo "==> 启动 Web 服务 http://$(HOST):$(PORT)/ 与后台 worker（Ctrl-C 同时停止）"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/sanshi worker & \
+	  $(BIN)/gunicorn sanshi.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 \
+	    --access-logfile - --log-level warning & \
+	  wait
+
+test: setup
+	@$(BIN)/ruff check .
+	@$(BIN)/sanshi makemigrations --check --dry-run -v 0 || (echo "缺少迁移文件：请运行 sanshi makemigrations"; exit 1)
+	@$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	@$(BIN)/ruff check .
+
+bench: setup
+	@$(BIN)/python bench/intake.py
+
+clean:
+	rm -rf var/test-media .pytest_cache

@@ -1,0 +1,23 @@
+from sanshi.cases.models import Case
+
+
+def submit(client, **body):
+    response = client.post("/api/v1/requests", body, content_type="application/json")
+    return response
+
+
+def act(client, headers, case_id, **body):
+    return client.post(f"/api/v1/cases/{case_id}/transitions", body, content_type="application/json", **headers)
+
+
+def meeting(client, headers, *, org, body, cases, roles=("grid_worker", "mediator")):
+    response = client.post("/api/v1/meetings", {
+        "org": org, "body": body, "title": "议事会", "form": "meeting", "scheduled_at": "2026-11-20T10:00:00+08:00",
+        "participants": [{"role": r, "name": f"参会{i}"} for i, r in enumerate(roles)], "cases": cases,
+    }, content_type="application/json", **headers)
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def actions(case_id) -> list[str]:
+    return list(Case.objects.get(pk=case_id).events.order_by("at", "id").values_list("action", flat=True))
