@@ -1,6 +1,8 @@
 from django import forms
 
 from sanshi.cases.routing import PARTICIPANT_ROLE_LABELS
+from sanshi.core.errors import ValidationFailed
+from sanshi.core.personal import normalise_phone
 from sanshi.deliberation.models import Form
 from sanshi.intake.channels import PUBLIC_SUB_CHANNELS, SubChannel
 from sanshi.intake.models import MAX_TEXT
@@ -31,6 +33,12 @@ class RequestForm(forms.Form):
     reporter_name = forms.CharField(label="您的称呼（可选）", max_length=50, required=False)
     reporter_phone = forms.CharField(label="联系电话（可选，仅办理人员可见）", max_length=20, required=False)
     photos = PhotosField(label="照片（可选，最多6张）", required=False)
+
+    def clean_reporter_phone(self):
+        try:
+            return normalise_phone(self.cleaned_data.get("reporter_phone"))
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.errors["reporter_phone"]) from None
 
 
 class StaffRequestForm(RequestForm):

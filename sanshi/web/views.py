@@ -176,7 +176,7 @@ def case_view(request, case_id: int):
         try:
             case_act(actor=request.user, case=case, action=action, data=data)
         except ApplicationError as exc:
-            errors, failed_action = (exc.errors or {"__all__": exc.message}), action
+            errors, failed_action = (exc.errors or {"general": exc.message}), action
             messages.error(request, exc.message)
         else:
             messages.success(request, f"已完成：{ACTION_LABELS.get(action, action)}")

@@ -1,0 +1,107 @@
+"""What each user sees on the pages (Chinese, phone-sized, with a clear next step)."""
+
+from django.test.utils import CaptureQueriesContext
+from django.db import connection
+
+from sanshi.cases.models import Case
+from sanshi.deliberation.models import Meeting
+from sanshi.intake.models import Request
+
+from .conftest import PASSWORD
+from .helpers import act, submit
+
+
+def login(client, user):
+    assert client.login(username=user.username, password=PASSWORD)
+
+
+def test_resident_submits_on_the_public_page_and_gets_a_tracking_code(world, client):
+    page = client.get("/report/")
+    assert page.status_code == 200 and "我要反映" in page.content.decode() and 'name="viewport"' in page.content.decode()
+    response = client.post("/report/", {"text": "楼道灯坏了一个月了，晚上老人上下楼很危险", "sub_channel": "web",
+                                        "reporter_name": "李四", "reporter_phone": "13900001111"})
+    assert response.status_code == 302
+    request = Request.objects.get()
+    assert request.reporter_phone == "13900001111" and request.channel == "resident"
+    done = client.get(response["Location"]).content.decode()
+    assert request.tracking_code in done and "查询码" in done
+
+
+def test_qr_door_plate_prefills_the_grid(world, client):
+    page = client.get("/report/?grid=T1C1-G01&channel=qr_door_plate").content.decode()
+    assert "鼎城花园网格" in page
+    client.post("/report/?grid=T1C1-G01", {"text": "单元门坏了", "sub_channel": "qr_door_plate", "grid": "T1C1-G01"})
+    assert Request.objects.get().grid == world.grid
+
+
+def test_unknown_tracking_code_says_so(world, client):
+    page = client.get("/track/NOPE123456/")
+    assert page.status_code == 404 and "没有找到这个查询码" in page.content.decode()
+
+
+def test_operator_pool_lists_waiting_requests_with_suggestion(world, client):
+    submit(client, text="小区物业费又涨了", grid="T1C1-G01")
+    submit(client, text="一个没有地点的问题：路灯不亮", address="不存在的地方")
+    login(client, world.operator)
+    page = client.get("/staff/pool/").content.decode()
+    assert "小区物业费又涨了" in page and "S2" in page and "未定位网格" in page
+    login(client, world.sibling_worker)
+    page = client.get("/staff/pool/").content.decode()
+    assert "小区物业费又涨了" not in page
+
+
+def test_triage_from_the_case_page(world, client):
+    created = submit(client, text="小区物业费又涨了", grid="T1C1-G01", reporter_phone="13812345678").json()
+    case = Case.objects.get(requests__tracking_code=created["tracking_code"])
+    login(client, world.operator)
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "系统建议" in page and "138****5678" in page and "13812345678" not in page
+    bad = client.post(f"/staff/cases/{case.pk}/", {"action": "triage", "kind": "PUBLIC", "catalogue_code": "P1"})
+    assert bad.status_code == 400 and "修改系统建议的分类需要填写理由" in bad.content.decode()
+    ok = client.post(f"/staff/cases/{case.pk}/", {"action": "triage", "kind": "SHARED", "catalogue_code": "S2"})
+    assert ok.status_code == 302
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "已分拣" in page and "东门社区社区评议会" in page and "召集" in page
+
+
+def test_meeting_pages_take_a_case_to_resolution(world, client, token_for):
+    created = submit(client, text="小区停车位不够，停车费太贵", grid="T1C1-G01").json()
+    case = Case.objects.get(requests__tracking_code=created["tracking_code"])
+    act(client, token_for(world.operator), case.pk, action="triage", kind="SHARED", catalogue_code="S4")
+    login(client, world.secretary)
+    form = client.get("/staff/meetings/new/?org=T1C1&body=community_review_meeting").content.decode()
+    assert case.title in form and "社区评议会" in form
+    response = client.post("/staff/meetings/new/?org=T1C1&body=community_review_meeting", {
+        "title": "十一月评议会", "form": "meeting", "scheduled_at": "2026-11-25T19:00", "place": "社区活动室",
+        "participants": "社区党组织书记 王芳\n物业企业代表 赵强\n居民代表 孙丽", "cases": [str(case.pk)]})
+    assert response.status_code == 302, response.content.decode()
+    meeting = Meeting.objects.get()
+    assert meeting.participants.count() == 3 and Case.objects.get(pk=case.pk).status == "deliberating"
+    client.post(f"/staff/meetings/{meeting.pk}/", {"op": "resolve", "case": case.pk, "resolution": "增划30个车位"})
+    assert Case.objects.get(pk=case.pk).status == "handling"
+    page = client.get(f"/staff/meetings/{meeting.pk}/").content.decode()
+    assert "增划30个车位" in page
+    body_page = client.get("/staff/bodies/community_review_meeting/").content.decode()
+    assert case.title in body_page
+
+
+def test_staff_home_and_lists_do_not_grow_queries_with_cases(world, client):
+    for i in range(3):
+        submit(client, text=f"小区物业费又涨了{i}", grid="T1C1-G01")
+    login(client, world.operator)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/staff/pool/").status_code == 200
+    for i in range(10):
+        submit(client, text=f"小区停车费乱收{i}", grid="T1C1-G01")
+    with CaptureQueriesContext(connection) as many:
+        client.get("/staff/pool/")
+    assert len(many) == len(few)
+    home = client.get("/staff/").content.decode()
+    assert "本辖区事项" in home and "诉求池里有" in home
+
+
+def test_english_is_switchable(world, client):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    page = client.get("/").content.decode()
+    assert 'lang="en"' in page and "Report a problem" in page
