@@ -61,7 +61,7 @@ def test_triage_from_the_case_page(world, client):
     ok = client.post(f"/staff/cases/{case.pk}/", {"action": "triage", "kind": "SHARED", "catalogue_code": "S2"})
     assert ok.status_code == 302
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
-    assert "已分拣" in page and "东门社区社区评议会" in page and "召集" in page
+    assert "已分拣" in page and "东门社区·社区评议会" in page and "召集" in page
 
 
 def test_meeting_pages_take_a_case_to_resolution(world, client, token_for):

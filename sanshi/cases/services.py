@@ -112,7 +112,7 @@ def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code:
     org = _node_at(grid, level)
     transition(
         case=case, action="triage", actor=actor, actor_label=_label(actor, role), note=reason,
-        public_note=f"已分拣为「{item.get_kind_display()}」，交{org.name}{BODY_OF_LEVEL[level].label}",
+        public_note=f"已分拣为「{item.get_kind_display()}」，交{org.name}·{BODY_OF_LEVEL[level].label}",
         data={"kind": kind, "catalogue_code": item.code, "catalogue_version": item.version.number,
               "suggestion": suggestion, "overridden": overridden, "level": level, "org": org.code},
         changes={"kind": kind, "catalogue_item": item, "grid": grid, "level": level, "body": body,
