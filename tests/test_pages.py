@@ -1,7 +1,7 @@
 """What each user sees on the pages (Chinese, phone-sized, with a clear next step)."""
 
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from sanshi.cases.models import Case
 from sanshi.deliberation.models import Meeting

@@ -2,11 +2,12 @@ import hashlib
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
-    display_name = models.CharField("姓名", max_length=50, blank=True)
-    is_demo = models.BooleanField("演示账号", default=False)
+    display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    is_demo = models.BooleanField(_("演示账号"), default=False)
 
     def __str__(self) -> str:
         return self.display_name or self.username

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from sanshi.catalog.models import Kind
 from sanshi.registry.models import Level
@@ -7,13 +8,13 @@ from .routing import Body
 
 
 class Status(models.TextChoices):
-    RECEIVED = "received", "已受理"
-    TRIAGED = "triaged", "已分拣"
-    DELIBERATING = "deliberating", "议事中"
-    HANDLING = "handling", "办理中"
-    PUBLICISED = "publicised", "公示中"
-    EVALUATING = "evaluating", "评价中"
-    CLOSED = "closed", "已办结"
+    RECEIVED = "received", _("已受理")
+    TRIAGED = "triaged", _("已分拣")
+    DELIBERATING = "deliberating", _("议事中")
+    HANDLING = "handling", _("办理中")
+    PUBLICISED = "publicised", _("公示中")
+    EVALUATING = "evaluating", _("评价中")
+    CLOSED = "closed", _("已办结")
 
 
 OPEN_STATUSES = [s for s in Status.values if s != Status.CLOSED]
@@ -22,24 +23,24 @@ OPEN_STATUSES = [s for s in Status.values if s != Status.CLOSED]
 class Case(models.Model):
     """A matter (事项) in its life cycle. Status changes only through cases.services.transition."""
 
-    number = models.CharField("编号", max_length=32, unique=True, null=True)
-    title = models.CharField("事项", max_length=120)
-    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.RECEIVED,
+    number = models.CharField(_("编号"), max_length=32, unique=True, null=True)
+    title = models.CharField(_("事项"), max_length=120)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.RECEIVED,
                               db_index=True)
-    kind = models.CharField("类别", max_length=16, choices=Kind.choices, blank=True)
+    kind = models.CharField(_("类别"), max_length=16, choices=Kind.choices, blank=True)
     catalogue_item = models.ForeignKey("catalog.CatalogueItem", null=True, blank=True,
-                                       on_delete=models.PROTECT, verbose_name="清单事项")
-    level = models.CharField("层级", max_length=16, choices=Level.choices, blank=True)
-    body = models.CharField("议事主体", max_length=32, choices=Body.choices, blank=True)
+                                       on_delete=models.PROTECT, verbose_name=_("清单事项"))
+    level = models.CharField(_("层级"), max_length=16, choices=Level.choices, blank=True)
+    body = models.CharField(_("议事主体"), max_length=32, choices=Body.choices, blank=True)
     org = models.ForeignKey("registry.OrgNode", null=True, blank=True, on_delete=models.PROTECT,
-                            related_name="cases", verbose_name="责任主体")
+                            related_name="cases", verbose_name=_("责任主体"))
     grid = models.ForeignKey("registry.OrgNode", null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="grid_cases", verbose_name="所在网格")
-    urgent = models.BooleanField("紧急", default=False)
-    escalations = models.PositiveSmallIntegerField("提级次数", default=0)
-    resolution = models.TextField("议定事项", blank=True)
-    result = models.TextField("办理结果", blank=True)
-    notice = models.TextField("公示内容", blank=True)
+                             related_name="grid_cases", verbose_name=_("所在网格"))
+    urgent = models.BooleanField(_("紧急"), default=False)
+    escalations = models.PositiveSmallIntegerField(_("提级次数"), default=0)
+    resolution = models.TextField(_("议定事项"), blank=True)
+    result = models.TextField(_("办理结果"), blank=True)
+    notice = models.TextField(_("公示内容"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -47,8 +48,8 @@ class Case(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["org", "status"], name="case_org_status_idx")]
-        verbose_name = "事项"
-        verbose_name_plural = "事项"
+        verbose_name = _("事项")
+        verbose_name_plural = _("事项")
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"

@@ -1,15 +1,16 @@
 """Which body settles a kind of matter, at which level (主体明晰化)."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from sanshi.registry.models import Level
 
 
 class Body(models.TextChoices):
-    GRID_NEIGHBOUR_MEETING = "grid_neighbour_meeting", "网格邻里会"
-    COMMUNITY_REVIEW_MEETING = "community_review_meeting", "社区评议会"
-    STREET_JOINT_MEETING = "street_joint_meeting", "街道联席会"
-    DISTRICT_JOINT_MEETING = "district_joint_meeting", "区级联席会议"
+    GRID_NEIGHBOUR_MEETING = "grid_neighbour_meeting", _("网格邻里会")
+    COMMUNITY_REVIEW_MEETING = "community_review_meeting", _("社区评议会")
+    STREET_JOINT_MEETING = "street_joint_meeting", _("街道联席会")
+    DISTRICT_JOINT_MEETING = "district_joint_meeting", _("区级联席会议")
 
 
 LEVEL_OF_KIND = {"HOUSEHOLD": Level.GRID, "SHARED": Level.COMMUNITY, "PUBLIC": Level.STREET}

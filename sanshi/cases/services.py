@@ -1,6 +1,8 @@
 """Every write to a case. Each public function is one transaction and goes through
 `transition()`, the one guarded function that moves a case and writes its event row."""
 
+import secrets
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,6 +16,8 @@ from .models import Case, CaseEvent, Status, WhistleCall
 from .permissions import check_case_action
 from .routing import BODY_OF_LEVEL, ESCALATION, routing_for
 from .transitions import ACTION_LABELS, find_move
+
+NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def _label(actor, role=None) -> str:
@@ -54,21 +58,28 @@ def transition(*, case: Case, action: str, actor=None, actor_label: str = "", no
     return event
 
 
+def new_case_number(now) -> str:
+    """Date + 6 random symbols (never derived from the tracking code, which is a credential)."""
+    suffix = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(6))
+    return f"{timezone.localtime(now):%Y%m%d}-{suffix}"
+
+
 def case_open(*, actor, request) -> Case:
-    """Open the case for a newly received request (called inside intake's transaction)."""
+    """Open the case for a newly received request (called inside intake's transaction, before
+    the request row is written, so the request is saved once with its case)."""
     now = timezone.now()
     case = Case.objects.create(title=request.title or request.text[:40], grid=request.grid,
-                               status=Status.RECEIVED)
-    case.number = f"{timezone.localtime(now):%Y%m%d}-{case.pk:06d}"
-    case.save(update_fields=["number"])
+                               status=Status.RECEIVED, number=new_case_number(now))
     request.case = case
-    request.save(update_fields=["case"])
-    CaseEvent.objects.create(case=case, action="open", from_status="", to_status=Status.RECEIVED,
-                             actor=actor if getattr(actor, "is_authenticated", False) else None,
-                             actor_label=_label(actor), at=now,
-                             public_note=f"诉求已受理（{request.get_sub_channel_display()}）",
-                             data={"request": request.pk, "channel": request.channel})
     return case
+
+
+def case_record_opening(*, actor, case: Case, request) -> CaseEvent:
+    return CaseEvent.objects.create(case=case, action="open", from_status="", to_status=Status.RECEIVED,
+                                    actor=actor if getattr(actor, "is_authenticated", False) else None,
+                                    actor_label=_label(actor), at=request.received_at,
+                                    public_note=f"诉求已受理（{request.get_sub_channel_display()}）",
+                                    data={"request": request.pk, "channel": request.channel})
 
 
 def _node_at(grid: OrgNode, level: str) -> OrgNode:

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TimeStamped(models.Model):
@@ -13,9 +14,9 @@ class Job(models.Model):
     """A unit of work for `sanshi worker`: enqueued after commit, retried with back-off."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "待执行"
-        DONE = "done", "已完成"
-        FAILED = "failed", "已失败"
+        PENDING = "pending", _("待执行")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("已失败")
 
     kind = models.CharField(max_length=64)
     payload = models.JSONField(default=dict)

@@ -1,35 +1,36 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from sanshi.cases.routing import Body
 from sanshi.registry.models import Level
 
 
 class Form(models.TextChoices):
-    MEETING = "meeting", "会议协商"
-    DOOR_TO_DOOR = "door_to_door", "入户走访"
-    WRITTEN = "written", "书面征求"
-    ONLINE = "online", "线上议事"
+    MEETING = "meeting", _("会议协商")
+    DOOR_TO_DOOR = "door_to_door", _("入户走访")
+    WRITTEN = "written", _("书面征求")
+    ONLINE = "online", _("线上议事")
 
 
 class Meeting(models.Model):
     """A sitting of one of the three bodies (三会); it may take several cases (一事一议 each)."""
 
-    body = models.CharField("议事主体", max_length=32, choices=Body.choices)
-    level = models.CharField("层级", max_length=16, choices=Level.choices)
+    body = models.CharField(_("议事主体"), max_length=32, choices=Body.choices)
+    level = models.CharField(_("层级"), max_length=16, choices=Level.choices)
     org = models.ForeignKey("registry.OrgNode", on_delete=models.PROTECT, related_name="meetings")
-    title = models.CharField("会议名称", max_length=120)
+    title = models.CharField(_("会议名称"), max_length=120)
     convener = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="convened_meetings")
-    form = models.CharField("议事形式", max_length=16, choices=Form.choices, default=Form.MEETING)
-    scheduled_at = models.DateTimeField("时间")
-    place = models.CharField("地点", max_length=120, blank=True)
-    minutes = models.TextField("会议纪要", blank=True)
+    form = models.CharField(_("议事形式"), max_length=16, choices=Form.choices, default=Form.MEETING)
+    scheduled_at = models.DateTimeField(_("时间"))
+    place = models.CharField(_("地点"), max_length=120, blank=True)
+    minutes = models.TextField(_("会议纪要"), blank=True)
     held_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-scheduled_at"]
-        verbose_name = "议事会议"
-        verbose_name_plural = "议事会议"
+        verbose_name = _("议事会议")
+        verbose_name_plural = _("议事会议")
 
     def __str__(self) -> str:
         return self.title
@@ -37,8 +38,8 @@ class Meeting(models.Model):
 
 class Participant(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
-    role = models.CharField("身份", max_length=32)
-    name = models.CharField("姓名", max_length=50)
+    role = models.CharField(_("身份"), max_length=32)
+    name = models.CharField(_("姓名"), max_length=50)
     user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL)
 
     class Meta:
@@ -50,9 +51,9 @@ class AgendaItem(models.Model):
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="agenda_items")
-    resolution = models.TextField("议定事项", blank=True)
-    votes_for = models.PositiveIntegerField("赞成", null=True, blank=True)
-    votes_against = models.PositiveIntegerField("反对", null=True, blank=True)
+    resolution = models.TextField(_("议定事项"), blank=True)
+    votes_for = models.PositiveIntegerField(_("赞成"), null=True, blank=True)
+    votes_against = models.PositiveIntegerField(_("反对"), null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -14,8 +14,13 @@ from django.utils import timezone
 from sanshi.accounts.models import User
 from sanshi.cases.models import Case, CaseEvent, Status
 from sanshi.cases.routing import BODY_OF_LEVEL, Body
-from sanshi.cases.services import case_department_report, case_publicise, case_request_evaluation, case_triage
-from sanshi.cases.services import case_whistle
+from sanshi.cases.services import (
+    case_department_report,
+    case_publicise,
+    case_request_evaluation,
+    case_triage,
+    case_whistle,
+)
 from sanshi.catalog.services import ensure_catalogue
 from sanshi.deliberation.models import Form
 from sanshi.deliberation.services import ParticipantInput, meeting_resolve_case, meeting_schedule

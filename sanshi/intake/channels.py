@@ -1,32 +1,33 @@
 """The three channels of the seeds and their sub-channels (来源渠道化)."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Channel(models.TextChoices):
-    ASSIGNED = "assigned", "各级交办"
-    PATROL = "patrol", "网格摸排"
-    RESIDENT = "resident", "群众反映"
+    ASSIGNED = "assigned", _("各级交办")
+    PATROL = "patrol", _("网格摸排")
+    RESIDENT = "resident", _("群众反映")
 
 
 class SubChannel(models.TextChoices):
     # assigned from above
-    HOTLINE = "hotline", "12345热线工单"
-    SUPERIOR = "superior", "上级交办"
+    HOTLINE = "hotline", _("12345热线工单")
+    SUPERIOR = "superior", _("上级交办")
     # grid patrol
-    GRID_PATROL = "grid_patrol", "网格员巡查（一日三巡）"
-    ZONE_GROUP_VISIT = "zone_group_visit", "片区群访"
-    KEY_VISIT = "key_visit", "重点探访"
-    GRID_VISIT = "grid_visit", "网格走访"
-    BUILDING_VISIT = "building_visit", "楼栋听访"
-    PLATFORM_VISIT = "platform_visit", "平台集访"
+    GRID_PATROL = "grid_patrol", _("网格员巡查（一日三巡）")
+    ZONE_GROUP_VISIT = "zone_group_visit", _("片区群访")
+    KEY_VISIT = "key_visit", _("重点探访")
+    GRID_VISIT = "grid_visit", _("网格走访")
+    BUILDING_VISIT = "building_visit", _("楼栋听访")
+    PLATFORM_VISIT = "platform_visit", _("平台集访")
     # resident report
-    WEB = "web", "网页表单"
-    QR_DOOR_PLATE = "qr_door_plate", "智慧门牌扫码"
-    WECHAT_GROUP = "wechat_group", "居民微信群"
-    SUGGESTION_BOX = "suggestion_box", "意见箱"
-    WISH_WALL = "wish_wall", "心愿墙"
-    WALK_IN = "walk_in", "来访"
+    WEB = "web", _("网页表单")
+    QR_DOOR_PLATE = "qr_door_plate", _("智慧门牌扫码")
+    WECHAT_GROUP = "wechat_group", _("居民微信群")
+    SUGGESTION_BOX = "suggestion_box", _("意见箱")
+    WISH_WALL = "wish_wall", _("心愿墙")
+    WALK_IN = "walk_in", _("来访")
 
 
 CHANNEL_OF = {

@@ -23,6 +23,8 @@ ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 
 
 def new_tracking_code() -> str:
+    """10 characters from 32 symbols: 2^50 codes, so a collision is not a practical concern; the
+    unique index would refuse one (the resident then simply submits again)."""
     return "".join(secrets.choice(ALPHABET) for _ in range(10))
 
 
@@ -96,17 +98,14 @@ def _photo_problem(upload: UploadedFile) -> str | None:
 
 def request_submit(*, actor, data: RequestInput, photos: list[UploadedFile] | None = None) -> Request:
     """Validate and store a request with its case; return the request (case attached)."""
-    from sanshi.cases.services import case_open
+    from sanshi.cases.services import case_open, case_record_opening
 
     photos = photos or []
     text, grid, phone = _validate(data, photos)
     suggestion = suggest(text=text, title=data.title)
     with transaction.atomic():
-        code = new_tracking_code()
-        while Request.objects.filter(tracking_code=code).exists():
-            code = new_tracking_code()
-        request = Request.objects.create(
-            tracking_code=code,
+        request = Request(
+            tracking_code=new_tracking_code(),
             title=(data.title or "").strip(),
             text=text,
             channel=CHANNEL_OF[SubChannel(data.sub_channel)],
@@ -119,7 +118,9 @@ def request_submit(*, actor, data: RequestInput, photos: list[UploadedFile] | No
             received_at=timezone.now(),
             suggestion=suggestion.as_dict(),
         )
+        case_open(actor=actor, request=request)
+        request.save()
         for upload in photos:
             Photo.objects.create(request=request, image=upload)
-        case_open(actor=actor, request=request)
+        case_record_opening(actor=actor, case=request.case, request=request)
     return request

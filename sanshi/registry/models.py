@@ -2,57 +2,58 @@
 its nodes, households, and the district departments a street summons."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Level(models.TextChoices):
-    DISTRICT = "district", "区"
-    STREET = "street", "街道/镇"
-    COMMUNITY = "community", "社区/村"
-    GRID = "grid", "网格"
-    MICRO_GRID = "micro_grid", "微网格"
+    DISTRICT = "district", _("区")
+    STREET = "street", _("街道/镇")
+    COMMUNITY = "community", _("社区/村")
+    GRID = "grid", _("网格")
+    MICRO_GRID = "micro_grid", _("微网格")
 
 
 LEVEL_ORDER = [Level.MICRO_GRID, Level.GRID, Level.COMMUNITY, Level.STREET, Level.DISTRICT]
 
 
 class CommunityType(models.TextChoices):
-    URBAN = "urban", "城市社区"
-    RURAL = "rural", "农村（村）"
+    URBAN = "urban", _("城市社区")
+    RURAL = "rural", _("农村（村）")
 
 
 class GridType(models.TextChoices):
-    RESIDENTIAL = "residential", "居民网格"
-    SHOPS = "shops", "商圈网格"
-    GOV_ENTERPRISE = "gov_enterprise", "机关企事业网格"
-    EDUCATION = "education", "教育培训网格"
-    MEDICAL = "medical", "医疗网格"
+    RESIDENTIAL = "residential", _("居民网格")
+    SHOPS = "shops", _("商圈网格")
+    GOV_ENTERPRISE = "gov_enterprise", _("机关企事业网格")
+    EDUCATION = "education", _("教育培训网格")
+    MEDICAL = "medical", _("医疗网格")
 
 
 class MicroGridType(models.TextChoices):
-    BUILDING = "building", "楼栋"
-    COURTYARD = "courtyard", "院落"
-    FLOOR = "floor", "楼层"
-    TEN_HOUSEHOLDS = "ten_households", "十户联防"
+    BUILDING = "building", _("楼栋")
+    COURTYARD = "courtyard", _("院落")
+    FLOOR = "floor", _("楼层")
+    TEN_HOUSEHOLDS = "ten_households", _("十户联防")
 
 
 class OrgNode(models.Model):
-    code = models.CharField("编码", max_length=40, unique=True)
-    name = models.CharField("名称", max_length=100)
-    level = models.CharField("层级", max_length=16, choices=Level.choices)
+    code = models.CharField(_("编码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    level = models.CharField(_("层级"), max_length=16, choices=Level.choices)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     # "/JJ/DS/DS01/" — materialised path for subtree queries (scope, statistics)
     path = models.CharField(max_length=255, db_index=True, editable=False)
-    zone = models.CharField("片区", max_length=50, blank=True)
-    community_type = models.CharField("社区类型", max_length=16, choices=CommunityType.choices, blank=True)
-    grid_type = models.CharField("网格类型", max_length=20, choices=GridType.choices, blank=True)
-    micro_type = models.CharField("微网格类型", max_length=20, choices=MicroGridType.choices, blank=True)
-    households = models.PositiveIntegerField("户数", default=0)
-    address = models.CharField("地址", max_length=200, blank=True)
+    zone = models.CharField(_("片区"), max_length=50, blank=True)
+    community_type = models.CharField(_("社区类型"), max_length=16, choices=CommunityType.choices, blank=True)
+    grid_type = models.CharField(_("网格类型"), max_length=20, choices=GridType.choices, blank=True)
+    micro_type = models.CharField(_("微网格类型"), max_length=20, choices=MicroGridType.choices, blank=True)
+    households = models.PositiveIntegerField(_("户数"), default=0)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["path"]
-        verbose_name = "组织节点"
-        verbose_name_plural = "组织节点"
+        verbose_name = _("组织节点")
+        verbose_name_plural = _("组织节点")
 
     def __str__(self) -> str:
         return self.name
@@ -67,42 +68,42 @@ class OrgNode(models.Model):
 class Household(models.Model):
     node = models.ForeignKey(OrgNode, on_delete=models.CASCADE, related_name="household_set",
                              help_text="网格或微网格")
-    address = models.CharField("门牌地址", max_length=200)
-    head_name = models.CharField("户主", max_length=50, blank=True)
-    members = models.PositiveSmallIntegerField("人数", default=1)
+    address = models.CharField(_("门牌地址"), max_length=200)
+    head_name = models.CharField(_("户主"), max_length=50, blank=True)
+    members = models.PositiveSmallIntegerField(_("人数"), default=1)
 
     class Meta:
-        verbose_name = "住户"
-        verbose_name_plural = "住户"
+        verbose_name = _("住户")
+        verbose_name_plural = _("住户")
 
 
 class Role(models.TextChoices):
-    OPERATOR = "operator", "指挥中心接线员"
-    GRID_WORKER = "grid_worker", "网格员"
-    GRID_LEADER = "grid_leader", "网格长"
-    GRID_INSTRUCTOR = "grid_instructor", "网格指导员"
-    COMMUNITY_SECRETARY = "community_secretary", "社区书记"
-    STREET_OFFICER = "street_officer", "街道干部"
-    DEPARTMENT_LIAISON = "department_liaison", "区级部门联络员"
-    DEMOCRATIC_SUPERVISOR = "democratic_supervisor", "民主监督员"
-    SUPERVISION_COMMITTEE = "supervision_committee", "居务监督委员会成员"
-    PEOPLES_CONGRESS = "peoples_congress", "街道人大工委委员"
-    MEDIATOR = "mediator", "调解员"
-    PROPERTY_REP = "property_rep", "物业企业代表"
-    RESIDENT_REP = "resident_rep", "居民代表"
+    OPERATOR = "operator", _("指挥中心接线员")
+    GRID_WORKER = "grid_worker", _("网格员")
+    GRID_LEADER = "grid_leader", _("网格长")
+    GRID_INSTRUCTOR = "grid_instructor", _("网格指导员")
+    COMMUNITY_SECRETARY = "community_secretary", _("社区书记")
+    STREET_OFFICER = "street_officer", _("街道干部")
+    DEPARTMENT_LIAISON = "department_liaison", _("区级部门联络员")
+    DEMOCRATIC_SUPERVISOR = "democratic_supervisor", _("民主监督员")
+    SUPERVISION_COMMITTEE = "supervision_committee", _("居务监督委员会成员")
+    PEOPLES_CONGRESS = "peoples_congress", _("街道人大工委委员")
+    MEDIATOR = "mediator", _("调解员")
+    PROPERTY_REP = "property_rep", _("物业企业代表")
+    RESIDENT_REP = "resident_rep", _("居民代表")
 
 
 class Department(models.Model):
     """A district department a street can summon by whistle call (吹哨报到)."""
 
-    code = models.CharField("编码", max_length=20, unique=True)
-    name = models.CharField("名称", max_length=60)
-    active = models.BooleanField("启用", default=True)
+    code = models.CharField(_("编码"), max_length=20, unique=True)
+    name = models.CharField(_("名称"), max_length=60)
+    active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
         ordering = ["code"]
-        verbose_name = "区级职能部门"
-        verbose_name_plural = "区级职能部门"
+        verbose_name = _("区级职能部门")
+        verbose_name_plural = _("区级职能部门")
 
     def __str__(self) -> str:
         return self.name
@@ -111,15 +112,15 @@ class Department(models.Model):
 class StaffRole(models.Model):
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="staff_roles")
     node = models.ForeignKey(OrgNode, on_delete=models.PROTECT, related_name="staff_roles")
-    role = models.CharField("角色", max_length=32, choices=Role.choices)
+    role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
                                    help_text="区级部门联络员所属部门")
     active = models.BooleanField(default=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "node", "role"], name="unique_staff_role")]
-        verbose_name = "岗位"
-        verbose_name_plural = "岗位"
+        verbose_name = _("岗位")
+        verbose_name_plural = _("岗位")
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} @ {self.node}"
