@@ -25,7 +25,7 @@ def browser(chromium_path, monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_resident_submits_then_sees_status_on_tracking_page(world, live_server, browser):
+def test_resident_submits_then_sees_status_on_tracking_page(world, live_server, browser, tmp_path):
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)  # a phone screen
     page.goto(f"{live_server.url}/report/")
     page.fill("#id_text", "小区楼道灯坏了一个多月，晚上老人上下楼很危险，希望尽快修好。")
@@ -51,4 +51,4 @@ def test_resident_submits_then_sees_status_on_tracking_page(world, live_server, 
     assert page.inner_text("#status") == "已分拣"
     body_text = page.inner_text("main")
     assert "社区评议会" in body_text and "13700001234" not in body_text
-    page.screenshot(path="var/browser-track.png", full_page=True)
+    page.screenshot(path=str(tmp_path / "track.png"), full_page=True)

@@ -105,3 +105,25 @@ def test_english_is_switchable(world, client):
     assert response.status_code == 302
     page = client.get("/").content.decode()
     assert 'lang="en"' in page and "Report a problem" in page
+
+
+def test_grid_worker_registers_a_patrol_finding_from_the_phone_page(world, client):
+    login(client, world.grid_worker)
+    page = client.get("/staff/submit/").content.decode()
+    assert "鼎城花园网格" in page and "一组网格" not in page  # only grids in the worker's scope
+    response = client.post("/staff/submit/", {"text": "巡查发现3栋楼道堆放杂物堵塞消防通道", "sub_channel": "grid_patrol",
+                                              "grid": "T1C1-G01"})
+    assert response.status_code == 302
+    request = Request.objects.get()
+    assert (request.channel, request.submitted_by, request.grid) == ("patrol", world.grid_worker, world.grid)
+    assert request.case.events.get().actor == world.grid_worker
+
+
+def test_stored_timeline_stays_chinese_when_the_operator_uses_english(world, client):
+    created = submit(client, text="小区物业费又涨了", grid="T1C1-G01").json()
+    case = Case.objects.get(requests__tracking_code=created["tracking_code"])
+    login(client, world.operator)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    client.post(f"/staff/cases/{case.pk}/", {"action": "triage", "kind": "SHARED", "catalogue_code": "S2"})
+    event = case.events.get(action="triage")
+    assert event.public_note == "已分拣为「共事」，交东门社区·社区评议会" and event.actor_label == "指挥中心接线员"

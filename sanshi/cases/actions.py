@@ -2,6 +2,7 @@
 The API's transitions endpoint and the case page's forms both call `case_act`."""
 
 from sanshi.core.errors import NotFound, ValidationFailed
+from sanshi.core.i18n import stored_in_canonical_language
 
 from .models import Case
 
@@ -18,6 +19,7 @@ def _int_or_none(value):
     return number
 
 
+@stored_in_canonical_language
 def case_act(*, actor, case: Case, action: str, data: dict) -> Case:
     from sanshi.deliberation.models import Meeting
     from sanshi.deliberation.services import meeting_add_case, meeting_resolve_case

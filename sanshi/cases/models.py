@@ -72,6 +72,9 @@ class CaseEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.action} {self.from_status}→{self.to_status}"
+
 
 class WhistleCall(models.Model):
     """吹哨报到: a district department summoned to a public matter, and its report back."""
@@ -87,3 +90,6 @@ class WhistleCall(models.Model):
 
     class Meta:
         ordering = ["called_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.department_id}"

@@ -90,8 +90,9 @@ def _node_at(grid: OrgNode, level: str) -> OrgNode:
 
 
 def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code: str = "",
-                reason: str = "", urgent: bool = False) -> Case:
-    """Confirm or override the suggestion; route the case to its body and level."""
+                reason: str = "", urgent: bool = False, department: str = "") -> Case:
+    """Confirm or override the suggestion; route the case to its body and level. The decision is
+    stored beside the suggestion (corrections become training data)."""
     role = check_case_action(actor, case, "triage") if case.grid else _check_triage_without_grid(actor)
     errors = {}
     item = current_item(catalogue_code or "")
@@ -121,14 +122,20 @@ def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code:
     if grid.level == Level.MICRO_GRID:
         grid = grid.parent
     org = _node_at(grid, level)
-    transition(
-        case=case, action="triage", actor=actor, actor_label=_label(actor, role), note=reason,
-        public_note=f"已分拣为「{item.get_kind_display()}」，交{org.name}·{BODY_OF_LEVEL[level].label}",
-        data={"kind": kind, "catalogue_code": item.code, "catalogue_version": item.version.number,
-              "suggestion": suggestion, "overridden": overridden, "level": level, "org": org.code},
-        changes={"kind": kind, "catalogue_item": item, "grid": grid, "level": level, "body": body,
-                 "org": org, "urgent": urgent},
-    )
+    with transaction.atomic():
+        if request is not None:
+            from sanshi.triage.services import record_decision
+
+            record_decision(actor=actor, request=request, kind=kind, catalogue_code=item.code, urgent=urgent,
+                            department=department)
+        transition(
+            case=case, action="triage", actor=actor, actor_label=_label(actor, role), note=reason,
+            public_note=f"已分拣为「{item.get_kind_display()}」，交{org.name}·{BODY_OF_LEVEL[level].label}",
+            data={"kind": kind, "catalogue_code": item.code, "catalogue_version": item.version.number,
+                  "suggestion": suggestion, "overridden": overridden, "level": level, "org": org.code},
+            changes={"kind": kind, "catalogue_item": item, "grid": grid, "level": level, "body": body,
+                     "org": org, "urgent": urgent},
+        )
     return case
 
 

@@ -45,6 +45,9 @@ class Participant(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.role} {self.name}"
+
 
 class AgendaItem(models.Model):
     """One case on a meeting's agenda and the resolution taken on it (一事一议)."""
@@ -59,3 +62,6 @@ class AgendaItem(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["meeting", "case"], name="unique_case_per_meeting")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}: {self.case_id}"

@@ -11,6 +11,7 @@ from sanshi.cases.permissions import check_case_action, roles_covering
 from sanshi.cases.routing import BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS
 from sanshi.cases.services import transition
 from sanshi.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
+from sanshi.core.i18n import stored_in_canonical_language
 from sanshi.registry.models import OrgNode
 
 from .models import AgendaItem, Form, Meeting, Participant
@@ -41,6 +42,7 @@ def _check_case_fits(meeting: Meeting, case: Case) -> None:
 
 
 @transaction.atomic
+@stored_in_canonical_language
 def meeting_schedule(*, actor, org: OrgNode, body: str, title: str, form: str, scheduled_at,
                      participants: list[ParticipantInput], cases: list[Case], place: str = "") -> Meeting:
     errors = {}
@@ -76,6 +78,7 @@ def _roles(actor):
 
 
 @transaction.atomic
+@stored_in_canonical_language
 def meeting_add_case(*, actor, meeting: Meeting, case: Case) -> AgendaItem:
     role = check_case_action(actor, case, "deliberate")
     _check_case_fits(meeting, case)
@@ -94,6 +97,7 @@ def meeting_add_case(*, actor, meeting: Meeting, case: Case) -> AgendaItem:
 
 
 @transaction.atomic
+@stored_in_canonical_language
 def meeting_resolve_case(*, actor, meeting: Meeting, case: Case, resolution: str,
                          votes_for: int | None = None, votes_against: int | None = None) -> AgendaItem:
     role = check_case_action(actor, case, "resolve")

@@ -18,3 +18,6 @@ class Evaluation(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.rating}"

@@ -11,6 +11,7 @@ from sanshi.cases.models import Case, Status
 from sanshi.cases.permissions import check_case_action
 from sanshi.cases.services import case_close_after_rating, case_escalate_after_rating
 from sanshi.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
+from sanshi.core.i18n import stored_in_canonical_language
 
 from .models import Evaluation, Rating
 
@@ -36,6 +37,7 @@ def _record(case: Case, rating: str, comment: str, evaluator, role_code: str, la
     return evaluation
 
 
+@stored_in_canonical_language
 def evaluation_submit(*, actor, case: Case, rating: str, comment: str = "") -> Evaluation:
     """A staff evaluator rates the case."""
     _check_input(case, rating)
@@ -43,6 +45,7 @@ def evaluation_submit(*, actor, case: Case, rating: str, comment: str = "") -> E
     return _record(case, rating, comment, actor, role.role, role.get_role_display())
 
 
+@stored_in_canonical_language
 def evaluation_by_party(*, case: Case, rating: str, comment: str = "") -> Evaluation:
     """A party to a HOUSEHOLD matter rates it from the tracking page (the tracking code is the
     proof of being a party). Other kinds are rated by their committees, not by residents."""

@@ -41,3 +41,6 @@ class Photo(models.Model):
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="photos")
     image = models.ImageField(upload_to="requests/%Y/%m/")
     uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.image.name

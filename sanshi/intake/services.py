@@ -11,6 +11,7 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from sanshi.core.errors import ValidationFailed
+from sanshi.core.i18n import stored_in_canonical_language
 from sanshi.core.personal import normalise_phone
 from sanshi.registry.selectors import grid_by_code, grid_for_address
 from sanshi.triage.services import suggest
@@ -96,6 +97,7 @@ def _photo_problem(upload: UploadedFile) -> str | None:
     return None
 
 
+@stored_in_canonical_language
 def request_submit(*, actor, data: RequestInput, photos: list[UploadedFile] | None = None) -> Request:
     """Validate and store a request with its case; return the request (case attached)."""
     from sanshi.cases.services import case_open, case_record_opening

@@ -76,6 +76,9 @@ class Household(models.Model):
         verbose_name = _("住户")
         verbose_name_plural = _("住户")
 
+    def __str__(self) -> str:
+        return self.address
+
 
 class Role(models.TextChoices):
     OPERATOR = "operator", _("指挥中心接线员")

@@ -9,3 +9,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SANSHI_TRIAGE_MODEL_PATH = str(VAR_DIR / "no-model-in-tests.joblib")
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405 — threads in tests must not keep connections

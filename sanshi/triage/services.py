@@ -52,3 +52,18 @@ def suggest(*, text: str, title: str = "") -> Suggestion:
     manual = confidence < MANUAL_THRESHOLD
     return Suggestion(kind, code, confidence, evidence, manual=manual,
                       reason="置信度较低，请人工确认" if manual else "")
+
+
+def record_decision(*, actor, request, kind: str, catalogue_code: str, urgent: bool = False,
+                    department: str = ""):
+    """Store the operator's decision beside the suggestion (call inside the triage transaction)."""
+    from .models import TriageDecision
+
+    suggestion = request.suggestion or {}
+    corrected = (suggestion.get("kind"), suggestion.get("catalogue_code")) != (kind, catalogue_code) or (
+        bool(department) and department != (suggestion.get("department") or ""))
+    return TriageDecision.objects.create(
+        request=request, title=request.title, text=request.text, suggested_kind=suggestion.get("kind") or "",
+        suggested_code=suggestion.get("catalogue_code") or "", suggestion_method=suggestion.get("method") or "",
+        kind=kind, catalogue_code=catalogue_code, department=department, urgent=urgent, corrected=corrected,
+        actor=actor if getattr(actor, "is_authenticated", False) else None)

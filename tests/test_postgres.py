@@ -1,0 +1,38 @@
+"""Behaviour that only PostgreSQL can show: two workers never run the same job."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from sanshi.core.jobs import enqueue, job_handler, run_due_jobs
+from sanshi.core.models import Job
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_run_each_job_exactly_once(postgres_only):
+    done: list[int] = []
+    lock = threading.Lock()
+
+    @job_handler("count-once")
+    def count(payload):
+        with lock:
+            done.append(payload["n"])
+
+    for n in range(60):
+        enqueue("count-once", {"n": n})
+
+    def worker():
+        try:
+            while run_due_jobs(limit=7):
+                pass
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(done) == list(range(60))
+    assert Job.objects.filter(status="done").count() == 60
