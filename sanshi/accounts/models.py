@@ -22,9 +22,10 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"token #{self.pk} of {self.user_id}"
+
     @staticmethod
     def hash(raw: str) -> str:
         return hashlib.sha256(raw.encode()).hexdigest()
 
-    def __str__(self) -> str:
-        return f"token #{self.pk} of {self.user_id}"
