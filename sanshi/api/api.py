@@ -3,6 +3,7 @@
 from django.http import HttpRequest
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError
+from ninja.renderers import JSONRenderer
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
@@ -29,7 +30,11 @@ class BearerAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(title="sanshi API", version="1", urls_namespace="api",
+class ChineseJSONRenderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}  # Chinese text as UTF-8, not \u escapes
+
+
+api = NinjaAPI(title="sanshi API", version="1", urls_namespace="api", renderer=ChineseJSONRenderer(),
                description="三事分流 · 三会议事 — 诉求受理、分拣、议事、办理、评价的接口。")
 
 

@@ -46,6 +46,6 @@ def feedback_reporter(payload: dict) -> None:
     Notification.objects.create(
         request=request, recipient=request.submitted_by, channel=request.sub_channel,
         subject=f"办结反馈：{request.case.number}", body=request.feedback)
-    log.info("feedback recorded for request %s via %s", request.pk, request.sub_channel)
+    log.debug("feedback recorded for request %s via %s", request.pk, request.sub_channel)
     _webhook("case_closed", {"case": request.case.number, "tracking_code": request.tracking_code,
                              "channel": request.sub_channel})

@@ -116,8 +116,10 @@ def staff_home(request):
     by_status = dict(cases.values_list("status").annotate(n=Count("id", distinct=True)).order_by())
     by_kind = dict(cases.exclude(kind="").values_list("kind").annotate(n=Count("id", distinct=True)).order_by())
     bodies = [(b.value, b.label) for b in Body]
+    peak = max(by_status.values(), default=0) or 1
     return render(request, "web/staff_home.html", {
-        "status_counts": [(s.value, s.label, by_status.get(s.value, 0)) for s in Status],
+        "status_counts": [(s.value, s.label, by_status.get(s.value, 0), round(100 * by_status.get(s.value, 0) / peak))
+                          for s in Status],
         "kind_counts": by_kind, "bodies": bodies, "pool_count": pool(request.user).count(),
     })
 
