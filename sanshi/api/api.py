@@ -3,8 +3,8 @@
 from django.http import HttpRequest
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError
-from ninja.renderers import JSONRenderer
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from sanshi.accounts.services import token_issue, token_user
