@@ -10,6 +10,7 @@ from ninja.security import HttpBearer
 from sanshi.accounts.services import token_issue, token_user
 from sanshi.cases.actions import case_act, get_case_or_404
 from sanshi.cases.models import Case
+from sanshi.cases.permissions import can_see_case
 from sanshi.cases.selectors import case_list, public_timeline
 from sanshi.cases.services import case_for_tracking
 from sanshi.cases.transitions import allowed_actions
@@ -18,6 +19,7 @@ from sanshi.core.errors import ApplicationError, ValidationFailed
 from sanshi.deliberation.services import ParticipantInput, meeting_schedule
 from sanshi.intake.services import RequestInput, request_submit
 from sanshi.registry.models import OrgNode
+from sanshi.triage.similar import similar_open_cases
 
 from . import schemas
 
@@ -137,6 +139,14 @@ def case_transition(request, case_id: int, payload: schemas.TransitionIn):
     case = get_case_or_404(request.auth, case_id)
     case = case_act(actor=request.auth, case=case, action=payload.action, data=payload.dict())
     return _case_out(get_case_or_404(request.auth, case.pk))
+
+
+@api.get("/cases/{case_id}/similar", response={200: list[schemas.SimilarOut], 404: schemas.ErrorOut}, auth=staff,
+         tags=["cases"], summary="相似的在办事项（可合并为重复诉求）")
+def similar_cases(request, case_id: int):
+    case = get_case_or_404(request.auth, case_id)
+    return [{"id": c.pk, "number": c.number, "title": c.title, "status": c.status, "score": score}
+            for c, score in similar_open_cases(case) if can_see_case(request.auth, c)]
 
 
 @api.post("/meetings", response={201: schemas.MeetingOut, 400: schemas.ErrorOut, 403: schemas.ErrorOut,

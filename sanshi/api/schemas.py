@@ -119,7 +119,7 @@ class CaseSummary(Schema):
 
 class TransitionIn(Schema):
     action: str = Field(..., description="triage | deliberate | resolve | whistle | department_report | "
-                                         "publicise | request_evaluation | evaluate")
+                                         "publicise | request_evaluation | evaluate | merge")
     kind: str = ""
     catalogue_code: str = ""
     grid: str = ""
@@ -135,6 +135,7 @@ class TransitionIn(Schema):
     notice: str = ""
     rating: str = ""
     comment: str = ""
+    into: int | None = Field(None, description="merge: the open case this request repeats")
 
 
 class ParticipantIn(Schema):
@@ -172,3 +173,11 @@ class CatalogueItemOut(Schema):
     keywords: list[str]
     deadline_days: int
     version: int
+
+
+class SimilarOut(Schema):
+    id: int
+    number: str | None
+    title: str
+    status: str
+    score: float

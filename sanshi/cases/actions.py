@@ -50,6 +50,11 @@ def case_act(*, actor, case: Case, action: str, data: dict) -> Case:
         services.case_publicise(actor=actor, case=case, result=get("result", ""), notice=get("notice", ""))
     elif action == "request_evaluation":
         services.case_request_evaluation(actor=actor, case=case, result=get("result", ""))
+    elif action == "merge":
+        into = Case.objects.filter(pk=get("into") or 0).first()
+        if into is None:
+            raise ValidationFailed("请选择要合并到的事项", errors={"into": "事项不存在"})
+        services.case_merge_duplicate(actor=actor, case=case, into=into)
     elif action == "evaluate":
         evaluation_submit(actor=actor, case=case, rating=get("rating", ""), comment=get("comment", ""))
     else:

@@ -14,6 +14,7 @@ HANDLERS = {Role.OPERATOR, Role.STREET_OFFICER, Role.COMMUNITY_SECRETARY, Role.G
 ACTION_ROLES: dict[str, set[str]] = {
     "submit": HANDLERS | {Role.MEDIATOR},
     "triage": {Role.OPERATOR, Role.STREET_OFFICER},
+    "merge": {Role.OPERATOR, Role.STREET_OFFICER},
     "deliberate": HANDLERS,
     "resolve": HANDLERS,
     "whistle": {Role.OPERATOR, Role.STREET_OFFICER},

@@ -13,7 +13,7 @@ from sanshi.registry.models import Department, Level, OrgNode
 from sanshi.registry.selectors import grid_by_code
 
 from .models import Case, CaseEvent, Status, WhistleCall
-from .permissions import check_case_action
+from .permissions import can_see_case, check_case_action
 from .routing import BODY_OF_LEVEL, ESCALATION, routing_for
 from .transitions import ACTION_LABELS, find_move
 
@@ -249,6 +249,26 @@ def case_escalate_after_rating(*, case: Case, actor, actor_label: str, comment: 
                data={"from_level": case.level, "to_level": level, "org": org.code},
                changes={"level": level, "body": BODY_OF_LEVEL[level], "org": org,
                         "escalations": case.escalations + 1})
+
+
+def case_merge_duplicate(*, actor, case: Case, into: Case) -> Case:
+    """Link a newly received request's case to an open case it repeats: its requests (and so its
+    reporters, who are all told when that case closes) move over; the duplicate case closes."""
+    role = check_case_action(actor, case, "merge")
+    if into.pk == case.pk:
+        raise ValidationFailed("不能与自身合并", errors={"into": "请选择另一件事项"})
+    if into.status == Status.CLOSED:
+        raise TransitionNotAllowed("目标事项已办结，不能再合并")
+    if not can_see_case(actor, into):
+        raise NotFound("目标事项不存在")
+    with transaction.atomic():
+        moved = list(case.requests.values_list("pk", flat=True))
+        case.requests.update(case=into)
+        transition(case=case, action="merge", actor=actor, actor_label=_label(actor, role),
+                   public_note=f"与事项 {into.number} 为同一诉求，已合并办理", data={"into": into.pk, "requests": moved})
+        transition(case=into, action="link_duplicate", actor=actor, actor_label=_label(actor, role),
+                   public_note="又有居民反映了同一问题，合并办理", data={"from": case.pk, "requests": moved})
+    return into
 
 
 def case_for_tracking(code: str) -> Case:

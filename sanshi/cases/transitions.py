@@ -33,6 +33,10 @@ MOVES: list[Move] = [
     Move("request_evaluation", Status.PUBLICISED, Status.EVALUATING, frozenset({"PUBLIC", "SHARED"})),
     Move("close", Status.EVALUATING, Status.CLOSED),
     Move("escalate", Status.EVALUATING, Status.DELIBERATING),
+    # duplicates: a new request that repeats an open case is merged into it (its case closes as a
+    # duplicate), and the open case records the extra reporter without changing state
+    Move("merge", Status.RECEIVED, Status.CLOSED),
+    *[Move("link_duplicate", s, s) for s in Status if s != Status.CLOSED],
 ]
 
 ACTION_LABELS = {
@@ -46,6 +50,8 @@ ACTION_LABELS = {
     "request_evaluation": "提请评价",
     "close": "评价满意·办结",
     "escalate": "评价不满意·提级复议",
+    "merge": "合并为重复诉求",
+    "link_duplicate": "并入重复诉求",
 }
 
 

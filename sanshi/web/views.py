@@ -31,6 +31,7 @@ from sanshi.deliberation.services import (
 from sanshi.evaluation.services import evaluation_by_party
 from sanshi.intake.services import RequestInput, request_submit
 from sanshi.registry.models import Department, Level, OrgNode
+from sanshi.triage.similar import similar_open_cases
 
 from .forms import MeetingForm, RequestForm, StaffRequestForm
 
@@ -193,6 +194,7 @@ def case_view(request, case_id: int):
         "catalogue": current_items(), "departments": Department.objects.filter(active=True),
         "meetings": meetings, "agenda": case.agenda_items.select_related("meeting"),
         "errors": errors, "failed_action": failed_action, "posted": request.POST,
+        "similar": similar_open_cases(case) if case.status == Status.RECEIVED else [],
     }, status=400 if errors else 200)
 
 

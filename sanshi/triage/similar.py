@@ -1,0 +1,39 @@
+"""Similar requests: when a new request resembles an open case nearby and recent, the operator
+sees it and can merge the new one into that case (one case carries all the reporters)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics.pairwise import linear_kernel
+
+from sanshi.cases.models import OPEN_STATUSES, Case
+from sanshi.registry.models import Level
+
+
+def _case_text(case: Case) -> str:
+    first = case.requests.order_by("received_at").first()
+    return f"{first.title}\n{first.text}" if first else case.title
+
+
+def similar_open_cases(case: Case, *, limit: int = 5) -> list[tuple[Case, float]]:
+    """Open cases in the same community (or anywhere, for a request without a grid) received in the
+    last SANSHI_SIMILAR_DAYS days whose text is similar (char 2–3-gram TF-IDF cosine ≥
+    SANSHI_SIMILAR_MIN_SCORE), most similar first."""
+    since = timezone.now() - timedelta(days=settings.SANSHI_SIMILAR_DAYS)
+    candidates = (Case.objects.filter(status__in=OPEN_STATUSES, created_at__gte=since)
+                  .exclude(pk=case.pk).exclude(status="received", requests__isnull=True))
+    community = case.grid.ancestor(Level.COMMUNITY) if case.grid else None
+    if community is not None:
+        candidates = candidates.filter(grid__path__startswith=community.path)
+    candidates = list(candidates.select_related("grid", "org").prefetch_related("requests")
+                      .order_by("-created_at")[:500])
+    if not candidates:
+        return []
+    texts = [_case_text(case)] + [
+        "\n".join(f"{r.title}\n{r.text}" for r in c.requests.all()) or c.title for c in candidates]
+    matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True).fit_transform(texts)
+    scores = linear_kernel(matrix[0:1], matrix[1:]).ravel()
+    ranked = sorted(zip(candidates, scores, strict=True), key=lambda pair: pair[1], reverse=True)
+    return [(c, round(float(s), 3)) for c, s in ranked[:limit] if s >= settings.SANSHI_SIMILAR_MIN_SCORE]
