@@ -44,14 +44,14 @@ BODY_ROLES: dict[str, set[str]] = {
 }
 
 PARTICIPANT_ROLE_LABELS = {
-    "grid_worker": "网格员", "grid_leader": "网格长", "grid_instructor": "网格指导员",
-    "mediator": "调解员", "resident_rep": "居民代表", "party": "当事人", "information_officer": "信息员",
-    "volunteer": "志愿者", "warm_hearted_resident": "热心居民", "property_rep": "物业企业代表",
-    "community_secretary": "社区党组织书记", "party_rep": "党员代表", "peoples_congress_deputy": "人大代表",
-    "cppcc_member": "政协委员", "street_deliberation_rep": "街道议事代表", "democratic_supervisor": "民主监督员",
-    "supervision_committee": "居务监督委员会成员", "street_officer": "街道党工委/办事处干部",
-    "operator": "指挥中心", "area_unit_rep": "辖区单位代表", "department_liaison": "区级部门",
-    "peoples_congress": "街道人大工委",
+    "grid_worker": _("网格员"), "grid_leader": _("网格长"), "grid_instructor": _("网格指导员"),
+    "mediator": _("调解员"), "resident_rep": _("居民代表"), "party": _("当事人"), "information_officer": _("信息员"),
+    "volunteer": _("志愿者"), "warm_hearted_resident": _("热心居民"), "property_rep": _("物业企业代表"),
+    "community_secretary": _("社区党组织书记"), "party_rep": _("党员代表"), "peoples_congress_deputy": _("人大代表"),
+    "cppcc_member": _("政协委员"), "street_deliberation_rep": _("街道议事代表"), "democratic_supervisor": _("民主监督员"),
+    "supervision_committee": _("居务监督委员会成员"), "street_officer": _("街道党工委/办事处干部"),
+    "operator": _("指挥中心"), "area_unit_rep": _("辖区单位代表"), "department_liaison": _("区级部门"),
+    "peoples_congress": _("街道人大工委"),
 }
 
 

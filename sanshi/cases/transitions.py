@@ -8,6 +8,8 @@ Whistle calls and department reports happen while a PUBLIC case is deliberated o
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 from .models import Status
 
 ALL_KINDS = frozenset({"PUBLIC", "SHARED", "HOUSEHOLD"})
@@ -40,18 +42,18 @@ MOVES: list[Move] = [
 ]
 
 ACTION_LABELS = {
-    "open": "受理",
-    "triage": "分拣派单",
-    "deliberate": "提交议事",
-    "resolve": "议定办理",
-    "whistle": "吹哨报到",
-    "department_report": "部门报到反馈",
-    "publicise": "张榜公示",
-    "request_evaluation": "提请评价",
-    "close": "评价满意·办结",
-    "escalate": "评价不满意·提级复议",
-    "merge": "合并为重复诉求",
-    "link_duplicate": "并入重复诉求",
+    "open": _("受理"),
+    "triage": _("分拣派单"),
+    "deliberate": _("提交议事"),
+    "resolve": _("议定办理"),
+    "whistle": _("吹哨报到"),
+    "department_report": _("部门报到反馈"),
+    "publicise": _("张榜公示"),
+    "request_evaluation": _("提请评价"),
+    "close": _("评价满意·办结"),
+    "escalate": _("评价不满意·提级复议"),
+    "merge": _("合并为重复诉求"),
+    "link_duplicate": _("并入重复诉求"),
 }
 
 

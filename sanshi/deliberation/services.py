@@ -29,7 +29,7 @@ def _validate_participants(body: str, participants: list[ParticipantInput]) -> N
     if not participants:
         raise ValidationFailed("请填写参会人员", errors={"participants": "至少需要一名参会人员"})
     if wrong:
-        labels = "、".join(PARTICIPANT_ROLE_LABELS.get(r, r) for r in wrong)
+        labels = "、".join(str(PARTICIPANT_ROLE_LABELS.get(r, r)) for r in wrong)
         raise ValidationFailed("参会身份不符", errors={"participants": f"{labels}不是该议事会的参会身份"})
     if any(not p.name.strip() for p in participants):
         raise ValidationFailed("参会人员缺少姓名", errors={"participants": "每位参会人员都需要姓名"})

@@ -1,6 +1,6 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
-from sanshi.cases.routing import PARTICIPANT_ROLE_LABELS
 from sanshi.core.errors import ValidationFailed
 from sanshi.core.personal import normalise_phone
 from sanshi.deliberation.models import Form
@@ -21,18 +21,18 @@ class PhotosField(forms.FileField):
 
 
 class RequestForm(forms.Form):
-    text = forms.CharField(label="诉求内容", max_length=MAX_TEXT, widget=forms.Textarea(attrs={
-        "rows": 6, "placeholder": "请写清楚发生了什么、在哪里、希望怎么解决"}),
-        error_messages={"required": "请填写诉求内容", "max_length": f"诉求内容不能超过{MAX_TEXT}字"})
-    title = forms.CharField(label="标题（可选）", max_length=120, required=False)
-    sub_channel = forms.ChoiceField(label="来源", choices=[(c.value, c.label) for c in PUBLIC_SUB_CHANNELS],
+    text = forms.CharField(label=_("诉求内容"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={
+        "rows": 6, "placeholder": _("请写清楚发生了什么、在哪里、希望怎么解决")}),
+        error_messages={"required": _("请填写诉求内容"), "max_length": _("诉求内容不能超过4000字")})
+    title = forms.CharField(label=_("标题（可选）"), max_length=120, required=False)
+    sub_channel = forms.ChoiceField(label=_("来源"), choices=[(c.value, c.label) for c in PUBLIC_SUB_CHANNELS],
                                     initial=SubChannel.WEB)
-    address = forms.CharField(label="地点（可选）", max_length=200, required=False,
-                              widget=forms.TextInput(attrs={"placeholder": "小区、楼栋或路名"}))
-    grid = forms.CharField(label="网格编码", required=False, widget=forms.HiddenInput)
-    reporter_name = forms.CharField(label="您的称呼（可选）", max_length=50, required=False)
-    reporter_phone = forms.CharField(label="联系电话（可选，仅办理人员可见）", max_length=20, required=False)
-    photos = PhotosField(label="照片（可选，最多6张）", required=False)
+    address = forms.CharField(label=_("地点（可选）"), max_length=200, required=False,
+                              widget=forms.TextInput(attrs={"placeholder": _("小区、楼栋或路名")}))
+    grid = forms.CharField(label=_("网格编码"), required=False, widget=forms.HiddenInput)
+    reporter_name = forms.CharField(label=_("您的称呼（可选）"), max_length=50, required=False)
+    reporter_phone = forms.CharField(label=_("联系电话（可选，仅办理人员可见）"), max_length=20, required=False)
+    photos = PhotosField(label=_("照片（可选，最多6张）"), required=False)
 
     def clean_reporter_phone(self):
         try:
@@ -42,22 +42,20 @@ class RequestForm(forms.Form):
 
 
 class StaffRequestForm(RequestForm):
-    sub_channel = forms.ChoiceField(label="来源", choices=SubChannel.choices, initial=SubChannel.GRID_PATROL)
-    grid = forms.ChoiceField(label="所在网格", required=False)
+    sub_channel = forms.ChoiceField(label=_("来源"), choices=SubChannel.choices, initial=SubChannel.GRID_PATROL)
+    grid = forms.ChoiceField(label=_("所在网格"), required=False)
 
     def __init__(self, *args, grids=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].choices = [("", "— 未知，由指挥中心指定 —")] + [(g.code, f"{g.parent.name} · {g.name}")
+        self.fields["grid"].choices = [("", _("— 未知，由指挥中心指定 —"))] + [(g.code, f"{g.parent.name} · {g.name}")
                                                                      for g in grids]
 
 
 class MeetingForm(forms.Form):
-    title = forms.CharField(label="会议名称", max_length=120)
-    form = forms.ChoiceField(label="议事形式", choices=Form.choices)
-    scheduled_at = forms.DateTimeField(label="时间", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    title = forms.CharField(label=_("会议名称"), max_length=120)
+    form = forms.ChoiceField(label=_("议事形式"), choices=Form.choices)
+    scheduled_at = forms.DateTimeField(label=_("时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
                                        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
-    place = forms.CharField(label="地点", max_length=120, required=False)
+    place = forms.CharField(label=_("地点"), max_length=120, required=False)
     participants = forms.CharField(
-        label="参会人员", widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="每行一人：身份编码 姓名，例如 “grid_worker 王芳”。可用身份：" + "、".join(
-            f"{k}（{v}）" for k, v in PARTICIPANT_ROLE_LABELS.items()))
+        label=_("参会人员"), widget=forms.Textarea(attrs={"rows": 5}))

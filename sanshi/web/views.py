@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from sanshi.cases.actions import case_act, get_case_or_404
@@ -99,7 +100,7 @@ def track(request, code: str = ""):
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, "感谢您的评价！")
+            messages.success(request, _("感谢您的评价！"))
         return redirect(reverse("track-code", args=[code]))
     req = case.requests.filter(tracking_code=code).first()
     return render(request, "web/track.html", {
@@ -139,7 +140,7 @@ def staff_submit(request):
         except ApplicationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, f"已登记，查询码 {created.tracking_code}")
+            messages.success(request, _("已登记，查询码 %(code)s") % {"code": created.tracking_code})
             return redirect(reverse("case", args=[created.case_id]))
     return render(request, "web/staff_submit.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -182,7 +183,7 @@ def case_view(request, case_id: int):
             errors, failed_action = (exc.errors or {"general": exc.message}), action
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"已完成：{ACTION_LABELS.get(action, action)}")
+            messages.success(request, _("已完成：%(action)s") % {"action": ACTION_LABELS.get(action, action)})
             return redirect(reverse("case", args=[case.pk]))
     requests = list(case.requests.all())
     meetings = Meeting.objects.filter(org=case.org, body=case.body, held_at__isnull=True) if case.org else []
@@ -239,9 +240,9 @@ def meeting_new(request):
         except ApplicationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, "议事会已召集")
+            messages.success(request, _("议事会已召集"))
             return redirect(reverse("meeting", args=[meeting.pk]))
-    role_hint = "、".join(PARTICIPANT_ROLE_LABELS[r] for r in sorted(BODY_ROLES[body]))
+    role_hint = "、".join(str(PARTICIPANT_ROLE_LABELS[r]) for r in sorted(BODY_ROLES[body]))
     return render(request, "web/meeting_new.html", {"form": form, "org": org, "body": Body(body),
                                                     "candidates": candidates, "role_hint": role_hint},
                   status=400 if form.errors else 200)
@@ -279,7 +280,7 @@ def meeting_view(request, meeting_id: int):
         except ApplicationError as exc:
             messages.error(request, exc.message + "".join(f"：{m}" for m in exc.errors.values()))
         else:
-            messages.success(request, "已保存")
+            messages.success(request, _("已保存"))
         return redirect(reverse("meeting", args=[meeting.pk]))
     items = meeting.items.select_related("case")
     addable = [c for c in open_cases_for_body(meeting) if can_see_case(request.user, c)]
