@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from sanshi.api.api import api
@@ -13,8 +12,7 @@ urlpatterns = [
     path("report/done/<str:code>/", views.report_done, name="report-done"),
     path("track/", views.track, name="track"),
     path("track/<str:code>/", views.track, name="track-code"),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("sanshi.accounts.urls")),  # login, logout, one-time code, enrolment
     path("staff/", views.staff_home, name="staff-home"),
     path("staff/submit/", views.staff_submit, name="staff-submit"),
     path("staff/pool/", views.pool_view, name="pool"),

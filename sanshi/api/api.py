@@ -7,7 +7,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
-from sanshi.accounts.services import token_issue, token_user
+from sanshi.accounts.services import token_issue, token_revoke, token_user
+from sanshi.audit.services import audit_denied
 from sanshi.cases.actions import case_act, get_case_or_404
 from sanshi.cases.models import Case
 from sanshi.cases.permissions import can_see_case
@@ -22,6 +23,7 @@ from sanshi.registry.models import OrgNode
 from sanshi.triage.similar import similar_open_cases
 
 from . import schemas
+from .throttling import AnonymousRate, SignedInRate
 
 
 class BearerAuth(HttpBearer):
@@ -29,6 +31,7 @@ class BearerAuth(HttpBearer):
         user = token_user(token)
         if user is not None:
             request.user = user
+            request.bearer_token = token  # for /auth/revoke
         return user
 
 
@@ -37,11 +40,14 @@ class ChineseJSONRenderer(JSONRenderer):
 
 
 api = NinjaAPI(title="sanshi API", version="1", urls_namespace="api", renderer=ChineseJSONRenderer(),
-               description="三事分流 · 三会议事 — 诉求受理、分拣、议事、办理、评价的接口。")
+               description="三事分流 · 三会议事 — 诉求受理、分拣、议事、办理、评价的接口。",
+               throttle=[AnonymousRate(), SignedInRate()])  # 429 beyond SANSHI_RATE_ANON / SANSHI_RATE_USER
 
 
 @api.exception_handler(ApplicationError)
 def application_error(request, exc: ApplicationError):
+    if exc.status_code in (403, 404):
+        audit_denied(request)
     return api.create_response(request, {"detail": exc.message, "errors": exc.errors}, status=exc.status_code)
 
 
@@ -106,14 +112,22 @@ def track(request, tracking_code: str):
     }
 
 
-@api.post("/auth/token", response={200: schemas.TokenOut, 401: schemas.ErrorOut}, tags=["auth"],
-          summary="换取接口令牌")
+@api.post("/auth/token", response={200: schemas.TokenOut, 401: schemas.ErrorOut, 429: schemas.ErrorOut},
+          tags=["auth"], summary="换取接口令牌（开启动态口令时须带 otp）")
 def auth_token(request, payload: schemas.TokenIn):
-    raw, token = token_issue(username=payload.username, password=payload.password)
+    raw, token = token_issue(username=payload.username, password=payload.password, otp=payload.otp,
+                             request=request)
     return {"token": raw, "expires_at": token.expires_at}
 
 
 staff = BearerAuth()
+
+
+@api.post("/auth/revoke", response={204: None, 401: schemas.ErrorOut}, auth=staff, tags=["auth"],
+          summary="注销当前使用的接口令牌")
+def auth_revoke(request):
+    token_revoke(raw=request.bearer_token)
+    return Status(204, None)
 
 
 @api.get("/cases", response=list[schemas.CaseSummary], auth=staff, tags=["cases"], summary="本辖区事项列表")

@@ -59,6 +59,7 @@ class TrackOut(Schema):
 class TokenIn(Schema):
     username: str
     password: str
+    otp: str = ""  # the authenticator's one-time code; required when SANSHI_REQUIRE_OTP is on
 
 
 class TokenOut(Schema):

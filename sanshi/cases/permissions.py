@@ -72,3 +72,11 @@ def can_see_case(user, case) -> bool:
     if case.grid_id is None and case.org_id is None:  # not yet located: the command centre places it
         return active_roles(user).filter(role__in=ACTION_ROLES["triage"]).exists()
     return bool(roles_covering(user, case)) or getattr(user, "is_superuser", False)
+
+
+def is_assigned_handler(user, case) -> bool:
+    """The staff who handle the case where it now sits (a handling role at its responsible node)
+    see reporters' contacts in full; everyone else sees them masked and must give a reason."""
+    if case.org_id is None:
+        return False
+    return active_roles(user).filter(node_id=case.org_id, role__in=HANDLERS).exists()

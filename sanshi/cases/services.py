@@ -6,6 +6,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from sanshi.audit.services import audit_lock, audit_record, case_actor_scope
 from sanshi.catalog.selectors import current_item
 from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from sanshi.core.jobs import enqueue
@@ -33,6 +34,7 @@ def transition(*, case: Case, action: str, actor=None, actor_label: str = "", no
     """Move `case` by `action` if the life-cycle table allows it from its current status; apply
     `changes` to the case and write one event row, all in one transaction. Refuse otherwise."""
     with transaction.atomic():
+        audit_lock()  # the audit chain's lock before any case row lock: one lock order, no deadlock
         locked = Case.objects.select_for_update().get(pk=case.pk)
         move = find_move(action, locked.status, locked.kind)
         if move is None:
@@ -52,6 +54,8 @@ def transition(*, case: Case, action: str, actor=None, actor_label: str = "", no
             actor_label=actor_label or _label(actor), at=now, note=note,
             public_note=public_note or ACTION_LABELS.get(action, action), data=data or {},
         )
+        audit_record(event=f"case.{action}", actor=actor, obj_type="case", obj_id=str(locked.pk),
+                     **case_actor_scope(actor, locked, action))
     # keep the caller's instance in step with the database
     for field in ("status", "closed_at", *(changes or {})):
         setattr(case, field, getattr(locked, field))
@@ -75,6 +79,9 @@ def case_open(*, actor, request) -> Case:
 
 
 def case_record_opening(*, actor, case: Case, request) -> CaseEvent:
+    from sanshi.audit.services import audit_record
+
+    audit_record(event="case.open", actor=actor, obj_type="case", obj_id=str(case.pk))
     return CaseEvent.objects.create(case=case, action="open", from_status="", to_status=Status.RECEIVED,
                                     actor=actor if getattr(actor, "is_authenticated", False) else None,
                                     actor_label=_label(actor), at=request.received_at,

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sanshi.core.fields import EncryptedTextField
+
 from .channels import Channel, SubChannel
 
 MAX_TEXT = 4000
@@ -18,7 +20,8 @@ class Request(models.Model):
                              related_name="requests", verbose_name=_("所在网格"))
     address = models.CharField(_("地址"), max_length=200, blank=True)
     reporter_name = models.CharField(_("反映人"), max_length=50, blank=True)
-    reporter_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    reporter_phone = EncryptedTextField(_("联系电话"), blank=True)  # encrypted at rest
+    reporter_phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     submitted_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="submitted_requests")
     received_at = models.DateTimeField(_("受理时间"), db_index=True)

@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
-from sanshi.core.errors import ValidationFailed
+from sanshi.core.crypto import lookup_hash
+from sanshi.core.errors import NotFound, ValidationFailed
 from sanshi.core.i18n import stored_in_canonical_language
 from sanshi.core.personal import normalise_phone
 from sanshi.registry.selectors import grid_by_code, grid_for_address
@@ -116,6 +117,7 @@ def request_submit(*, actor, data: RequestInput, photos: list[UploadedFile] | No
             address=(data.address or "").strip(),
             reporter_name=(data.reporter_name or "").strip(),
             reporter_phone=phone,
+            reporter_phone_hash=lookup_hash(phone),
             submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
             received_at=timezone.now(),
             suggestion=suggestion.as_dict(),
@@ -126,3 +128,24 @@ def request_submit(*, actor, data: RequestInput, photos: list[UploadedFile] | No
             Photo.objects.create(request=request, image=upload)
         case_record_opening(actor=actor, case=request.case, request=request)
     return request
+
+
+def reporter_phone_reveal(*, actor, case, request_id: int, reason: str) -> str:
+    """Show one reporter's full phone number to staff who can see the case, for a stated reason;
+    the reveal is written to the audit trail (never the number itself)."""
+    from sanshi.cases.permissions import can_see_case
+
+    if not (reason or "").strip():
+        raise ValidationFailed("查看完整号码需要填写理由", errors={"reason": "请填写查看理由"})
+    request = case.requests.filter(pk=request_id).first()
+    if request is None or not can_see_case(actor, case):
+        raise NotFound("诉求不存在")
+    _audit_reveal(actor=actor, request=request, reason=reason)
+    return request.reporter_phone
+
+
+def _audit_reveal(*, actor, request, reason: str) -> None:
+    from sanshi.audit.services import audit_record
+
+    with transaction.atomic():
+        audit_record(event="personal_data.reveal", actor=actor, obj_type="request", obj_id=str(request.pk))

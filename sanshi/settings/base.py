@@ -1,6 +1,7 @@
 """Settings shared by every environment. Every knob is an environment variable with a safe
 default, read here in one place and listed in `.env.example`."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,7 +28,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "sanshi.core",
+    "sanshi.audit",
     "sanshi.accounts",
     "sanshi.registry",
     "sanshi.catalog",
@@ -42,20 +47,29 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "sanshi.audit.middleware.AuditContextMiddleware",  # request id + client IP for the audit trail
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sanshi.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "sanshi.accounts.middleware.SessionLifetimeMiddleware",
+    "sanshi.accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the "account locked" answer
 ]
 
 ROOT_URLCONF = "sanshi.urls"
 WSGI_APPLICATION = "sanshi.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "sanshi.accounts.backends.LockoutBackend",  # refuses a locked account before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "staff-home"
 LOGOUT_REDIRECT_URL = "home"
@@ -96,7 +110,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "sanshi.accounts.validators.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},  # staff only
 ]
+
+# --- sign-in (等保 2.0 level 3) -------------------------------------------------------------
+# Sessions end after SANSHI_SESSION_IDLE_MINUTES without a request, and SANSHI_SESSION_MAX_HOURS
+# after sign-in whatever happens (sanshi.accounts.middleware.SessionLifetimeMiddleware).
+SESSION_COOKIE_AGE = env.int("SANSHI_SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SANSHI_SESSION_MAX_HOURS = env.int("SANSHI_SESSION_MAX_HOURS", default=12)
+# SANSHI_LOCKOUT_FAILURES failed sign-ins, each within SANSHI_LOCKOUT_MINUTES of the one before,
+# lock the account (by username, pages and API alike) for SANSHI_LOCKOUT_MINUTES.
+SANSHI_LOCKOUT_FAILURES = env.int("SANSHI_LOCKOUT_FAILURES", default=5)
+SANSHI_LOCKOUT_MINUTES = env.int("SANSHI_LOCKOUT_MINUTES", default=30)
+AXES_FAILURE_LIMIT = SANSHI_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=SANSHI_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks to lock client addresses too; not here: a street office's staff share one
+# address behind NAT, so one person's typos would lock everyone. Addresses are rate-limited on
+# the API instead (SANSHI_RATE_ANON), and every failure is logged with its address.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True  # "consecutive" failures: a good sign-in starts the count again
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock lasts its minutes, not longer
+AXES_LOCKOUT_CALLABLE = "sanshi.accounts.views.locked_out"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp", "token"]
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the audit trail (docs/audit.md), not twice
+# Second factor (TOTP) for every account that signs in; production turns it on.
+SANSHI_REQUIRE_OTP = env.bool("SANSHI_REQUIRE_OTP", default=False)
+OTP_TOTP_ISSUER = env.str("SANSHI_OTP_ISSUER", default="sanshi")
+# API rate limits (django-ninja throttles; Django's default cache). Behind a reverse proxy set
+# SANSHI_NUM_PROXIES to the number of proxies so the client address comes from X-Forwarded-For.
+SANSHI_RATE_USER = env.str("SANSHI_RATE_USER", default="200/min")
+SANSHI_RATE_ANON = env.str("SANSHI_RATE_ANON", default="100/min")
+NINJA_NUM_PROXIES = env.int("SANSHI_NUM_PROXIES", default=0)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -120,6 +167,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- sanshi knobs -------------------------------------------------------------------------
+# Personal data at rest: key for phone/ID encryption and the keyed hash used for exact lookup.
+# Production must set it (a url-safe base64 string of 32+ random bytes); dev derives one from SECRET_KEY.
+SANSHI_FIELD_KEY = env.str("SANSHI_FIELD_KEY", default="")
 SANSHI_DEMO_PASSWORD = env.str("SANSHI_DEMO_PASSWORD", default="sanshi-demo")
 SANSHI_MAX_PHOTO_BYTES = env.int("SANSHI_MAX_PHOTO_BYTES", default=5 * 1024 * 1024)
 SANSHI_MAX_PHOTOS = env.int("SANSHI_MAX_PHOTOS", default=6)

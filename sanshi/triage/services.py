@@ -2,6 +2,7 @@
 model when one is present (issue 5) and falls back to the catalogue keyword rules, saying so."""
 
 import logging
+import os
 import threading
 from dataclasses import asdict, dataclass, field
 
@@ -24,6 +25,7 @@ class Suggestion:
     reason: str = ""
     department: str | None = None
     urgent: bool = False
+    details: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -44,14 +46,69 @@ def _rule_items() -> list[RuleItem]:
         return _rule_cache[version.pk]
 
 
+_model_cache: dict[str, tuple[float, object]] = {}
+
+
+def loaded_model():
+    """The trained model at SANSHI_TRIAGE_MODEL_PATH, loaded once per process (reloaded when the
+    file changes); None when there is none (then the keyword rules are used, and say so)."""
+    from django.conf import settings
+
+    path = settings.SANSHI_TRIAGE_MODEL_PATH
+    try:
+        mtime = os.path.getmtime(path)
+    except OSError:
+        return None
+    with _lock:
+        cached = _model_cache.get(path)
+        if cached is None or cached[0] != mtime:
+            from .ml import TriageModel
+
+            try:
+                _model_cache[path] = (mtime, TriageModel.load(path))
+            except Exception:  # noqa: BLE001 — a broken model file must not stop intake
+                log.exception("triage model at %s could not be loaded; using keyword rules", path)
+                _model_cache[path] = (mtime, None)
+        return _model_cache[path][1]
+
+
 def suggest(*, text: str, title: str = "") -> Suggestion:
+    model = loaded_model()
+    if model is not None:
+        return _from_model(model.predict(text, title))
     full = f"{title}\n{text}" if title else text
     kind, code, confidence, evidence = keyword_suggestion(full, _rule_items())
     if kind is None:
-        return Suggestion(None, None, 0.0, [], manual=True, reason="未匹配到清单关键词，请人工分拣")
+        return Suggestion(None, None, 0.0, [], manual=True, reason="未训练分拣模型，且未匹配到清单关键词，请人工分拣")
     manual = confidence < MANUAL_THRESHOLD
     return Suggestion(kind, code, confidence, evidence, manual=manual,
-                      reason="置信度较低，请人工确认" if manual else "")
+                      reason="未训练分拣模型，按清单关键词建议" + ("，置信度较低，请人工确认" if manual else ""))
+
+
+# the model's 7 first-level categories → the district departments seeded in registry 0002
+DEPARTMENT_CODES = {"城乡建设": "ZJ", "劳动和社会保障": "RS", "教育文体": "JY", "商贸旅游": "SCJG",
+                    "卫生计生": "WJ", "环境保护": "STHJ", "交通运输": "JT"}
+
+
+def _from_model(result) -> Suggestion:
+    kind = result.kind.label or None
+    code = result.catalogue.label or None
+    if kind and code and code[0] != kind[0]:  # keep the item inside the predicted kind
+        code = None
+    department = result.department.label or None
+    return Suggestion(
+        kind=None if result.manual and not kind else kind, catalogue_code=code,
+        confidence=round(float(result.kind.probability), 3),
+        evidence=list(dict.fromkeys(result.kind.evidence + result.catalogue.evidence))[:6],
+        method="model", manual=result.manual, reason=result.reason,
+        department=DEPARTMENT_CODES.get(department) if department else None,
+        urgent=result.urgent.label == "true",
+        details={"catalogue_probability": round(float(result.catalogue.probability), 3),
+                 "department": department, "department_probability": round(float(result.department.probability), 3),
+                 "department_evidence": result.department.evidence[:5],
+                 "urgent_probability": round(float(result.urgent.probability), 3),
+                 "urgent_evidence": result.urgent.evidence[:5], "model_version": result.model_version},
+    )
 
 
 def record_decision(*, actor, request, kind: str, catalogue_code: str, urgent: bool = False,

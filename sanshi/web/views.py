@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from sanshi.audit.services import audit_denied
 from sanshi.cases.actions import case_act, get_case_or_404
 from sanshi.cases.models import OPEN_STATUSES, Status
-from sanshi.cases.permissions import active_roles, can_see_case
+from sanshi.cases.permissions import active_roles, can_see_case, is_assigned_handler
 from sanshi.cases.routing import BODY_OF_LEVEL, BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS, Body
 from sanshi.cases.selectors import case_list, pool, public_timeline
 from sanshi.cases.services import case_for_tracking
@@ -30,7 +31,7 @@ from sanshi.deliberation.services import (
     open_cases_for_body,
 )
 from sanshi.evaluation.services import evaluation_by_party
-from sanshi.intake.services import RequestInput, request_submit
+from sanshi.intake.services import RequestInput, reporter_phone_reveal, request_submit
 from sanshi.registry.models import Department, Level, OrgNode
 from sanshi.triage.similar import similar_open_cases
 
@@ -171,9 +172,18 @@ def case_view(request, case_id: int):
     try:
         case = get_case_or_404(request.user, case_id)
     except NotFound:
+        audit_denied(request, "case", str(case_id))
         raise Http404 from None
-    errors, failed_action = {}, ""
-    if request.method == "POST":
+    errors, failed_action, revealed = {}, "", set()
+    if request.method == "POST" and request.POST.get("action") == "reveal":
+        try:
+            reporter_phone_reveal(actor=request.user, case=case, request_id=int(request.POST.get("request") or 0),
+                                  reason=request.POST.get("reason", ""))
+            revealed.add(int(request.POST["request"]))
+        except ApplicationError as exc:
+            errors, failed_action = (exc.errors or {"general": exc.message}), "reveal"
+            messages.error(request, exc.message)
+    elif request.method == "POST":
         action = request.POST.get("action", "")
         data = request.POST.dict()
         data["departments"] = request.POST.getlist("departments")
@@ -186,10 +196,13 @@ def case_view(request, case_id: int):
             messages.success(request, _("已完成：%(action)s") % {"action": ACTION_LABELS.get(action, action)})
             return redirect(reverse("case", args=[case.pk]))
     requests = list(case.requests.all())
+    handler = is_assigned_handler(request.user, case)
     meetings = Meeting.objects.filter(org=case.org, body=case.body, held_at__isnull=True) if case.org else []
     suggestion = requests[0].suggestion if requests else {}
     return render(request, "web/case.html", {
-        "case": case, "requests": [(r, mask_phone(r.reporter_phone)) for r in requests],
+        "case": case, "requests": [
+            (r, r.reporter_phone if (handler or r.pk in revealed) else mask_phone(r.reporter_phone)) for r in requests],
+        "phones_masked": not handler,
         "events": case.events.all(), "actions": allowed_actions(case.status, case.kind),
         "action_labels": ACTION_LABELS, "suggestion": suggestion,
         "catalogue": current_items(), "departments": Department.objects.filter(active=True),

@@ -1,0 +1,100 @@
+"""Sign-in pages: password (Django's LoginView), then the one-time code; enrolment of an authenticator."""
+
+from base64 import b32encode
+
+import django_otp
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+
+from sanshi.core.errors import ApplicationError
+
+from . import services
+from .forms import OneTimeCodeForm
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        return target
+    return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+class SignInView(auth_views.LoginView):
+    """Step one. With SANSHI_REQUIRE_OTP the password only opens the one-time-code step."""
+
+    template_name = "web/login.html"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if not services.second_factor_required():
+            return response
+        step = "otp-verify" if services.totp_device(form.get_user()) else "otp-enrol"
+        return redirect(f"{reverse(step)}?{urlencode({'next': self.get_success_url()})}")
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes calls this (AXES_LOCKOUT_CALLABLE) when an attempt hits a locked account."""
+    message = services.lockout_message()
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": message, "errors": {"username": message}}, status=429,
+                            json_dumps_params={"ensure_ascii": False})
+    return render(request, "web/login.html", {
+        "form": AuthenticationForm(request), "locked_message": message,
+        "next": request.POST.get("next", ""),
+    }, status=429)
+
+
+@never_cache
+@login_required
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    """Step two: the code from the authenticator."""
+    if services.totp_device(request.user) is None:
+        return redirect(f"{reverse('otp-enrol')}?{urlencode({'next': _safe_next(request)})}")
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.second_factor_verify(user=request.user, token=form.cleaned_data["otp"])
+        except ApplicationError as exc:
+            form.add_error("otp", exc.errors.get("otp", exc.message))
+        else:
+            django_otp.login(request, device)
+            return redirect(_safe_next(request))
+    return render(request, "accounts/otp_verify.html", {"form": form, "next": _safe_next(request)})
+
+
+@never_cache
+@login_required
+def otp_enrol(request: HttpRequest) -> HttpResponse:
+    """Bind an authenticator app: show its secret (text, otpauth:// URI, QR code), then confirm one code."""
+    try:
+        device = services.totp_enrolment_start(user=request.user)
+    except ApplicationError as exc:
+        messages.info(request, exc.message)
+        return redirect(f"{reverse('otp-verify')}?{urlencode({'next': _safe_next(request)})}")
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.totp_enrolment_confirm(user=request.user, token=form.cleaned_data["otp"])
+        except ApplicationError as exc:
+            form.add_error("otp", exc.errors.get("otp", exc.message))
+        else:
+            django_otp.login(request, device)
+            return redirect(_safe_next(request))
+    uri = device.config_url
+    qr_svg = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage).to_string(encoding="unicode")
+    return render(request, "accounts/otp_enrol.html", {
+        "form": form, "next": _safe_next(request), "secret": b32encode(device.bin_key).decode().rstrip("="),
+        "otpauth_uri": uri, "qr_svg": mark_safe(qr_svg),  # noqa: S308 — SVG built by qrcode from our own URI
+    })

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "sanshi.audit"
+    label = "audit"
+    verbose_name = "安全审计"
+
+    def ready(self) -> None:
+        # Sign-in is a framework event: Django's own signals are the one place it can be observed.
+        from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+        from . import services
+
+        user_logged_in.connect(services.on_user_logged_in, dispatch_uid="sanshi.audit.login")
+        user_logged_out.connect(services.on_user_logged_out, dispatch_uid="sanshi.audit.logout")
+        user_login_failed.connect(services.on_user_login_failed, dispatch_uid="sanshi.audit.login_failed")

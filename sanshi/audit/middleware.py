@@ -1,0 +1,42 @@
+import ipaddress
+import re
+import uuid
+
+from .context import RequestContext, current
+
+SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def client_ip(request) -> str:
+    """REMOTE_ADDR, validated. Behind a reverse proxy this is the proxy's address unless the proxy
+    server rewrites it (nginx `real_ip`); X-Forwarded-For is not trusted here."""
+    raw = (request.META.get("REMOTE_ADDR") or "").strip()
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        return ""
+
+
+class AuditContextMiddleware:
+    """Give every request an id (an incoming X-Request-ID if it is a short safe token, else a new
+    one) and note the client IP, for the audit trail; echo the id as X-Request-ID. After the view,
+    write the refusals noted during the request (see `services.audit_refusal`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .services import flush_pending
+
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        context = RequestContext(ip=client_ip(request), request_id=request_id, in_request=True)
+        token = current.set(context)
+        try:
+            response = self.get_response(request)
+        finally:
+            current.reset(token)
+            flush_pending(context)  # raises if the audit trail cannot be written: that must not pass quietly
+        response.headers["X-Request-ID"] = request_id
+        return response

@@ -1,0 +1,200 @@
+"""Every write to the audit trail. Rows are appended to one hash chain: each row's hash covers its
+fields and the previous row's hash, and appends are serialised so concurrent writers keep a single
+unbroken chain (PostgreSQL: a transaction-scoped advisory lock; SQLite: its single-writer lock)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .context import RequestContext, request_context
+from .models import GENESIS_HASH, AuditEntry, Outcome
+
+AUDIT_LOCK_KEY = 0x5A_4E_53_48_41  # pg_advisory_xact_lock key of the audit chain
+MIN_RETENTION_DAYS = 184  # 等保 2.0: keep audit records at least six months
+PURGE_EVENT = "audit.purge"
+ANCHOR_TYPE = "audit_chain"
+
+
+@dataclass(frozen=True)
+class _Pending:
+    at: datetime
+    fields: dict
+
+
+def audit_lock() -> None:
+    """Take the chain's append lock until the current transaction ends. `transition()` calls this
+    before it locks the case row, so that every transaction takes the audit lock before any case row
+    lock (a transaction that moves two cases would otherwise deadlock against a single move)."""
+    if connection.vendor != "postgresql":
+        return  # SQLite: BEGIN IMMEDIATE already holds the database's only write lock
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_lock() must be called inside transaction.atomic()")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
+
+
+def _last_entry() -> AuditEntry | None:
+    qs = AuditEntry.objects.order_by("-seq").only("seq", "hash")
+    if connection.vendor != "postgresql" and connection.features.has_select_for_update:
+        qs = qs.select_for_update()  # other backends: lock the head row (SQLite ignores this)
+    return qs.first()
+
+
+def _actor_fields(actor) -> dict:
+    if getattr(actor, "is_authenticated", False):
+        return {"actor_id": actor.pk, "actor_username": actor.get_username()}
+    return {"actor_id": None, "actor_username": ""}
+
+
+def _clean(fields: dict) -> dict:
+    """Trim each text to its column so the row hashes the same on every database."""
+    out = dict(fields)
+    for name, value in fields.items():
+        if isinstance(value, str):
+            out[name] = value[: AuditEntry._meta.get_field(name).max_length]
+    return out
+
+
+def _append(*, at: datetime | None = None, **fields) -> AuditEntry:
+    with transaction.atomic():
+        audit_lock()
+        last = _last_entry()
+        entry = AuditEntry(seq=last.seq + 1 if last else 1, at=at or timezone.now(),
+                           prev_hash=last.hash if last else GENESIS_HASH, **_clean(fields))
+        entry.hash = entry.compute_hash()
+        entry.save(force_insert=True)
+    return entry
+
+
+def _fields(*, event, actor, role, node, obj_type, obj_id, outcome, context: RequestContext) -> dict:
+    if outcome not in Outcome.values:
+        raise ValueError(f"unknown audit outcome {outcome!r}")
+    return {"event": event, **_actor_fields(actor), "role": role or "", "node": node or "",
+            "obj_type": obj_type or "", "obj_id": str(obj_id or ""), "outcome": outcome,
+            "ip": context.ip, "request_id": context.request_id}
+
+
+def audit_record(*, event: str, actor=None, role: str = "", node: str = "", obj_type: str = "",
+                 obj_id: str = "", outcome: str = Outcome.OK) -> AuditEntry:
+    """Append one row in the caller's transaction: it commits or rolls back with the act it records.
+    IP and request id come from the current request (AuditContextMiddleware). Never pass personal
+    data: `obj_id` is a database id, not a phone, a name or a tracking code."""
+    fields = _fields(event=event, actor=actor, role=role, node=node, obj_type=obj_type, obj_id=obj_id,
+                     outcome=outcome, context=request_context())
+    return _append(**fields)
+
+
+def audit_refusal(*, event: str, actor=None, role: str = "", node: str = "", obj_type: str = "",
+                  obj_id: str = "", outcome: str = Outcome.DENIED) -> None:
+    """Record a refusal or a failure, which must survive a rollback of the transaction it happened
+    in (e.g. a failed sign-in inside the token service's transaction). During a request the row is
+    written by the middleware once the view has finished; outside a request it is written now."""
+    context = request_context()
+    fields = _fields(event=event, actor=actor, role=role, node=node, obj_type=obj_type, obj_id=obj_id,
+                     outcome=outcome, context=context)
+    if context.in_request:
+        context.pending.append(_Pending(at=timezone.now(), fields=fields))
+    else:
+        _append(**fields)
+
+
+def flush_pending(context: RequestContext) -> int:
+    """Write the refusals noted during a request (called by the middleware)."""
+    written = 0
+    while context.pending:
+        item = context.pending.pop(0)
+        _append(at=item.at, **item.fields)
+        written += 1
+    return written
+
+
+def audit_denied(request, obj_type: str = "", obj_id: str = "") -> None:
+    """Record `access.denied` for a refused page or API call (403, or 404 for out of scope). Without
+    an object, it is taken from the URL's `<name>_id` parameter (never other URL parts, which may
+    hold a tracking code)."""
+    if not obj_type:
+        match = getattr(request, "resolver_match", None)
+        for key, value in ((match.kwargs if match else None) or {}).items():
+            if key.endswith("_id"):
+                obj_type, obj_id = key[:-3], str(value)
+                break
+    actor = getattr(request, "auth", None) or getattr(request, "user", None)
+    audit_refusal(event="access.denied", actor=actor, obj_type=obj_type, obj_id=obj_id, outcome=Outcome.DENIED)
+
+
+def case_actor_scope(actor, case, action: str) -> dict:
+    """The role and node under which `actor` acted on `case`, when the actor holds one (for
+    `transition()`); empty for a resident or an account without a covering role."""
+    if not getattr(actor, "is_authenticated", False):
+        return {"role": "", "node": ""}
+    from sanshi.cases.permissions import ACTION_ROLES, EVALUATOR_ROLES, roles_covering
+
+    if action in ("close", "escalate"):
+        allowed = EVALUATOR_ROLES.get(case.kind, set())
+    else:
+        allowed = ACTION_ROLES.get({"link_duplicate": "merge"}.get(action, action), set())
+    covering = roles_covering(actor, case)
+    role = next((r for r in covering if r.role in allowed), covering[0] if covering else None)
+    if role is None:
+        return {"role": "", "node": ""}
+    return {"role": role.role, "node": role.node.code}
+
+
+# --- sign-in (Django's signals; connected in apps.py) ------------------------------------------
+
+def on_user_logged_in(sender, request=None, user=None, **kwargs) -> None:
+    audit_record(event="auth.login", actor=user, obj_type="user", obj_id=str(user.pk))
+
+
+def on_user_logged_out(sender, request=None, user=None, **kwargs) -> None:
+    if user is not None:
+        audit_record(event="auth.logout", actor=user, obj_type="user", obj_id=str(user.pk))
+
+
+def on_user_login_failed(sender, credentials=None, request=None, **kwargs) -> None:
+    """The attempted username is kept only as the id of an existing account: a mistyped name may
+    be a phone number or a password typed into the wrong box."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    username = (credentials or {}).get(user_model.USERNAME_FIELD)
+    account = None
+    if isinstance(username, str) and username:
+        account = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).first()
+    audit_refusal(event="auth.login_failed", obj_type="user" if account else "",
+                  obj_id=str(account.pk) if account else "", outcome=Outcome.FAILED)
+
+
+# --- retention -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PurgeResult:
+    deleted: int
+    first_seq: int
+    checkpoint: AuditEntry
+
+
+def audit_purge(*, days: int, now: datetime | None = None) -> PurgeResult:
+    """Delete the rows older than `days` (at least MIN_RETENTION_DAYS) from the head of the chain and
+    append an `audit.purge` checkpoint naming the first kept row's seq, which `verify` accepts as
+    the chain's new start. Only this function may delete (PostgreSQL trigger, `sanshi.audit_purge`)."""
+    if days < MIN_RETENTION_DAYS:
+        raise ValueError(f"audit records must be kept at least {MIN_RETENTION_DAYS} days (got {days})")
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    with transaction.atomic():
+        audit_lock()
+        last = _last_entry()
+        young = AuditEntry.objects.filter(at__gte=cutoff).order_by("seq").values_list("seq", flat=True).first()
+        # delete a contiguous prefix: every row before the first young one (all of them are old)
+        first_seq = young if young is not None else (last.seq + 1 if last else 1)
+        checkpoint = audit_record(event=PURGE_EVENT, obj_type=ANCHOR_TYPE, obj_id=str(first_seq))
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL sanshi.audit_purge = 'on'")
+        deleted, _ = AuditEntry.objects.filter(seq__lt=first_seq).delete()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL sanshi.audit_purge = 'off'")
+    return PurgeResult(deleted=deleted, first_seq=first_seq, checkpoint=checkpoint)

@@ -1,0 +1,55 @@
+"""Phone numbers are encrypted at rest, masked for everyone but the assigned handler, revealed
+only with a reason, and never shown on public pages."""
+
+from django.db import connection
+
+from sanshi.cases.models import Case
+from sanshi.core.crypto import lookup_hash
+from sanshi.intake.models import Request
+
+from .conftest import PASSWORD
+from .helpers import act, submit
+
+PHONE = "13812345678"
+
+
+def _shared_case(world, client, token_for):
+    created = submit(client, text="小区物业费上涨，服务越来越差", grid="T1C1-G01", reporter_name="王小明",
+                     reporter_phone=PHONE).json()
+    case = Case.objects.get(requests__tracking_code=created["tracking_code"])
+    act(client, token_for(world.operator), case.pk, action="triage", kind="SHARED", catalogue_code="S2")
+    return case, created["tracking_code"]
+
+
+def test_a_raw_database_dump_holds_no_phone_number(world, client, token_for):
+    _shared_case(world, client, token_for)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reporter_phone, reporter_phone_hash FROM intake_request")
+        stored, digest = cursor.fetchone()
+    assert PHONE not in stored and stored.startswith("enc1:")
+    assert digest == lookup_hash(PHONE)
+    assert Request.objects.get(reporter_phone_hash=lookup_hash(PHONE)).reporter_phone == PHONE
+
+
+def test_masked_except_for_the_assigned_handler_and_revealed_only_with_a_reason(world, client, token_for):
+    case, _ = _shared_case(world, client, token_for)
+    client.login(username="operator", password=PASSWORD)  # street operator: not the community's handler
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "138****5678" in page and PHONE not in page
+    refused = client.post(f"/staff/cases/{case.pk}/", {"action": "reveal", "request": case.requests.get().pk,
+                                                        "reason": " "})
+    assert refused.status_code == 400 and PHONE not in refused.content.decode()
+    shown = client.post(f"/staff/cases/{case.pk}/", {"action": "reveal", "request": case.requests.get().pk,
+                                                      "reason": "回访核实情况"})
+    assert PHONE in shown.content.decode()
+    client.login(username="secretary", password=PASSWORD)  # the community handles it: sees it in full
+    assert PHONE in client.get(f"/staff/cases/{case.pk}/").content.decode()
+    # the API shows no contacts at all
+    assert PHONE not in client.get(f"/api/v1/cases/{case.pk}", **token_for(world.secretary)).content.decode()
+
+
+def test_public_pages_show_no_phone_and_a_masked_name(world, client, token_for):
+    _, code = _shared_case(world, client, token_for)
+    html = client.get(f"/track/{code}/").content.decode()
+    assert PHONE not in html and "王小明" not in html and "王**" in html
+    assert PHONE not in client.get(f"/api/v1/track/{code}").content.decode()
