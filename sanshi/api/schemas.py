@@ -126,6 +126,7 @@ class TransitionIn(Schema):
     grid: str = ""
     reason: str = ""
     urgent: bool = False
+    department: str = Field("", description="triage: the district department code the matter concerns")
     meeting: int | None = None
     resolution: str = ""
     votes_for: int | None = Field(None, ge=0)

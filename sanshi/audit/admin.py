@@ -15,6 +15,14 @@ class AuditEntryAdmin(admin.ModelAdmin):
     ordering = ("-seq",)
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
 
+    # 三员: the audit trail is the audit administrator's (page /staff/audit/). In the admin only a
+    # superuser sees it, and production allows no superuser (check accounts.E001): dev only.
+    def has_module_permission(self, request):
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_view_permission(self, request, obj=None):
+        return bool(request.user.is_active and request.user.is_superuser)
+
     def has_add_permission(self, request):
         return False
 

@@ -30,7 +30,8 @@ def case_act(*, actor, case: Case, action: str, data: dict) -> Case:
     get = data.get
     if action == "triage":
         services.case_triage(actor=actor, case=case, kind=get("kind", ""), catalogue_code=get("catalogue_code", ""),
-                             grid_code=get("grid", ""), reason=get("reason", ""), urgent=bool(get("urgent")))
+                             grid_code=get("grid", ""), reason=get("reason", ""), urgent=bool(get("urgent")),
+                             department=get("department", "") or "")
     elif action in ("deliberate", "resolve"):
         meeting = Meeting.objects.filter(pk=get("meeting") or 0).first()
         if meeting is None:

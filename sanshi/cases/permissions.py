@@ -29,10 +29,16 @@ EVALUATOR_ROLES: dict[str, set[str]] = {
 }
 
 
+# 三员: the system, security and audit administrators run the system; they see no cases
+ADMIN_ROLES = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN}
+
+
 def active_roles(user):
+    """The user's roles that give a scope over cases (the administrators' roles do not)."""
     if not getattr(user, "is_authenticated", False):
         return StaffRole.objects.none()
-    return StaffRole.objects.filter(user=user, active=True).select_related("node", "department")
+    return (StaffRole.objects.filter(user=user, active=True).exclude(role__in=ADMIN_ROLES)
+            .select_related("node", "department"))
 
 
 def roles_covering(user, case) -> list[StaffRole]:
@@ -80,3 +86,11 @@ def is_assigned_handler(user, case) -> bool:
     if case.org_id is None:
         return False
     return active_roles(user).filter(node_id=case.org_id, role__in=HANDLERS).exists()
+
+
+def can_convene(user, org) -> bool:
+    """A meeting at `org` is convened by a handling role on the same branch of the tree: at `org`,
+    above it, or below it (after an escalation the level below brings the case up). Evaluators,
+    mediators, representatives, department liaisons and administrators do not convene."""
+    return any(org.path.startswith(r.node.path) or r.node.path.startswith(org.path)
+               for r in active_roles(user) if r.role in HANDLERS)

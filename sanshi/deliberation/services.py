@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sanshi.cases.models import Case, Status
-from sanshi.cases.permissions import check_case_action, roles_covering
+from sanshi.cases.permissions import can_convene, check_case_action, roles_covering
 from sanshi.cases.routing import BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS
 from sanshi.cases.services import transition
 from sanshi.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
@@ -59,8 +59,7 @@ def meeting_schedule(*, actor, org: OrgNode, body: str, title: str, form: str, s
     if errors:
         raise ValidationFailed("会议信息有误", errors=errors)
     _validate_participants(body, participants)
-    if not any(r.node.path.startswith(org.path) or org.path.startswith(r.node.path)
-               for r in _roles(actor)):
+    if not can_convene(actor, org):
         raise NotPermitted("您不能召集该层级的议事会")
     meeting = Meeting.objects.create(body=body, level=org.level, org=org, title=title.strip(), convener=actor,
                                      form=form, scheduled_at=scheduled_at, place=place)

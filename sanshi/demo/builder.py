@@ -69,6 +69,9 @@ DEMO_ACCOUNTS = [
     ("demo-property", Role.PROPERTY_REP, "community", None, "物业企业代表"),
     ("demo-resident", Role.RESIDENT_REP, "community", None, "居民代表"),
     ("demo-cz-operator", Role.OPERATOR, "street2", None, "城子街道指挥中心"),
+    ("demo-sysadmin", Role.SYSTEM_ADMIN, "district", None, "系统管理员（三员之一）"),
+    ("demo-secadmin", Role.SECURITY_ADMIN, "district", None, "安全管理员：分配、收回岗位"),
+    ("demo-auditadmin", Role.AUDIT_ADMIN, "district", None, "审计管理员：查阅审计日志"),
 ]
 
 

@@ -149,3 +149,32 @@ def _audit_reveal(*, actor, request, reason: str) -> None:
 
     with transaction.atomic():
         audit_record(event="personal_data.reveal", actor=actor, obj_type="request", obj_id=str(request.pk))
+
+
+ANONYMISE_EVENT = "personal_data.anonymise"
+
+
+def requests_anonymise_closed(*, now=None) -> int:
+    """Erase the reporter's name, phone (and its lookup hash) and address from requests whose case
+    closed more than SANSHI_ANONYMISE_AFTER_DAYS days ago. One transaction; one audit row with the
+    count (no personal data). Returns how many requests were anonymised."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+
+    from sanshi.audit.services import audit_lock, audit_record
+    from sanshi.cases.models import Status
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.SANSHI_ANONYMISE_AFTER_DAYS)
+    with transaction.atomic():
+        audit_lock()  # the audit lock first, as every audited transaction takes it
+        pks = list(Request.objects.select_for_update()
+                   .filter(case__status=Status.CLOSED, case__closed_at__lt=cutoff)
+                   .filter(Q(reporter_name__gt="") | Q(reporter_phone_hash__gt="") | Q(address__gt=""))
+                   .values_list("pk", flat=True))
+        if pks:
+            Request.objects.filter(pk__in=pks).update(reporter_name="", reporter_phone="", reporter_phone_hash="",
+                                                      address="")
+        audit_record(event=ANONYMISE_EVENT, obj_type="requests_anonymised", obj_id=str(len(pks)))  # a count
+    return len(pks)

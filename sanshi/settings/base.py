@@ -175,11 +175,15 @@ SANSHI_MAX_PHOTO_BYTES = env.int("SANSHI_MAX_PHOTO_BYTES", default=5 * 1024 * 10
 SANSHI_MAX_PHOTOS = env.int("SANSHI_MAX_PHOTOS", default=6)
 SANSHI_TOKEN_TTL_HOURS = env.int("SANSHI_TOKEN_TTL_HOURS", default=12)
 SANSHI_TRIAGE_MODEL_PATH = env.str("SANSHI_TRIAGE_MODEL_PATH", default=str(VAR_DIR / "triage-model.joblib"))
+SANSHI_HOTSPOT_DAYS = env.int("SANSHI_HOTSPOT_DAYS", default=30)
+SANSHI_HOTSPOT_MIN_SIZE = env.int("SANSHI_HOTSPOT_MIN_SIZE", default=3)
 SANSHI_SIMILAR_DAYS = env.int("SANSHI_SIMILAR_DAYS", default=30)
 SANSHI_SIMILAR_MIN_SCORE = env.float("SANSHI_SIMILAR_MIN_SCORE", default=0.3)
 SANSHI_WORKER_POLL_SECONDS = env.float("SANSHI_WORKER_POLL_SECONDS", default=1.0)
 SANSHI_JOB_MAX_ATTEMPTS = env.int("SANSHI_JOB_MAX_ATTEMPTS", default=8)
 SANSHI_WEBHOOK_URL = env.str("SANSHI_WEBHOOK_URL", default="")
+# Reporters' name, phone and address are erased from cases closed more than this many days ago
+SANSHI_ANONYMISE_AFTER_DAYS = env.int("SANSHI_ANONYMISE_AFTER_DAYS", default=365)
 
 LOGGING = {
     "version": 1,

@@ -37,3 +37,34 @@ def similar_open_cases(case: Case, *, limit: int = 5) -> list[tuple[Case, float]
     scores = linear_kernel(matrix[0:1], matrix[1:]).ravel()
     ranked = sorted(zip(candidates, scores, strict=True), key=lambda pair: pair[1], reverse=True)
     return [(c, round(float(s), 3)) for c, s in ranked[:limit] if s >= settings.SANSHI_SIMILAR_MIN_SCORE]
+
+
+def hotspots_for(user, *, days: int | None = None, min_size: int | None = None) -> dict[str, list[dict]]:
+    """未诉先办: repeated requests surfaced before anyone asks. Household-type requests repeated in
+    one grid (compound) become a candidate SHARED matter for the community; requests repeated
+    across a street become a candidate PUBLIC matter. Only cases in the user's scope count."""
+    from sanshi.cases.selectors import cases_in_scope
+
+    from .ml import hotspots
+
+    days = days or settings.SANSHI_HOTSPOT_DAYS
+    min_size = min_size or settings.SANSHI_HOTSPOT_MIN_SIZE
+    since = timezone.now() - timedelta(days=days)
+    cases = (cases_in_scope(user).filter(created_at__gte=since, grid__isnull=False)
+             .exclude(kind="SHARED").select_related("grid__parent__parent").prefetch_related("requests")
+             .order_by("-created_at")[:2000])
+    by_id = {c.pk: c for c in cases}
+    items = [{"id": c.pk, "title": c.title, "text": " ".join(r.text for r in c.requests.all()) or c.title,
+              "group": c.grid.code, "kind": c.kind or "unsorted"} for c in cases]
+    result: dict[str, list[dict]] = {"shared": [], "public": []}
+    for cluster in hotspots(items, min_size=min_size):
+        members = [by_id[i] for i in cluster["ids"]]
+        entry = {**cluster, "cases": members}
+        if cluster["scope"] == "group":
+            entry["where"] = f"{members[0].grid.parent.name} · {members[0].grid.name}"
+            result["shared"].append(entry)
+        else:
+            streets = {c.grid.parent.parent.name for c in members if c.grid.parent and c.grid.parent.parent}
+            entry["where"] = "、".join(sorted(streets))
+            result["public"].append(entry)
+    return result

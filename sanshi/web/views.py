@@ -33,7 +33,7 @@ from sanshi.deliberation.services import (
 from sanshi.evaluation.services import evaluation_by_party
 from sanshi.intake.services import RequestInput, reporter_phone_reveal, request_submit
 from sanshi.registry.models import Department, Level, OrgNode
-from sanshi.triage.similar import similar_open_cases
+from sanshi.triage.similar import hotspots_for, similar_open_cases
 
 from .forms import MeetingForm, RequestForm, StaffRequestForm
 
@@ -150,6 +150,11 @@ def staff_submit(request):
 def pool_view(request):
     cases = pool(request.user)[:200]
     return render(request, "web/pool.html", {"cases": cases})
+
+
+@login_required
+def hotspots_view(request):
+    return render(request, "web/hotspots.html", {"hotspots": hotspots_for(request.user)})
 
 
 @login_required

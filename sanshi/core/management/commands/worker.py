@@ -1,14 +1,38 @@
 import signal
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
 
-from sanshi.core.jobs import run_due_jobs
+from sanshi.core.jobs import enqueue, job_handler, run_due_jobs
+from sanshi.core.models import Job
+
+ANONYMISE_JOB = "personal_data.anonymise"
+ANONYMISE_EVERY = timedelta(hours=1)
+
+
+@job_handler(ANONYMISE_JOB)
+def anonymise_closed(payload: dict) -> None:
+    """Erase reporters' contacts on long-closed cases, then book the next run an hour later."""
+    from sanshi.intake.services import requests_anonymise_closed
+
+    requests_anonymise_closed()
+    enqueue(ANONYMISE_JOB, {}, run_at=timezone.now() + ANONYMISE_EVERY)
+
+
+def schedule_periodic() -> None:
+    """Keep one pending anonymisation job in the job table. The table remembers the next run, so a
+    restarted worker does not run it again before the hour is up."""
+    with transaction.atomic():
+        if not Job.objects.filter(kind=ANONYMISE_JOB, status=Job.Status.PENDING).exists():
+            enqueue(ANONYMISE_JOB, {})
 
 
 class Command(BaseCommand):
-    help = "Run the background worker: due jobs (notifications, feedback) and clocks."
+    help = "Run the background worker: due jobs (notifications, feedback, hourly anonymisation) and clocks."
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="run due work once and exit")
@@ -25,6 +49,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         self.stdout.write("sanshi worker 已启动（Ctrl-C 停止）")
         while not stopping:
+            if not once:  # `--once` runs only what is due (cron can call `sanshi anonymise` itself)
+                schedule_periodic()
             ran = run_due_jobs()
             if once:
                 self.stdout.write(f"ran {ran} job(s)")

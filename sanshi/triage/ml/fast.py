@@ -1,0 +1,166 @@
+"""Plain-numpy inference for the fitted scikit-learn parts (sklearn's per-call input
+validation costs more than the arithmetic for one message). Results match sklearn's."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import numpy as np
+import scipy.sparse as sp
+
+_WS2 = re.compile(r"\s\s+")
+
+
+def count_ngrams(docs: list[str], lo: int, hi: int, lower: bool = True) -> list[Counter]:
+    out = []
+    for d in docs:
+        s = _WS2.sub(" ", d.lower() if lower else d)
+        c: Counter = Counter()
+        for n in range(lo, hi + 1):
+            c.update(s[i:i + n] for i in range(len(s) - n + 1))
+        out.append(c)
+    return out
+
+
+class FastTfidf:
+    """transform() of a fitted char-analyzer TfidfVectorizer (sublinear tf, l2 norm)."""
+
+    def __init__(self, vec):
+        assert vec.analyzer == "char" and vec.norm == "l2"
+        self.vocab = dict(vec.vocabulary_)
+        self.idf = vec.idf_.astype(np.float32)
+        self.lo, self.hi = vec.ngram_range
+        self.lower = vec.lowercase
+        self.sublinear = vec.sublinear_tf
+        self.n_features = len(self.idf)
+        # numeric keys of the n-grams (1-2 characters): code point, or (cp1 << 21 | cp2) + 2**42
+        self.numeric = self.lo >= 1 and self.hi <= 2
+        if self.numeric:
+            keys, cols = [], []
+            for g, j in self.vocab.items():
+                k = _key(g)
+                if k is not None:
+                    keys.append(k)
+                    cols.append(j)
+            order = np.argsort(keys)
+            self.keys = np.asarray(keys, dtype=np.int64)[order]
+            self.cols = np.asarray(cols, dtype=np.int64)[order]
+
+    def _row(self, doc: str):
+        s = _WS2.sub(" ", doc.lower() if self.lower else doc)
+        cp = np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        parts = []
+        if self.lo <= 1:
+            parts.append(cp)
+        if self.hi >= 2 and len(cp) > 1:
+            parts.append(((cp[:-1] << 21) | cp[1:]) + _BI)
+        if not parts:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        u, cnt = np.unique(np.concatenate(parts), return_counts=True)
+        pos = np.searchsorted(self.keys, u)
+        pos[pos >= len(self.keys)] = 0
+        hit = self.keys[pos] == u
+        return self.cols[pos[hit]], cnt[hit].astype(np.float32)
+
+    def counts(self, docs: list[str]) -> list[Counter]:
+        return count_ngrams(docs, self.lo, self.hi, self.lower)
+
+    def transform(self, docs: list[str], counts: list[Counter] | None = None) -> sp.csr_matrix:
+        if self.numeric:
+            return self._transform_numeric(docs)
+        indptr, indices, data = [0], [], []
+        vocab = self.vocab
+        for c in counts if counts is not None else self.counts(docs):
+            idx, val = [], []
+            for g, k in c.items():
+                j = vocab.get(g)
+                if j is not None:
+                    idx.append(j)
+                    val.append(k)
+            if idx:
+                v = np.asarray(val, dtype=np.float32)
+                if self.sublinear:
+                    v = np.log(v) + 1.0
+                ii = np.asarray(idx)
+                v *= self.idf[ii]
+                v /= np.sqrt((v * v).sum())
+                order = np.argsort(ii)
+                indices.extend(ii[order].tolist())
+                data.extend(v[order].tolist())
+            indptr.append(len(indices))
+        return sp.csr_matrix((np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32),
+                              np.asarray(indptr)), shape=(len(indptr) - 1, self.n_features))
+
+
+    def _transform_numeric(self, docs: list[str]) -> sp.csr_matrix:
+        indptr, indices, data = [0], [], []
+        for d in docs:
+            ii, v = self._row(d)
+            if len(ii):
+                if self.sublinear:
+                    v = np.log(v) + 1.0
+                v *= self.idf[ii]
+                v /= np.sqrt((v * v).sum())
+                order = np.argsort(ii)
+                indices.append(ii[order])
+                data.append(v[order])
+            indptr.append(indptr[-1] + len(ii))
+        return sp.csr_matrix((np.concatenate(data) if data else np.zeros(0, np.float32),
+                              np.concatenate(indices) if indices else np.zeros(0, np.int64),
+                              np.asarray(indptr)), shape=(len(docs), self.n_features))
+
+
+_BI = 1 << 42
+
+
+def _key(g: str):
+    if len(g) == 1:
+        return ord(g)
+    if len(g) == 2:
+        return ((ord(g[0]) << 21) | ord(g[1])) + _BI
+    return None
+
+
+def linear(clf) -> tuple[np.ndarray, np.ndarray]:
+    """(W: n_features × n_classes, b) of a fitted linear classifier."""
+    return np.ascontiguousarray(clf.coef_.T, dtype=np.float32), clf.intercept_.astype(np.float32)
+
+
+def softmax_proba(scores: np.ndarray) -> np.ndarray:
+    if scores.shape[1] == 1:  # binary logistic regression
+        p = 1.0 / (1.0 + np.exp(-scores[:, 0]))
+        return np.column_stack([1 - p, p])
+    z = scores - scores.max(1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(1, keepdims=True)
+
+
+class FastCalibrated:
+    """predict_proba of CalibratedClassifierCV(LinearSVC, method='sigmoid', ensemble=True)."""
+
+    def __init__(self, cal):
+        self.parts = []
+        n = len(cal.classes_)
+        for cc in cal.calibrated_classifiers_:
+            W, b = linear(cc.estimator)
+            a = np.array([c.a_ for c in cc.calibrators], dtype=np.float64)
+            bb = np.array([c.b_ for c in cc.calibrators], dtype=np.float64)
+            pos = np.searchsorted(cal.classes_, cc.estimator.classes_)
+            self.parts.append((W, b, a, bb, pos))
+        self.n = n
+
+    def predict_proba(self, X) -> np.ndarray:
+        out = np.zeros((X.shape[0], self.n))
+        for W, b, a, bb, pos in self.parts:
+            f = np.asarray(X @ W) + b
+            if f.shape[1] == 1:
+                p1 = 1.0 / (1.0 + np.exp(a[0] * f[:, 0] + bb[0]))
+                P = np.column_stack([1 - p1, p1])
+            else:
+                P = np.zeros((X.shape[0], self.n))
+                P[:, pos] = 1.0 / (1.0 + np.exp(a * f + bb))
+                s = P.sum(1, keepdims=True)
+                P = np.divide(P, s, out=np.full_like(P, 1 / self.n), where=s != 0)
+            out += P
+        return out / len(self.parts)

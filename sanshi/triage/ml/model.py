@@ -1,0 +1,688 @@
+"""The triage model: kind, catalogue item, department and urgency of a citizen message.
+
+Methods (chosen by cross-validation, see docs/triage.md):
+- kind + catalogue: character 1-2-gram TF-IDF of "title。title。text" plus a rubric lexicon
+  (hits of each catalogue item's keywords), multinomial logistic regression with balanced
+  class weights, trained on the labelled messages + the catalogue items' names/examples +
+  our seed messages (seeds.py) + corrections. Class multipliers for SHARED / HOUSEHOLD are
+  chosen by an inner 5-fold CV of the training rows only (no leakage) to maximise macro-F1.
+  The catalogue item is chosen among the items of the predicted kind.
+- department: character 1-2-gram TF-IDF, LinearSVC (balanced) with sigmoid calibration.
+- urgent: see urgent.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import normalize
+from sklearn.svm import LinearSVC
+
+from . import fast
+from . import urgent as urg
+from .seeds import NON_URGENT_SEEDS, SEED_MESSAGES, URGENT_SEEDS
+from .text import _CJK, _CJK_RUN, clean, compose, manual_reason
+
+FORMAT = 1
+KINDS = ["PUBLIC", "SHARED", "HOUSEHOLD"]
+DEPARTMENTS = ["城乡建设", "劳动和社会保障", "教育文体", "商贸旅游", "卫生计生", "环境保护", "交通运输"]
+DEPARTMENT_TO_DISTRICT = {
+    "城乡建设": "住建", "劳动和社会保障": "人社", "教育文体": "教育", "商贸旅游": "市场监管",
+    "卫生计生": "卫健", "环境保护": "生态环境", "交通运输": "交通",
+}
+LEX_WEIGHT = 0.3
+CORRECTION_WEIGHT = 3.0
+LOW_CONFIDENCE = 0.5        # kind probability below this → manual triage
+NOISE_COVERAGE = 0.35       # share of known character pairs below this → noise
+URGENT_THRESHOLD = 0.5
+MANUAL_NOISE = "内容疑似乱码或无意义字符，请人工分拣"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    probability: float
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    kind: Prediction
+    catalogue: Prediction
+    department: Prediction
+    urgent: Prediction
+    manual: bool
+    reason: str
+    model_version: str
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        for k in ("kind", "catalogue", "department", "urgent"):
+            d[k]["probability"] = round(float(d[k]["probability"]), 4)
+        d["district_department"] = DEPARTMENT_TO_DISTRICT.get(self.department.label, "")
+        return d
+
+
+def _key(title: str, text: str) -> str:
+    return hashlib.sha1(compose(title, text).encode("utf-8")).hexdigest()  # noqa: S324
+
+
+# --------------------------------------------------------------------------- features
+class Lexicon:
+    """Keyword hits per catalogue item (log counts) and per kind (sums)."""
+
+    def __init__(self, items):
+        self.items = [(it["code"], it["kind"], [k for k in it.get("keywords", []) if k]) for it in items]
+        self.kinds = KINDS
+
+    def matrix(self, docs: list[str]) -> np.ndarray:
+        out = np.zeros((len(docs), len(self.items) + len(self.kinds)))
+        for r, d in enumerate(docs):
+            for j, (_, kind, kws) in enumerate(self.items):
+                n = sum(d.count(w) for w in kws)
+                if n:
+                    v = np.log1p(n)
+                    out[r, j] = v
+                    out[r, len(self.items) + self.kinds.index(kind)] += v
+        return out
+
+    def hits(self, doc: str, kind: str | None = None, code: str | None = None) -> list[str]:
+        found = []
+        for c, k, kws in self.items:
+            if (kind and k != kind) or (code and c != code):
+                continue
+            found += [w for w in kws if w in doc]
+        # longest first, drop words contained in another hit
+        found = sorted(set(found), key=len, reverse=True)
+        return [w for i, w in enumerate(found) if not any(w in f for f in found[:i])]
+
+
+def _char_vec(min_df=2, ngram=(1, 2)):
+    return TfidfVectorizer(analyzer="char", ngram_range=ngram, sublinear_tf=True, min_df=min_df,
+                           dtype=np.float32)
+
+
+def _catalogue_docs(items):
+    docs, codes = [], []
+    for it in items:
+        docs.append(f"{it['name']}。{it.get('description', '')}。" + "。".join(it.get("examples", [])))
+        codes.append(it["code"])
+        for ex in it.get("examples", []):
+            docs.append(ex)
+            codes.append(it["code"])
+    known = {it["code"] for it in items}
+    for code, text in SEED_MESSAGES:
+        if code in known:
+            docs.append(clean(text))
+            codes.append(code)
+    return docs, codes
+
+
+def _spans(doc: str, x, weights: np.ndarray, names, k: int = 5) -> list[str]:
+    """Evidence: contiguous stretches of the text covered by the n-grams that pushed most."""
+    if isinstance(x, tuple):
+        idx, data = x
+    else:
+        idx, data = x.indices, x.data
+    keep = idx < len(weights)
+    idx, data = idx[keep], data[keep]
+    if len(idx) == 0:
+        return []
+    contrib = data * weights[idx]
+    order = np.argsort(-contrib)[:12]
+    grams = [(names[idx[i]], float(contrib[i])) for i in order if contrib[i] > 0 and len(names[idx[i]]) > 1]
+    if not grams:
+        return []
+    score = dict(grams)
+    mark = np.zeros(len(doc) + 1, dtype=bool)
+    for g, _ in grams:
+        start = doc.find(g)
+        n = 0
+        while start >= 0 and n < 3:
+            mark[start:start + len(g)] = True
+            start = doc.find(g, start + 1)
+            n += 1
+    runs = {}
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], mark[:len(doc)], [False]]).astype(np.int8)))
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        s = doc[a:b][:10]
+        if len(_CJK.findall(s)) >= 2:
+            runs[s] = sum(score.get(s[i:i + 2], 0.0) for i in range(len(s) - 1))
+    return [s for s, _ in sorted(runs.items(), key=lambda kv: -kv[1])][:k]
+
+
+def _merge_evidence(*lists, k=5) -> list[str]:
+    out: list[str] = []
+    for lst in lists:
+        for w in lst:
+            if w and not any(w in o for o in out):
+                out = [o for o in out if o not in w]
+                out.append(w)
+    return out[:k]
+
+
+# --------------------------------------------------------------------------- kind + catalogue
+def _fit_kind_core(docs, kinds, codes, weights, items, catalogue=True):
+    lex = Lexicon(items)
+    vec = _char_vec()
+    X = sp.hstack([vec.fit_transform(docs), sp.csr_matrix(LEX_WEIGHT * lex.matrix(docs))]).tocsr()
+    w = np.asarray(weights, dtype=float)
+    kind_clf = LogisticRegression(C=10, class_weight="balanced", max_iter=3000).fit(X, kinds, sample_weight=w)
+    core = {"lex": lex, "vec": vec, "kind_clf": kind_clf}
+    if catalogue:
+        codes = np.asarray(codes, dtype=object)
+        has = np.array([bool(c) for c in codes])
+        core["cat_clf"] = LogisticRegression(C=3, tol=1e-3, class_weight="balanced", max_iter=1000).fit(
+            X[has], codes[has], sample_weight=w[has])
+    return core
+
+
+def _kind_features(core, docs, counts=None):
+    f = core.get("_fast")
+    T = f["vec"].transform(docs, counts) if f else core["vec"].transform(docs)
+    return sp.hstack([T, sp.csr_matrix(LEX_WEIGHT * core["lex"].matrix(docs))], format="csr")
+
+
+def _fast_kind(core):
+    if "_fast" not in core:
+        n_text = len(core["vec"].vocabulary_)
+        W, b = fast.linear(core["kind_clf"])
+        f = {"vec": fast.FastTfidf(core["vec"]), "W": W, "b": b, "classes": list(core["kind_clf"].classes_),
+             "names": [str(n) for n in core["vec"].get_feature_names_out()]}
+        f["rel"] = (W[:n_text] - W[:n_text].mean(1, keepdims=True)).T.copy() if W.shape[1] > 1 else None
+        if "cat_clf" in core:
+            Wc, bc = fast.linear(core["cat_clf"])
+            f.update(Wc=Wc, bc=bc, cat_rel=(Wc[:n_text] - Wc[:n_text].mean(1, keepdims=True)).T.copy())
+        core["_fast"] = f
+    return core["_fast"]
+
+
+def _kind_proba(core, X):
+    f = _fast_kind(core)
+    P = fast.softmax_proba(np.asarray(X @ f["W"]) + f["b"])
+    order = [f["classes"].index(k) if k in f["classes"] else None for k in KINDS]
+    return np.column_stack([P[:, o] if o is not None else np.zeros(len(P)) for o in order])
+
+
+def _tune_multipliers(P, y) -> np.ndarray:
+    """Per-class multipliers on the probabilities maximising macro-F1 (coarse grid)."""
+    y = np.asarray(y)
+    grid = [0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
+    best, best_m = -1.0, np.ones(3)
+    for a in grid:
+        for b in grid:
+            m = np.array([1.0, a, b])
+            pred = np.array(KINDS)[(P * m).argmax(1)]
+            f = f1_score(y, pred, average="macro", labels=KINDS, zero_division=0)
+            # prefer multipliers near 1 on ties
+            if f > best + 1e-9 or (abs(f - best) <= 1e-9 and abs(np.log(m)).sum() < abs(np.log(best_m)).sum()):
+                best, best_m = f, m
+    return best_m
+
+
+def _labelled(kind_rows, corrections):
+    docs, kinds, codes, weights = [], [], [], []
+    for r in kind_rows:
+        lab = (r.get("label") or "").upper()
+        if lab not in KINDS:
+            continue
+        docs.append(compose(r.get("title"), r.get("text")))
+        kinds.append(lab)
+        code = (r.get("code") or "").upper()
+        codes.append(code if code[:1] == lab[:1] else "")
+        weights.append(1.0)
+    for c in corrections:
+        docs.append(compose(c.get("title"), c.get("text")))
+        kinds.append(c["kind"])
+        code = (c.get("catalogue_code") or "").upper()
+        codes.append(code if code[:1] == c["kind"][:1] else "")
+        weights.append(CORRECTION_WEIGHT)
+    return docs, kinds, codes, weights
+
+
+def fit_kind(kind_rows, catalogue_items, corrections=(), inner_folds=5, seed=0):
+    docs, kinds, codes, weights = _labelled(kind_rows, corrections)
+    cdocs, ccodes = _catalogue_docs(catalogue_items)
+    code_kind = {it["code"]: it["kind"] for it in catalogue_items}
+    extra_kinds = [code_kind[c] for c in ccodes]
+    docs_all = docs + cdocs
+    kinds_all = kinds + extra_kinds
+    codes_all = codes + ccodes
+    w_all = weights + [1.0] * len(cdocs)
+    mult = np.ones(3)
+    counts = Counter(kinds)
+    n_splits = min(inner_folds, min((counts[k] for k in KINDS if counts[k]), default=0))
+    if n_splits >= 2 and len([k for k in KINDS if counts[k]]) >= 2:
+        oof = np.zeros((len(docs), 3))
+        skf = StratifiedKFold(n_splits, shuffle=True, random_state=seed)
+        y = np.array(kinds)
+        for tr, te in skf.split(docs, y):
+            core = _fit_kind_core([docs[i] for i in tr] + cdocs, [kinds[i] for i in tr] + extra_kinds,
+                                  [codes[i] for i in tr] + ccodes, [weights[i] for i in tr] + [1.0] * len(cdocs),
+                                  catalogue_items, catalogue=False)
+            oof[te] = _kind_proba(core, _kind_features(core, [docs[i] for i in te]))
+        mult = _tune_multipliers(oof, y)
+    core = _fit_kind_core(docs_all, kinds_all, codes_all, w_all, catalogue_items)
+    core["mult"] = mult
+    core["code_kind"] = code_kind
+    core["names"] = np.asarray(core["vec"].get_feature_names_out())
+    return core
+
+
+def predict_kind(core, docs, counts=None):
+    """[(kind, p_kind, kind_evidence, code, p_code, code_evidence)] for composed documents.
+    counts: character 1-2-gram Counters of docs, when already computed."""
+    f = _fast_kind(core)
+    X = _kind_features(core, docs, counts)
+    P = _kind_proba(core, X) * core["mult"]
+    P = P / np.clip(P.sum(1, keepdims=True), 1e-12, None)
+    cat_classes = core["cat_clf"].classes_
+    C = fast.softmax_proba(np.asarray(X @ f["Wc"]) + f["bc"])
+    code_mask = {k: np.array([core["code_kind"].get(c) == k for c in cat_classes]) for k in KINDS}
+    out = []
+    for i, d in enumerate(docs):
+        k = int(P[i].argmax())
+        kind = KINDS[k]
+        mask = code_mask[kind]
+        if mask.any():
+            pc = np.where(mask, C[i], 0.0)
+            j = int(pc.argmax())
+            code = str(cat_classes[j])
+            p_code = float(P[i, k] * pc[j] / max(pc.sum(), 1e-12))
+        else:
+            j, code, p_code = None, "", 0.0
+        a, b = X.indptr[i], X.indptr[i + 1]
+        x = (X.indices[a:b], X.data[a:b])
+        ev_k = []
+        if kind in f["classes"] and f["rel"] is not None:
+            ev_k = _merge_evidence(core["lex"].hits(d, kind=kind),
+                                   _spans(d, x, f["rel"][f["classes"].index(kind)], f["names"]))
+        ev_c = []
+        if j is not None:
+            ev_c = _merge_evidence(core["lex"].hits(d, code=code), _spans(d, x, f["cat_rel"][j], f["names"]))
+        out.append((kind, float(P[i, k]), ev_k, code, p_code, ev_c))
+    return out
+
+
+# --------------------------------------------------------------------------- department
+def _dept_data(dept_rows, corrections):
+    docs, labels, weights = [], [], []
+    for r in dept_rows:
+        if r.get("label"):
+            docs.append(compose(r.get("title"), r.get("text")))
+            labels.append(r["label"])
+            weights.append(1.0)
+    for c in corrections:
+        if c.get("department"):
+            docs.append(compose(c.get("title"), c.get("text")))
+            labels.append(c["department"])
+            weights.append(CORRECTION_WEIGHT)
+    return docs, labels, weights
+
+
+def fit_department(dept_rows, corrections=()):
+    docs, labels, weights = _dept_data(dept_rows, corrections)
+    vec = _char_vec()
+    X = vec.fit_transform(docs)
+    n_min = min(Counter(labels).values())
+    base = LinearSVC(C=1.0, class_weight="balanced")
+    if n_min >= 3:
+        clf = CalibratedClassifierCV(base, method="sigmoid", cv=min(5, n_min))
+        clf.fit(X, labels, sample_weight=np.asarray(weights))
+        coef = np.mean([c.estimator.coef_ for c in clf.calibrated_classifiers_], axis=0)
+    else:  # tiny data (tests): plain logistic regression
+        clf = LogisticRegression(C=10, class_weight="balanced", max_iter=2000).fit(X, labels)
+        coef = clf.coef_
+    if coef.shape[0] == 1:  # binary
+        coef = np.vstack([-coef[0], coef[0]])
+    return {"vec": vec, "clf": clf, "coef": coef.astype(np.float32),
+            "names": np.asarray(vec.get_feature_names_out()), "classes": list(clf.classes_)}
+
+
+def _fast_dept(core):
+    if "_fast" not in core:
+        clf = core["clf"]
+        if isinstance(clf, CalibratedClassifierCV):
+            proba = fast.FastCalibrated(clf).predict_proba
+        else:
+            W, b = fast.linear(clf)
+            proba = lambda X: fast.softmax_proba(np.asarray(X @ W) + b)  # noqa: E731
+        core["_fast"] = {"vec": fast.FastTfidf(core["vec"]), "proba": proba, "names": [str(n) for n in core["names"]],
+                         "rel": core["coef"] - core["coef"].mean(0, keepdims=True)}
+    return core["_fast"]
+
+
+def predict_department(core, docs, counts=None):
+    f = _fast_dept(core)
+    X = f["vec"].transform(docs, counts)
+    P = f["proba"](X)
+    out = []
+    for i, d in enumerate(docs):
+        j = int(P[i].argmax())
+        a, b = X.indptr[i], X.indptr[i + 1]
+        out.append((str(core["classes"][j]), float(P[i, j]),
+                    _spans(d, (X.indices[a:b], X.data[a:b]), f["rel"][j], f["names"])))
+    return out
+
+
+# --------------------------------------------------------------------------- urgent
+def fit_urgent(real_docs, corrections=(), real_urgent=None, pos=None, neg=None):
+    """Positive: our urgent seeds (+ corrections marked urgent). Negative: our non-urgent seeds
+    and the real messages (none of which describes an emergency under way)."""
+    pos = [clean(s) for s in (URGENT_SEEDS if pos is None else pos)]
+    neg = [clean(s) for s in (NON_URGENT_SEEDS if neg is None else neg)]
+    docs = pos + neg + list(real_docs)
+    y = [1] * len(pos) + [0] * len(neg) + ([0] * len(real_docs) if real_urgent is None else list(real_urgent))
+    w = [1.0] * (len(pos) + len(neg)) + [max(0.05, 60.0 / max(len(real_docs), 1))] * len(real_docs)
+    for c in corrections:
+        if c.get("urgent") is not None:
+            docs.append(compose(c.get("title"), c.get("text")))
+            y.append(int(bool(c["urgent"])))
+            w.append(CORRECTION_WEIGHT)
+    F = urg.feature_matrix(docs)
+    clf = LogisticRegression(C=1.0, max_iter=2000).fit(F, y, sample_weight=np.asarray(w))
+    return {"clf": clf}
+
+
+def predict_urgent(core, docs):
+    coef = core["clf"].coef_[0]
+    b = float(core["clf"].intercept_[0])
+    out = []
+    for d in docs:
+        f, ev = urg.features(d)
+        p = float(1.0 / (1.0 + np.exp(-(f @ coef + b))))
+        if f[0] == 0:  # no emergency event in an active clause: never urgent
+            p = min(p, 0.05)
+        out.append((p, ev if p >= URGENT_THRESHOLD else []))
+    return out
+
+
+# --------------------------------------------------------------------------- the model
+class TriageModel:
+    """Trained triage model. Build with TriageModel.train(...) or TriageModel.load(path)."""
+
+    def __init__(self, state: dict):
+        self.state = state
+        self.report: dict = state.get("report", {})
+        self.model_version: str = state.get("version", "untrained")
+        known = set()
+        for names in (state["kind"]["names"], state["department"]["names"]):
+            known.update(n for n in names if len(n) == 2)
+        self._known_pairs = known
+        _fast_kind(state["kind"])  # compile the plain-numpy predictors now, not on the first request
+        _fast_dept(state["department"])
+
+    # ---- training / persistence
+    @classmethod
+    def train(cls, *, kind_rows, dept_rows, catalogue_items, corrections=(), progress=None,
+              cross_validation: bool = True, folds: int = 5, similarity_dims: int = 128) -> TriageModel:
+        t0 = time.time()
+        corrections = list(corrections)
+        say = progress or (lambda step, total, msg: None)
+        total = 5 if cross_validation else 4
+        report: dict = {}
+        if cross_validation:
+            say(1, total, "交叉验证（kind / department / urgent）")
+            report = cross_validate(kind_rows, dept_rows, catalogue_items, folds=folds, corrections=corrections)
+        step = total - 3
+        say(step, total, "训练 kind / catalogue")
+        kind = fit_kind(kind_rows, catalogue_items, corrections)
+        say(step + 1, total, "训练 department")
+        dept = fit_department(dept_rows, corrections)
+        say(step + 2, total, "训练 urgent 与相似度")
+        real_docs = [compose(r.get("title"), r.get("text")) for r in list(kind_rows) + list(dept_rows)]
+        urgent = fit_urgent(real_docs, corrections)
+        sim_vec = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True, min_df=2,
+                                  max_features=60000, dtype=np.float32)
+        S = sim_vec.fit_transform(real_docs + [compose(c.get("title"), c.get("text")) for c in corrections])
+        svd = None
+        if similarity_dims and min(S.shape) > similarity_dims + 1:
+            svd = TruncatedSVD(similarity_dims, random_state=0).fit(S)
+            svd.components_ = svd.components_.astype(np.float32)
+        overrides = {}
+        for c in corrections:
+            overrides[_key(c.get("title", ""), c["text"])] = {
+                "kind": c["kind"], "catalogue_code": c.get("catalogue_code") or "",
+                "department": c.get("department") or "", "urgent": c.get("urgent"),
+            }
+        digest = hashlib.sha1("\n".join(real_docs).encode("utf-8"))  # noqa: S324
+        for c in corrections:
+            digest.update(repr(sorted(c.items())).encode("utf-8"))
+        report["train_seconds"] = round(time.time() - t0, 1)
+        report["n_kind_rows"] = len(kind_rows)
+        report["n_dept_rows"] = len(dept_rows)
+        report["n_corrections"] = len(corrections)
+        state = {
+            "format": FORMAT, "kind": kind, "department": dept, "urgent": urgent,
+            "sim_vec": sim_vec, "svd": svd, "overrides": overrides,
+            "catalogue": [{k: it[k] for k in ("code", "kind", "name")} for it in catalogue_items],
+            "version": f"triage-{FORMAT}.{time.strftime('%Y%m%d')}-{digest.hexdigest()[:8]}",
+            "report": report,
+        }
+        return cls(state)
+
+    def save(self, path) -> None:
+        import joblib
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        state = {k: ({kk: vv for kk, vv in v.items() if kk != "_fast"} if isinstance(v, dict) else v)
+                 for k, v in self.state.items()}
+        joblib.dump(state, tmp, compress=3)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path) -> TriageModel:
+        import joblib
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"triage model not found: {path} (未找到分拣模型，请先训练)")
+        state = joblib.load(path)
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            raise ValueError(f"not a sanshi triage model (format {FORMAT}): {path}")
+        return cls(state)
+
+    # ---- prediction
+    def _manual(self, reason: str) -> TriageResult:
+        return TriageResult(
+            kind=Prediction("PUBLIC", 1 / 3, []),
+            catalogue=Prediction("", 1 / 24, []),
+            department=Prediction("", 1 / 7, []),
+            urgent=Prediction("false", 0.0, []),
+            manual=True, reason=reason, model_version=self.model_version,
+        )
+
+    def _noise(self, doc: str) -> bool:
+        pairs = [r[i:i + 2] for r in _CJK_RUN.findall(doc) for i in range(len(r) - 1)]
+        if len(pairs) < 15 or len(self._known_pairs) < 20000:  # only with a real vocabulary
+            return False
+        return sum(p in self._known_pairs for p in pairs) / len(pairs) < NOISE_COVERAGE
+
+    def predict(self, text: str, title: str = "") -> TriageResult:
+        return self.predict_many([(title, text)])[0]
+
+    def predict_many(self, items: list[tuple[str, str]], chunk: int = 64) -> list[TriageResult]:
+        items = list(items)
+        if len(items) > chunk:
+            return [r for i in range(0, len(items), chunk) for r in self.predict_many(items[i:i + chunk], chunk)]
+        results: list[TriageResult | None] = [None] * len(items)
+        todo, docs = [], []
+        for i, (title, text) in enumerate(items):
+            try:
+                title, text = clean((title or "")[:500]), clean((text or "")[:4000])
+                # with a real vocabulary, _noise (unknown character pairs) replaces the structure check
+                reason = manual_reason(text, title, structure=len(self._known_pairs) < 20000)
+                doc = compose(title, text)
+                if reason is None and self._noise(doc):
+                    reason = MANUAL_NOISE
+            except Exception:  # never raise on odd input
+                reason = "文本无法解析，请人工分拣"
+                doc = ""
+            if reason:
+                results[i] = self._manual(reason)
+            else:
+                todo.append(i)
+                docs.append(doc)
+        if docs:
+            st = self.state
+            counts = None
+            kinds = predict_kind(st["kind"], docs, counts)
+            depts = predict_department(st["department"], docs, counts)
+            urgents = predict_urgent(st["urgent"], docs)
+            for n, i in enumerate(todo):
+                kind, pk, evk, code, pc, evc = kinds[n]
+                dept, pd, evd = depts[n]
+                pu, evu = urgents[n]
+                manual, reason = False, ""
+                ov = st["overrides"].get(_key(items[i][0] or "", items[i][1] or ""))
+                if ov:
+                    kind, pk, evk = ov["kind"], 1.0, ["人工更正记录"]
+                    if ov["catalogue_code"]:
+                        code, pc, evc = ov["catalogue_code"], 1.0, ["人工更正记录"]
+                    if ov["department"]:
+                        dept, pd, evd = ov["department"], 1.0, ["人工更正记录"]
+                    if ov["urgent"] is not None:
+                        pu, evu = float(bool(ov["urgent"])), ["人工更正记录"]
+                elif pk < LOW_CONFIDENCE:
+                    manual, reason = True, f"三事类别把握不大（置信度 {pk:.2f}），请人工确认"
+                results[i] = TriageResult(
+                    kind=Prediction(kind, pk, evk),
+                    catalogue=Prediction(code, pc, evc),
+                    department=Prediction(dept, pd, evd),
+                    urgent=Prediction("true" if pu >= URGENT_THRESHOLD else "false", pu, evu),
+                    manual=manual, reason=reason, model_version=self.model_version,
+                )
+        return results  # type: ignore[return-value]
+
+    # ---- similarity
+    def tfidf(self, texts: list[str], titles: list[str] | None = None):
+        titles = titles or [""] * len(texts)
+        return self.state["sim_vec"].transform([compose(t, x) for t, x in zip(titles, texts, strict=True)])
+
+    def embed(self, texts: list[str], titles: list[str] | None = None) -> np.ndarray:
+        """Dense L2-normalised vectors (LSA of character 2-3-gram TF-IDF)."""
+        S = self.tfidf(texts, titles)
+        svd = self.state.get("svd")
+        V = svd.transform(S) if svd is not None else S.toarray()
+        return normalize(V).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- cross-validation
+def _per_class(y, p, labels):
+    pr, rc, f1, sup = precision_recall_fscore_support(y, p, labels=labels, zero_division=0)
+    return {lab: {"precision": round(float(a), 3), "recall": round(float(b), 3), "f1": round(float(c), 3),
+                  "support": int(s)} for lab, a, b, c, s in zip(labels, pr, rc, f1, sup, strict=True)}
+
+
+def _ece(conf, correct, bins=10):
+    conf, correct = np.asarray(conf), np.asarray(correct, dtype=float)
+    e = 0.0
+    for lo in np.linspace(0, 1, bins, endpoint=False):
+        m = (conf >= lo) & (conf < lo + 1 / bins)
+        if m.any():
+            e += m.mean() * abs(conf[m].mean() - correct[m].mean())
+    return round(float(e), 4)
+
+
+def cross_validate(kind_rows, dept_rows, catalogue_items, folds=5, seed=0, corrections=()) -> dict:
+    """Stratified k-fold figures for kind (+catalogue), department and urgency.
+
+    Everything that is tuned (class multipliers) is tuned inside the training folds only.
+    Corrections, when given, are always in the training part.
+    """
+    report: dict = {"folds": folds, "seed": seed}
+    kind_rows = [r for r in kind_rows if (r.get("label") or "").upper() in KINDS]
+    if kind_rows:
+        y = np.array([r["label"].upper() for r in kind_rows])
+        n_splits = min(folds, min(Counter(y).values()))
+        pk = np.empty(len(y), dtype=object)
+        conf = np.zeros(len(y))
+        pcode = np.empty(len(y), dtype=object)
+        skf = StratifiedKFold(max(2, n_splits), shuffle=True, random_state=seed)
+        t = time.time()
+        for tr, te in skf.split(np.zeros(len(y)), y):
+            core = fit_kind([kind_rows[i] for i in tr], catalogue_items, corrections, seed=seed)
+            docs = [compose(kind_rows[i].get("title"), kind_rows[i].get("text")) for i in te]
+            for n, res in zip(te, predict_kind(core, docs), strict=True):
+                pk[n], conf[n], pcode[n] = res[0], res[1], res[3]
+        codes = np.array([(r.get("code") or "").upper() for r in kind_rows])
+        has = codes != ""
+        report["kind"] = {
+            "n": len(y), "macro_f1": round(float(f1_score(y, pk, average="macro", labels=KINDS)), 4),
+            "accuracy": round(float((pk == y).mean()), 4),
+            "per_class": _per_class(y, pk, KINDS),
+            "confusion": {"labels": KINDS, "matrix": confusion_matrix(y, pk, labels=KINDS).tolist()},
+            "ece": _ece(conf, pk == y),
+            "low_confidence_rate": round(float((conf < LOW_CONFIDENCE).mean()), 4),
+            "catalogue_accuracy": round(float((pcode[has] == codes[has]).mean()), 4) if has.any() else None,
+            "catalogue_n": int(has.sum()),
+            "seconds": round(time.time() - t, 1),
+        }
+    if dept_rows:
+        docs, labels, _ = _dept_data(dept_rows, ())
+        y = np.array(labels)
+        pd_ = np.empty(len(y), dtype=object)
+        conf = np.zeros(len(y))
+        skf = StratifiedKFold(folds, shuffle=True, random_state=seed)
+        t = time.time()
+        for tr, te in skf.split(np.zeros(len(y)), y):
+            core = fit_department([dept_rows[i] for i in tr], corrections)
+            for n, res in zip(te, predict_department(core, [docs[i] for i in te]), strict=True):
+                pd_[n], conf[n] = res[0], res[1]
+        labs = [d for d in DEPARTMENTS if d in set(labels)] + sorted(set(labels) - set(DEPARTMENTS))
+        report["department"] = {
+            "n": len(y), "macro_f1": round(float(f1_score(y, pd_, average="macro")), 4),
+            "accuracy": round(float((pd_ == y).mean()), 4),
+            "per_class": _per_class(y, pd_, labs),
+            "confusion": {"labels": labs, "matrix": confusion_matrix(y, pd_, labels=labs).tolist()},
+            "ece": _ece(conf, pd_ == y),
+            "seconds": round(time.time() - t, 1),
+        }
+    report["urgent"] = cross_validate_urgent(kind_rows, dept_rows, folds=folds, seed=seed)
+    return report
+
+
+def cross_validate_urgent(kind_rows, dept_rows, folds=5, seed=0) -> dict:
+    """Real messages (all non-urgent) and our seed sentences, split into folds: the
+    false-positive rate on held-out real messages, and recall / FP on held-out seeds."""
+    real = [compose(r.get("title"), r.get("text")) for r in list(kind_rows) + list(dept_rows)]
+    rng = np.random.default_rng(seed)
+    fr = rng.integers(0, folds, len(real))
+    pos = [clean(s) for s in URGENT_SEEDS]
+    neg = [clean(s) for s in NON_URGENT_SEEDS]
+    fp_ = rng.integers(0, folds, len(pos))
+    fn_ = rng.integers(0, folds, len(neg))
+    fp_real = tp = fp_seed = 0
+    flagged = []
+    for f in range(folds):
+        train_real = [d for d, k in zip(real, fr, strict=True) if k != f]
+        core = fit_urgent(train_real,
+                          pos=[s for s, k in zip(pos, fp_, strict=True) if k != f],
+                          neg=[s for s, k in zip(neg, fn_, strict=True) if k != f])
+        test_real = [d for d, k in zip(real, fr, strict=True) if k == f]
+        for d, (p, _) in zip(test_real, predict_urgent(core, test_real), strict=True):
+            if p >= URGENT_THRESHOLD:
+                fp_real += 1
+                flagged.append(d[:80])
+        tp += sum(p >= URGENT_THRESHOLD for p, _ in predict_urgent(core, [s for s, k in zip(pos, fp_, strict=True) if k == f]))
+        fp_seed += sum(p >= URGENT_THRESHOLD for p, _ in predict_urgent(core, [s for s, k in zip(neg, fn_, strict=True) if k == f]))
+    return {
+        "n_real": len(real), "false_positives_real": fp_real,
+        "false_positive_rate_real": round(fp_real / max(len(real), 1), 4),
+        "seed_recall": round(tp / len(pos), 3), "seed_false_positive_rate": round(fp_seed / len(neg), 3),
+        "flagged_real_examples": flagged[:10],
+    }
