@@ -161,3 +161,12 @@ def test_meeting_with_participants_outside_the_body_is_refused(world, client, to
     }, content_type="application/json", **token_for(world.street_officer))
     assert response.status_code == 400 and "cases" in response.json()["errors"]
     assert Case.objects.get(pk=case.pk).status == "triaged"
+
+
+def test_nul_characters_are_refused_with_400_on_api_and_pages(world, client):
+    api = client.post("/api/v1/requests", {"text": "abc\x00def"}, content_type="application/json")
+    assert api.status_code == 400 and "body" in api.json()["errors"]
+    page = client.post("/report/", {"text": "abc\x00def", "sub_channel": "web"})
+    assert page.status_code == 400 and "空字符" in page.content.decode()
+    assert client.get("/track/?code=A%00B").status_code == 400
+    assert Request.objects.count() == 0

@@ -1,7 +1,7 @@
 """The JSON API (/api/v1). Thin: parse, call the same services as the pages, render."""
 
 from django.http import HttpRequest
-from ninja import NinjaAPI, Status
+from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
@@ -89,7 +89,12 @@ def _case_out(case: Case) -> dict:
     }
 
 
-@api.post("/requests", response={201: schemas.RequestCreated, 400: schemas.ErrorOut}, tags=["public"],
+def errors(*codes: int) -> dict:
+    """Documented error answers: every operation may answer 400 (bad input) and 429 (rate limit)."""
+    return {code: schemas.ErrorOut for code in sorted({400, 429, *codes})}
+
+
+@api.post("/requests", response={201: schemas.RequestCreated, **errors()}, tags=["public"],
           summary="提交诉求（无需登录）")
 def create_request(request, payload: schemas.RequestIn):
     created = request_submit(actor=request.user, data=RequestInput(
@@ -99,7 +104,7 @@ def create_request(request, payload: schemas.RequestIn):
                  "suggestion": created.suggestion})
 
 
-@api.get("/track/{tracking_code}", response={200: schemas.TrackOut, 404: schemas.ErrorOut}, tags=["public"],
+@api.get("/track/{tracking_code}", response={200: schemas.TrackOut, **errors(404)}, tags=["public"],
          summary="按查询码查看办理进度")
 def track(request, tracking_code: str):
     case = case_for_tracking(tracking_code)
@@ -112,7 +117,7 @@ def track(request, tracking_code: str):
     }
 
 
-@api.post("/auth/token", response={200: schemas.TokenOut, 401: schemas.ErrorOut, 429: schemas.ErrorOut},
+@api.post("/auth/token", response={200: schemas.TokenOut, **errors(401)},
           tags=["auth"], summary="换取接口令牌（开启动态口令时须带 otp）")
 def auth_token(request, payload: schemas.TokenIn):
     raw, token = token_issue(username=payload.username, password=payload.password, otp=payload.otp,
@@ -123,31 +128,30 @@ def auth_token(request, payload: schemas.TokenIn):
 staff = BearerAuth()
 
 
-@api.post("/auth/revoke", response={204: None, 401: schemas.ErrorOut}, auth=staff, tags=["auth"],
+@api.post("/auth/revoke", response={204: None, **errors(401)}, auth=staff, tags=["auth"],
           summary="注销当前使用的接口令牌")
 def auth_revoke(request):
     token_revoke(raw=request.bearer_token)
     return Status(204, None)
 
 
-@api.get("/cases", response=list[schemas.CaseSummary], auth=staff, tags=["cases"], summary="本辖区事项列表")
-def list_cases(request, status: str = "", body: str = "", kind: str = "", limit: int = 50, offset: int = 0):
-    limit = max(1, min(limit, 200))
+@api.get("/cases", response={200: list[schemas.CaseSummary], **errors(401)}, auth=staff, tags=["cases"], summary="本辖区事项列表")
+def list_cases(request, status: str = "", body: str = "", kind: str = "", limit: int = Query(50, ge=1, le=200),
+               offset: int = Query(0, ge=0, le=10_000_000)):
     qs = case_list(request.auth, status=status or None, body=body or None, kind=kind or None)
     return [{"id": c.pk, "number": c.number, "title": c.title, "status": c.status, "kind": c.kind or None,
              "body": c.body or None, "org": c.org.code if c.org else None}
             for c in qs.order_by("-created_at")[offset:offset + limit]]
 
 
-@api.get("/cases/{case_id}", response={200: schemas.CaseOut, 404: schemas.ErrorOut}, auth=staff,
+@api.get("/cases/{case_id}", response={200: schemas.CaseOut, **errors(401, 404)}, auth=staff,
          tags=["cases"], summary="事项详情与时间线")
 def get_case(request, case_id: int):
     return _case_out(get_case_or_404(request.auth, case_id))
 
 
 @api.post("/cases/{case_id}/transitions",
-          response={200: schemas.CaseOut, 400: schemas.ErrorOut, 403: schemas.ErrorOut, 404: schemas.ErrorOut,
-                    409: schemas.ErrorOut},
+          response={200: schemas.CaseOut, **errors(401, 403, 404, 409)},
           auth=staff, tags=["cases"], summary="推进事项（分拣、议事、吹哨、公示、评价…）")
 def case_transition(request, case_id: int, payload: schemas.TransitionIn):
     case = get_case_or_404(request.auth, case_id)
@@ -155,7 +159,7 @@ def case_transition(request, case_id: int, payload: schemas.TransitionIn):
     return _case_out(get_case_or_404(request.auth, case.pk))
 
 
-@api.get("/cases/{case_id}/similar", response={200: list[schemas.SimilarOut], 404: schemas.ErrorOut}, auth=staff,
+@api.get("/cases/{case_id}/similar", response={200: list[schemas.SimilarOut], **errors(401, 404)}, auth=staff,
          tags=["cases"], summary="相似的在办事项（可合并为重复诉求）")
 def similar_cases(request, case_id: int):
     case = get_case_or_404(request.auth, case_id)
@@ -163,8 +167,7 @@ def similar_cases(request, case_id: int):
             for c, score in similar_open_cases(case) if can_see_case(request.auth, c)]
 
 
-@api.post("/meetings", response={201: schemas.MeetingOut, 400: schemas.ErrorOut, 403: schemas.ErrorOut,
-                                 409: schemas.ErrorOut},
+@api.post("/meetings", response={201: schemas.MeetingOut, **errors(401, 403, 404, 409)},
           auth=staff, tags=["meetings"], summary="召集议事会（可同时带入多个事项）")
 def create_meeting(request, payload: schemas.MeetingIn):
     org = OrgNode.objects.filter(code=payload.org).first()
@@ -180,7 +183,7 @@ def create_meeting(request, payload: schemas.MeetingIn):
                  "cases": list(meeting.items.values_list("case_id", flat=True))})
 
 
-@api.get("/catalogue", response=list[schemas.CatalogueItemOut], tags=["public"], summary="三事分流责任清单（现行版本）")
+@api.get("/catalogue", response={200: list[schemas.CatalogueItemOut], **errors()}, tags=["public"], summary="三事分流责任清单（现行版本）")
 def catalogue(request):
     return [{"code": i.code, "kind": i.kind, "name": i.name, "description": i.description,
              "examples": i.examples, "keywords": i.keywords, "deadline_days": i.deadline_days,

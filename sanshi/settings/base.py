@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "sanshi.audit.middleware.AuditContextMiddleware",  # request id + client IP for the audit trail
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "sanshi.core.middleware.RejectNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sanshi.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
