@@ -1,0 +1,101 @@
+"""The learned model behind the triage seam: commands, the model in suggestions, the keyword
+fallback without a model, and operators' corrections flowing into the next training run."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from sanshi.cases.models import Case
+from sanshi.triage import services as triage_services
+from sanshi.triage.models import TriageDecision
+from sanshi.triage.services import suggest
+
+from .helpers import act, submit
+from .triage_ml.conftest import dept_rows, kind_rows
+
+ODD = "社区活动室的乒乓球台网子破了"  # our own text; the fixture model has no idea what it is
+
+
+def write_csv(path, rows, fields):
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return str(path)
+
+
+@pytest.fixture
+def fixture_data(tmp_path):
+    kind = write_csv(tmp_path / "kind.csv", kind_rows("all"), ["id", "title", "text", "label", "code"])
+    dept = write_csv(tmp_path / "dept.csv", dept_rows(), ["id", "title", "text", "label"])
+    return kind, dept
+
+
+@pytest.fixture
+def model_path(tmp_path, settings):
+    settings.SANSHI_TRIAGE_MODEL_PATH = str(tmp_path / "model.joblib")
+    triage_services._model_cache.clear()
+    yield settings.SANSHI_TRIAGE_MODEL_PATH
+    triage_services._model_cache.clear()
+
+
+def test_without_a_model_triage_falls_back_to_catalogue_keywords_and_says_so(world, model_path):
+    s = suggest(text="小区物业费又涨了，物业服务也不好")
+    assert (s.method, s.kind, s.catalogue_code) == ("keywords", "SHARED", "S2")
+    assert "未训练分拣模型" in s.reason
+
+
+def test_correction_flows_into_the_next_training_run(world, client, token_for, fixture_data, model_path):
+    out = io.StringIO()
+    call_command("triage", "train", "--data", *fixture_data, "--no-cv", "--no-db-corrections", stdout=out)
+    assert "保存模型" in out.getvalue()
+    first = suggest(text=ODD)
+    assert first.method == "model"
+
+    # the operator corrects the suggestion for this text: it is stored as a correction
+    created = submit(client, text=ODD, grid="T1C1-G01").json()
+    assert created["suggestion"]["method"] == "model"
+    case = Case.objects.get(requests__tracking_code=created["tracking_code"])
+    wanted_kind, wanted_code = ("SHARED", "S5") if first.kind != "SHARED" else ("PUBLIC", "P4")
+    r = act(client, token_for(world.operator), case.pk, action="triage", kind=wanted_kind,
+            catalogue_code=wanted_code, reason="乒乓球台属于小区共用设施")
+    assert r.status_code == 200
+    decision = TriageDecision.objects.get(request__case=case)
+    assert decision.corrected and (decision.kind, decision.catalogue_code) == (wanted_kind, wanted_code)
+
+    exported = io.StringIO()
+    call_command("triage", "export-corrections", stdout=exported)
+    rows = list(csv.DictReader(io.StringIO(exported.getvalue())))
+    assert rows == [{"text": ODD, "title": "", "kind": wanted_kind, "catalogue_code": wanted_code,
+                     "department": "", "urgent": "0"}]
+
+    call_command("triage", "train", "--data", *fixture_data, "--no-cv", stdout=io.StringIO())
+    again = suggest(text=ODD)
+    assert (again.kind, again.catalogue_code) == (wanted_kind, wanted_code)
+
+
+def test_eval_and_classify_commands(world, fixture_data, model_path, tmp_path):
+    call_command("triage", "train", "--data", *fixture_data, "--no-cv", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("triage", "eval", "--data", fixture_data[0], "--target", "kind", stdout=out)
+    last = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert set(last) == {"target", "n", "accuracy", "macro_f1"} and last["target"] == "kind"
+    assert last["n"] == len(kind_rows("all")) and last["accuracy"] > 0.6
+    csv_path = write_csv(tmp_path / "in.csv", [{"id": "1", "title": "", "text": "楼上漏水到我家卫生间"},
+                                               {"id": "2", "title": "", "text": "😀😀😀"}], ["id", "title", "text"])
+    out = io.StringIO()
+    call_command("triage", "classify", "--csv", csv_path, stdout=out)
+    lines = [json.loads(line) for line in out.getvalue().strip().splitlines()]
+    assert len(lines) == 2 and lines[1]["manual"] is True
+    assert {"kind", "catalogue", "department", "urgent"} <= set(lines[0])
+
+
+@pytest.mark.parametrize("text", ["😀😀😀", "好", "Please fix the street light", "乱码" + "龘靐齉" * 1300])
+def test_text_that_gives_nothing_is_routed_to_manual_triage(world, fixture_data, model_path, client, text):
+    call_command("triage", "train", "--data", *fixture_data, "--no-cv", stdout=io.StringIO())
+    response = submit(client, text=text[:4000])
+    assert response.status_code == 201
+    assert response.json()["suggestion"]["manual"] is True

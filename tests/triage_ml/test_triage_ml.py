@@ -1,0 +1,182 @@
+import io
+import json
+
+import pytest
+
+from sanshi.catalog.baseline import ITEMS
+from sanshi.triage.ml import (
+    DEPARTMENT_TO_DISTRICT,
+    Prediction,
+    TriageModel,
+    TriageResult,
+    cmd_classify,
+    cmd_eval,
+    cmd_train,
+    hotspots,
+    manual_reason,
+    most_similar,
+    read_corrections,
+    read_rows,
+)
+
+from .conftest import dept_rows, kind_rows
+from .fixture import NOT_URGENT_TEST, URGENT_TEST
+
+
+def test_heldout_kind_accuracy_well_above_chance(model):
+    test = kind_rows("test")
+    res = model.predict_many([(r["title"], r["text"]) for r in test])
+    acc = sum(r.kind.label == t["label"] for r, t in zip(res, test, strict=True)) / len(test)
+    assert acc >= 0.7  # chance (3 balanced classes) is 0.33
+    cat_ok = sum(r.catalogue.label[:1] == r.kind.label[:1] for r in res)
+    assert cat_ok == len(res)  # the catalogue item always belongs to the predicted kind
+
+
+def test_prediction_shape(model):
+    r = model.predict("单元楼的电梯坏了一个星期，物业一直不修", title="电梯坏了")
+    assert isinstance(r, TriageResult) and isinstance(r.kind, Prediction)
+    assert r.kind.label in ("PUBLIC", "SHARED", "HOUSEHOLD")
+    assert 0.0 <= r.kind.probability <= 1.0 and 0.0 <= r.urgent.probability <= 1.0
+    assert r.kind.evidence and all(isinstance(e, str) for e in r.kind.evidence)
+    assert r.department.label in DEPARTMENT_TO_DISTRICT or r.department.label in {"教育文体", "劳动和社会保障", "交通运输"}
+    assert r.urgent.label in ("true", "false")
+    d = r.as_dict()
+    json.dumps(d, ensure_ascii=False)
+    assert set(d) >= {"kind", "catalogue", "department", "urgent", "manual", "reason", "model_version"}
+
+
+@pytest.mark.parametrize("text", [
+    "😀😀🙏🙏🔥", "你好啊", "abc", "The elevator in building 3 has been broken for a week, please fix it.",
+    "", "   ", "？？？！！！。。。", "12345678", "哈哈哈哈哈哈哈哈哈哈哈哈哈哈哈哈哈哈哈哈哈哈",
+])
+def test_manual_when_text_gives_nothing(model, text):
+    assert manual_reason(text)
+    r = model.predict(text)
+    assert r.manual is True and r.reason
+    assert r.kind.probability <= 0.34
+
+
+def test_manual_for_random_noise(model):
+    import random
+
+    rng = random.Random(1)
+    cjk_noise = "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(4000))
+    ascii_noise = "".join(chr(rng.randint(33, 126)) for _ in range(4000))
+    common = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严"
+    common_noise = "".join(rng.choice(common) for _ in range(4000))
+    for noise in (cjk_noise, ascii_noise, common_noise):
+        r = model.predict(noise)
+        assert r.manual is True and r.reason, noise[:20]
+
+
+def test_long_real_text_is_not_manual(model):
+    text = "我们小区的电梯经常坏，物业不修。" * 200  # 3,000+ characters of repeated but real text
+    r = model.predict(text)
+    assert r.kind.label in ("PUBLIC", "SHARED", "HOUSEHOLD")
+
+
+def test_never_raises_on_odd_input(model):
+    for odd in [None, "\x00\x01", "\u200b" * 50, "𠀀𠀁𠀂𠀃𠀄" * 10, "A" * 10000]:
+        r = model.predict(odd)  # type: ignore[arg-type]
+        assert isinstance(r, TriageResult)
+
+
+def test_urgent_detection(model):
+    for s in URGENT_TEST:
+        r = model.predict(s)
+        assert r.urgent.label == "true", (s, r.urgent)
+        assert r.urgent.evidence
+    for s in NOT_URGENT_TEST:
+        r = model.predict(s)
+        assert r.urgent.label == "false", (s, r.urgent)
+
+
+def test_save_load_round_trip(model, tmp_path):
+    p = tmp_path / "m.joblib"
+    model.save(p)
+    m2 = TriageModel.load(p)
+    text = "楼上邻居家漏水把我家天花板泡坏了"
+    assert m2.predict(text).as_dict() == model.predict(text).as_dict()
+    assert m2.model_version == model.model_version
+
+
+def test_load_missing_raises(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        TriageModel.load(tmp_path / "nope.joblib")
+
+
+def test_correction_changes_next_training(model, tmp_path):
+    text = "我家门口的路灯坏了"
+    before = model.predict(text)
+    target = "HOUSEHOLD" if before.kind.label != "HOUSEHOLD" else "SHARED"
+    code = {"HOUSEHOLD": "H6", "SHARED": "S5"}[target]
+    csv_path = tmp_path / "corrections.csv"
+    csv_path.write_text("text,title,kind,catalogue_code,department,urgent\n"
+                        f"{text},,{target},{code},,\n", encoding="utf-8")
+    corr = read_corrections(csv_path)
+    assert corr == [{"text": text, "title": "", "kind": target, "catalogue_code": code,
+                     "department": "", "urgent": None}]
+    m2 = TriageModel.train(kind_rows=kind_rows("train"), dept_rows=dept_rows(), catalogue_items=ITEMS,
+                           corrections=corr, cross_validation=False)
+    after = m2.predict(text)
+    assert after.kind.label == target and after.catalogue.label == code
+
+
+def _write(path, rows, cols):
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def test_cmd_train_eval_classify(tmp_path):
+    kp, dp, mp = tmp_path / "kind.csv", tmp_path / "dept.csv", tmp_path / "m.joblib"
+    _write(kp, kind_rows("train"), ["id", "title", "text", "label", "code"])
+    _write(dp, dept_rows(), ["id", "title", "text", "label"])
+    out = io.StringIO()
+    cmd_train([str(kp), str(dp)], str(mp), ITEMS, out, cross_validation=False)
+    assert "[2/4]" in out.getvalue() and mp.exists()
+    assert len(read_rows(kp)) == len(kind_rows("train"))
+
+    tp = tmp_path / "test.csv"
+    _write(tp, kind_rows("test"), ["id", "title", "text", "label"])
+    out = io.StringIO()
+    summary = cmd_eval(str(tp), "kind", str(mp), out)
+    last = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert set(last) == {"target", "n", "accuracy", "macro_f1"}
+    assert last == summary and last["target"] == "kind" and last["n"] == len(kind_rows("test"))
+    assert "confusion" in out.getvalue()
+
+    out = io.StringIO()
+    cmd_eval(str(dp), "department", str(mp), out)
+    assert json.loads(out.getvalue().strip().splitlines()[-1])["target"] == "department"
+
+    out = io.StringIO()
+    cmd_classify(["小区停车费太贵了", "😀"], str(mp), out)
+    lines = [json.loads(x) for x in out.getvalue().strip().splitlines()]
+    assert len(lines) == 2 and lines[1]["manual"] is True
+    assert {"kind", "catalogue", "department", "urgent"} <= set(lines[0])
+    assert "小区" in out.getvalue()  # ensure_ascii=False
+
+
+def test_similar_and_hotspots():
+    cands = ["小区电梯坏了一个星期没人修", "学校门口需要红绿灯", "邻居家漏水泡坏天花板", "电梯又坏了，物业不修"]
+    top = most_similar("我们楼的电梯坏了好几天", cands, k=2)
+    assert {i for i, _ in top} == {0, 3}
+    items = [
+        {"id": 1, "text": "3栋电梯坏了，困过人", "group": "A小区", "kind": "SHARED"},
+        {"id": 2, "text": "3栋的电梯又坏了", "group": "A小区", "kind": "SHARED"},
+        {"id": 3, "text": "电梯坏了好几天了，3栋", "group": "A小区", "kind": "SHARED"},
+        {"id": 4, "text": "门口路灯不亮", "group": "A小区", "kind": "PUBLIC"},
+        {"id": 5, "text": "垃圾没人清运", "group": "B小区", "kind": "PUBLIC"},
+        {"id": 6, "text": "垃圾几天没人清运了", "group": "C小区", "kind": "PUBLIC"},
+        {"id": 7, "text": "路边垃圾没人清运", "group": "D小区", "kind": "PUBLIC"},
+    ]
+    hs = hotspots(items, min_size=3, threshold=0.1)
+    ids = [sorted(h["ids"]) for h in hs]
+    assert [1, 2, 3] in ids and [5, 6, 7] in ids
+    street = next(h for h in hs if sorted(h["ids"]) == [5, 6, 7])
+    assert street["scope"] == "street" and street["size"] == 3 and "垃圾" in street["label"]
+    assert hotspots(items, min_size=5) == []
