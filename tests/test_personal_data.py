@@ -53,3 +53,32 @@ def test_public_pages_show_no_phone_and_a_masked_name(world, client, token_for):
     html = client.get(f"/track/{code}/").content.decode()
     assert PHONE not in html and "王小明" not in html and "王**" in html
     assert PHONE not in client.get(f"/api/v1/track/{code}").content.decode()
+
+
+def test_id_numbers_mask_as_first_six_and_last_four():
+    from sanshi.core.personal import mask_id_number
+
+    assert mask_id_number("11010519491231002X") == "110105********002X"
+    assert mask_id_number("123") == "***"
+
+
+def test_refused_staff_pages_are_audited(world, client, token_for):
+    from sanshi.audit.models import AuditEntry
+
+    case, _ = _shared_case(world, client, token_for)
+    client.login(username="other-operator", password=PASSWORD)
+    assert client.get(f"/staff/cases/{case.pk}/").status_code == 404
+    denied = AuditEntry.objects.get(event="access.denied")
+    assert (denied.actor_username, denied.obj_type, denied.obj_id) == ("other-operator", "case", str(case.pk))
+
+
+def test_staff_roles_in_the_admin_go_through_the_three_administrator_rules(world, client):
+    from sanshi.accounts.models import User
+    from sanshi.registry.models import StaffRole
+
+    root = User.objects.create_superuser("root", password="Root-pass-2026")
+    client.force_login(root)  # a superuser who is no security administrator
+    response = client.post("/admin/registry/staffrole/add/", {"user": world.operator.pk, "node": world.street.pk,
+                                                             "role": "mediator", "active": "on"})
+    assert response.status_code == 403
+    assert not StaffRole.objects.filter(user=world.operator, role="mediator").exists()

@@ -87,3 +87,14 @@ def test_log_redaction_hides_phone_id_and_tokens(caplog):
 
     RedactPersonalData().filter(record)
     assert "13812345678" not in record.getMessage() and "11010519491231002X" not in record.getMessage()
+
+
+def test_production_wsgi_start_refuses_superusers(db, settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from sanshi.core.checks import assert_production_ready
+
+    settings.PRODUCTION = True
+    User.objects.create_superuser("root", password="Root-pass-2026")
+    with pytest.raises(ImproperlyConfigured):
+        assert_production_ready()

@@ -35,8 +35,19 @@ class AuditContextMiddleware:
         token = current.set(context)
         try:
             response = self.get_response(request)
+            self._note_refused_page(request, response)
         finally:
             current.reset(token)
             flush_pending(context)  # raises if the audit trail cannot be written: that must not pass quietly
         response.headers["X-Request-ID"] = request_id
         return response
+
+    @staticmethod
+    def _note_refused_page(request, response) -> None:
+        """A staff page that answered 403, or 404 for an object out of scope, is a refused access."""
+        from .services import audit_denied
+
+        user = getattr(request, "user", None)
+        if response.status_code in (403, 404) and request.path.startswith("/staff/") and \
+                getattr(user, "is_authenticated", False):
+            audit_denied(request)

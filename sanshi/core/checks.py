@@ -23,8 +23,10 @@ def no_demo_accounts_in_production(app_configs, **kwargs):
 
 
 def assert_production_ready() -> None:
-    """Called when the WSGI app starts under production settings."""
-    errors = no_demo_accounts_in_production(None)
+    """Called when the WSGI app starts under production settings: no demo accounts, no superuser."""
+    from sanshi.accounts.checks import no_superusers_in_production
+
+    errors = no_demo_accounts_in_production(None) + list(no_superusers_in_production(None))
     if errors:
         from django.core.exceptions import ImproperlyConfigured
 

@@ -33,3 +33,11 @@ def mask_name(name: str) -> str:
     if not name:
         return ""
     return name[0] + "*" * max(1, len(name) - 1)
+
+
+def mask_id_number(value: str) -> str:
+    """Resident ID: first 6 + ******** + last 4 (110105********002X)."""
+    value = (value or "").strip()
+    if len(value) < 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]

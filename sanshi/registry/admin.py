@@ -1,4 +1,5 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 
 from .models import Department, Household, OrgNode, StaffRole
 
@@ -19,8 +20,43 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 @admin.register(StaffRole)
 class StaffRoleAdmin(admin.ModelAdmin):
+    """Roles are granted and revoked only through the registry services, so the 三员 rules (only a
+    security administrator, never two administrator roles on one account) and the audit trail
+    hold here too. A role is never edited in place: revoke it and grant another."""
+
     list_display = ("user", "role", "node", "department", "active")
-    list_filter = ("role",)
+    list_filter = ("role", "active")
+    actions = ["revoke_selected"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        from sanshi.core.errors import ApplicationError
+
+        from .services import staff_role_grant
+
+        try:
+            granted = staff_role_grant(actor=request.user, user=obj.user, node=obj.node, role=obj.role,
+                                       department=obj.department)
+        except ApplicationError as exc:
+            raise PermissionDenied(exc.message) from exc
+        obj.pk = granted.pk
+
+    @admin.action(description="撤销所选岗位")
+    def revoke_selected(self, request, queryset):
+        from sanshi.core.errors import ApplicationError
+
+        from .services import staff_role_revoke
+
+        for staff_role in queryset:
+            try:
+                staff_role_revoke(actor=request.user, staff_role=staff_role)
+            except ApplicationError as exc:
+                self.message_user(request, f"{staff_role}：{exc.message}", level=messages.ERROR)
 
 
 admin.site.register(Household)
