@@ -1,5 +1,6 @@
 """The JSON API (/api/v1). Thin: parse, call the same services as the pages, render."""
 
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError
@@ -71,6 +72,7 @@ def auth_error(request, exc):
 
 def _case_out(case: Case) -> dict:
     item = case.catalogue_item
+    prefetch_related_objects([case], "clocks")
     return {
         "id": case.pk, "number": case.number, "title": case.title, "status": case.status,
         "kind": case.kind or None, "catalogue_code": item.code if item else None,
@@ -86,6 +88,8 @@ def _case_out(case: Case) -> dict:
         "events": [{"action": e.action, "from": e.from_status, "to": e.to_status,
                     "actor": e.actor.username if e.actor else e.actor_label, "at": e.at, "note": e.note,
                     "public_note": e.public_note} for e in case.events.all()],
+        "clocks": [{"name": c.name, "due_at": c.due_at, "done_at": c.done_at, "breached": c.breached}
+                   for c in case.clocks.all()],
     }
 
 

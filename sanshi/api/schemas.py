@@ -85,6 +85,13 @@ class WhistleOut(Schema):
     report: str
 
 
+class ClockOut(Schema):
+    name: str = Field(..., description="dispatch | arrive | result（突发快响 1-5-10）")
+    due_at: datetime
+    done_at: datetime | None
+    breached: bool
+
+
 class CaseOut(Schema):
     id: int
     number: str | None
@@ -106,6 +113,7 @@ class CaseOut(Schema):
     allowed_actions: list[str]
     whistle_calls: list[WhistleOut]
     events: list[EventOut]
+    clocks: list[ClockOut] = []
 
 
 class CaseSummary(Schema):

@@ -10,6 +10,7 @@ from sanshi.audit.services import audit_lock, audit_record, case_actor_scope
 from sanshi.catalog.selectors import current_item
 from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from sanshi.core.jobs import enqueue
+from sanshi.rapid.services import clocks_start_urgent
 from sanshi.registry.models import Department, Level, OrgNode
 from sanshi.registry.selectors import grid_by_code
 
@@ -143,6 +144,9 @@ def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code:
             changes={"kind": kind, "catalogue_item": item, "grid": grid, "level": level, "body": body,
                      "org": org, "urgent": urgent},
         )
+        if urgent:  # 突发快响: the 1-5-10 clocks run from receipt; this triage is the dispatch (分拣派单)
+            clocks_start_urgent(case=case, received_at=request.received_at if request else timezone.now(),
+                                dispatched_at=timezone.now())
     return case
 
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "sanshi.cases",
     "sanshi.deliberation",
     "sanshi.evaluation",
+    "sanshi.rapid",
     "sanshi.demo",
     "sanshi.web",
 ]
@@ -140,6 +141,10 @@ AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the audit trail (do
 # Second factor (TOTP) for every account that signs in; production turns it on.
 SANSHI_REQUIRE_OTP = env.bool("SANSHI_REQUIRE_OTP", default=False)
 OTP_TOTP_ISSUER = env.str("SANSHI_OTP_ISSUER", default="sanshi")
+# The default cache is shared by every web process (rate-limit counters must be): a database
+# table by default (`sanshi createcachetable`, run by `make run`), Redis in production, e.g.
+# CACHE_URL=redis://127.0.0.1:6379/1
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://sanshi_cache")}
 # API rate limits (django-ninja throttles; Django's default cache). Behind a reverse proxy set
 # SANSHI_NUM_PROXIES to the number of proxies so the client address comes from X-Forwarded-For.
 SANSHI_RATE_USER = env.str("SANSHI_RATE_USER", default="200/min")

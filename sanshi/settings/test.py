@@ -13,3 +13,5 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405 — threads in tests must
 # The suite makes hundreds of API calls a minute from one address; tests of the limits lower these.
 SANSHI_RATE_ANON = "100000/min"
 SANSHI_RATE_USER = "100000/min"
+# one test process: an in-memory cache keeps rate-limit tests independent of the database
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

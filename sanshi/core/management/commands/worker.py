@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from sanshi.core.jobs import enqueue, job_handler, run_due_jobs
 from sanshi.core.models import Job
+from sanshi.rapid.services import clocks_sweep
 
 ANONYMISE_JOB = "personal_data.anonymise"
 ANONYMISE_EVERY = timedelta(hours=1)
@@ -51,10 +52,12 @@ class Command(BaseCommand):
         while not stopping:
             if not once:  # `--once` runs only what is due (cron can call `sanshi anonymise` itself)
                 schedule_periodic()
+            breached = clocks_sweep()  # overdue clocks → breach + notification job, run just below
             ran = run_due_jobs()
             if once:
                 self.stdout.write(f"ran {ran} job(s)")
+                self.stdout.write(f"breached {breached} clock(s)")
                 return
-            if not ran:
+            if not ran and not breached:
                 time.sleep(settings.SANSHI_WORKER_POLL_SECONDS)
         self.stdout.write("sanshi worker 已停止")
