@@ -1,4 +1,7 @@
+import io
+import logging
 import os
+import re
 import shutil
 
 import pytest
@@ -90,3 +93,37 @@ def token_for(client):
         return {"HTTP_AUTHORIZATION": f"Bearer {response.json()['token']}"}
 
     return issue
+
+
+# ---- the logs of the whole test run hold no personal data -------------------------------------
+# Every record that reaches the root logger during the run is also written, through the same
+# filters as the configured console handler, to a buffer that is scanned when the run ends; a
+# phone number, ID number, test password or bearer token in it fails the run.
+_RUN_LOG = io.StringIO()
+_SECRETS = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])|"
+                      + re.escape(PASSWORD) + r"|Bearer\s+(?!\[)[A-Za-z0-9._~+/=-]{16,}")
+
+
+def pytest_configure(config):
+    import django
+    from django.conf import settings
+
+    django.setup()
+    handler = logging.StreamHandler(_RUN_LOG)
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    from sanshi.core.logging import RedactPersonalData
+
+    assert "redact" in settings.LOGGING["handlers"]["console"]["filters"]
+    handler.addFilter(RedactPersonalData())
+    logging.getLogger().addHandler(handler)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    leaks = sorted({m.group(0) for m in _SECRETS.finditer(_RUN_LOG.getvalue())})
+    if leaks:
+        print(f"\nPERSONAL DATA IN LOGS of this test run: {len(leaks)} distinct values, e.g. {leaks[:3]}")
+        session.exitstatus = 1
+    else:
+        print(f"\nlog scan: {len(_RUN_LOG.getvalue().splitlines())} log lines of this run hold no phone, ID, "
+              "password or token")
