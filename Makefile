@@ -20,7 +20,6 @@ setup: $(STAMP)
 migrate: setup
 	@mkdir -p var
 	@$(BIN)/sanshi migrate --noinput -v 0
-	@$(BIN)/sanshi createcachetable
 	@echo "==> 数据库已就绪"
 
 demo: migrate

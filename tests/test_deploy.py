@@ -27,3 +27,14 @@ def test_production_settings_refuse_a_default_secret(tmp_path):
     result = subprocess.run([sys.executable, "-m", "sanshi", "check"], env=env, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_migrate_alone_creates_the_shared_cache_table_and_the_api_answers(tmp_path):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "sanshi.settings.dev",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}", "CACHE_URL": "dbcache://sanshi_cache"}
+    run = [sys.executable, "-m", "sanshi"]
+    subprocess.run([*run, "migrate", "-v", "0"], env=env, check=True, capture_output=True, timeout=300)
+    probe = ("from django.test import Client; r = Client().get('/api/v1/catalogue'); "
+             "print(r.status_code, len(r.json()))")
+    result = subprocess.run([*run, "shell", "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "200 24", result.stdout + result.stderr

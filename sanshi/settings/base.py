@@ -142,7 +142,7 @@ AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the audit trail (do
 SANSHI_REQUIRE_OTP = env.bool("SANSHI_REQUIRE_OTP", default=False)
 OTP_TOTP_ISSUER = env.str("SANSHI_OTP_ISSUER", default="sanshi")
 # The default cache is shared by every web process (rate-limit counters must be): a database
-# table by default (`sanshi createcachetable`, run by `make run`), Redis in production, e.g.
+# table by default (created by migration core 0002), Redis in production, e.g.
 # CACHE_URL=redis://127.0.0.1:6379/1
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://sanshi_cache")}
 # API rate limits (django-ninja throttles; Django's default cache). Behind a reverse proxy set
