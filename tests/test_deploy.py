@@ -11,7 +11,8 @@ def test_check_deploy_with_production_settings_reports_nothing(tmp_path):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "sanshi.settings.production",
            "SECRET_KEY": secrets.token_urlsafe(60),
            "SANSHI_FIELD_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}", "ALLOWED_HOSTS": "sanshi.example.gov.cn"}
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}", "ALLOWED_HOSTS": "sanshi.example.gov.cn",
+           "CACHE_URL": "dbcache://sanshi_cache"}
     run = [sys.executable, "-m", "sanshi"]
     subprocess.run([*run, "migrate", "-v", "0"], env=env, check=True, capture_output=True, timeout=300)
     result = subprocess.run([*run, "check", "--deploy", "--fail-level", "WARNING"], env=env, capture_output=True,
@@ -38,3 +39,13 @@ def test_migrate_alone_creates_the_shared_cache_table_and_the_api_answers(tmp_pa
              "print(r.status_code, len(r.json()))")
     result = subprocess.run([*run, "shell", "-c", probe], env=env, capture_output=True, text=True, timeout=120)
     assert result.stdout.strip().splitlines()[-1] == "200 24", result.stdout + result.stderr
+
+
+def test_production_refuses_a_per_process_cache(tmp_path):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "sanshi.settings.production",
+           "SECRET_KEY": secrets.token_urlsafe(60),
+           "SANSHI_FIELD_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}", "CACHE_URL": "locmemcache://"}
+    result = subprocess.run([sys.executable, "-m", "sanshi", "check"], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode != 0 and "CACHE_URL" in result.stderr

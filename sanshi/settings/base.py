@@ -141,10 +141,11 @@ AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the audit trail (do
 # Second factor (TOTP) for every account that signs in; production turns it on.
 SANSHI_REQUIRE_OTP = env.bool("SANSHI_REQUIRE_OTP", default=False)
 OTP_TOTP_ISSUER = env.str("SANSHI_OTP_ISSUER", default="sanshi")
-# The default cache is shared by every web process (rate-limit counters must be): a database
-# table by default (created by migration core 0002), Redis in production, e.g.
-# CACHE_URL=redis://127.0.0.1:6379/1
-CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://sanshi_cache")}
+# The default cache holds the API rate-limit counters. In memory by default (each web process
+# counts on its own: fine for development); production requires a cache every process shares,
+# Redis: CACHE_URL=redis://127.0.0.1:6379/1 (a database cache, dbcache://sanshi_cache, also works:
+# its table is created by migration core 0002, but it costs ~2 queries per API call).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # API rate limits (django-ninja throttles; Django's default cache). Behind a reverse proxy set
 # SANSHI_NUM_PROXIES to the number of proxies so the client address comes from X-Forwarded-For.
 SANSHI_RATE_USER = env.str("SANSHI_RATE_USER", default="200/min")

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, env
+from .base import CACHES, SECRET_KEY, env
 
 PRODUCTION = True
 DEBUG = False
@@ -11,6 +11,9 @@ if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 40:
     raise ImproperlyConfigured("SECRET_KEY must be set to a long random value in production.")
 if len(env.str("SANSHI_FIELD_KEY", default="")) < 32:
     raise ImproperlyConfigured("SANSHI_FIELD_KEY must be set (32+ random bytes, url-safe base64) in production.")
+if "locmem" in CACHES["default"]["BACKEND"].lower():
+    raise ImproperlyConfigured("CACHE_URL must name a cache all web processes share (redis://…) in production: "
+                               "the API rate limits are counted there.")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
