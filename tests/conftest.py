@@ -104,19 +104,32 @@ _SECRETS = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|(?<![0-9A-Za-z])\d{17}[\dXx](?!
                       + re.escape(PASSWORD) + r"|Bearer\s+(?!\[)[A-Za-z0-9._~+/=-]{16,}")
 
 
-def pytest_configure(config):
-    import django
+def _run_log_handler() -> logging.Handler:
     from django.conf import settings
 
-    django.setup()
-    handler = logging.StreamHandler(_RUN_LOG)
-    handler.setLevel(logging.DEBUG)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
     from sanshi.core.logging import RedactPersonalData
 
     assert "redact" in settings.LOGGING["handlers"]["console"]["filters"]
-    handler.addFilter(RedactPersonalData())
-    logging.getLogger().addHandler(handler)
+    handler = logging.StreamHandler(_RUN_LOG)
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    handler.addFilter(RedactPersonalData())  # the same filter the configured console handler has
+    return handler
+
+
+_RUN_HANDLER: list[logging.Handler] = []
+
+
+@pytest.fixture(autouse=True)
+def _scan_the_logs_of_this_test():
+    """Keep the run-log handler on the root logger (importing the WSGI app re-applies LOGGING,
+    which replaces the root logger's handlers)."""
+    if not _RUN_HANDLER:
+        _RUN_HANDLER.append(_run_log_handler())
+    root = logging.getLogger()
+    if _RUN_HANDLER[0] not in root.handlers:
+        root.addHandler(_RUN_HANDLER[0])
+    yield
 
 
 def pytest_sessionfinish(session, exitstatus):
