@@ -71,6 +71,10 @@ def test_correction_flows_into_the_next_training_run(world, client, token_for, f
     rows = list(csv.DictReader(io.StringIO(exported.getvalue())))
     assert rows == [{"text": ODD, "title": "", "kind": wanted_kind, "catalogue_code": wanted_code,
                      "department": "", "urgent": "0"}]
+    from sanshi.audit.models import AuditEntry
+
+    export = AuditEntry.objects.get(event="export")
+    assert (export.obj_type, export.obj_id) == ("triage_corrections", "1") and ODD not in repr(export.__dict__)
 
     call_command("triage", "train", "--data", *fixture_data, "--no-cv", stdout=io.StringIO())
     again = suggest(text=ODD)

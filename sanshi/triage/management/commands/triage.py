@@ -20,8 +20,15 @@ def catalogue_items() -> list[dict]:
             for i in current_items()]
 
 
-def write_corrections(path, *, everything: bool = False) -> int:
+def write_corrections(path, *, everything: bool = False, audit: bool = False) -> int:
     rows = TriageDecision.objects.all() if everything else TriageDecision.objects.filter(corrected=True)
+    if audit:  # an export of residents' texts leaves a trace (never the texts themselves)
+        from django.db import transaction
+
+        from sanshi.audit.services import audit_record
+
+        with transaction.atomic():
+            audit_record(event="export", obj_type="triage_corrections", obj_id=str(rows.count()))
     n = 0
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -101,8 +108,8 @@ class Command(BaseCommand):
     def export(self, output: str, everything: bool):
         if output == "-":
             with tempfile.NamedTemporaryFile("r+", suffix=".csv", encoding="utf-8") as fh:
-                n = write_corrections(fh.name, everything=everything)
+                n = write_corrections(fh.name, everything=everything, audit=True)
                 self.stdout.write(Path(fh.name).read_text(encoding="utf-8"), ending="")
         else:
-            n = write_corrections(output, everything=everything)
+            n = write_corrections(output, everything=everything, audit=True)
             self.stderr.write(f"已导出 {n} 条 → {output}")
