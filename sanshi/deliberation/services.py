@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sanshi.cases.models import Case, Status
-from sanshi.cases.permissions import can_convene, check_case_action, roles_covering
+from sanshi.cases.permissions import active_roles, can_convene, check_case_action
 from sanshi.cases.routing import BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS
 from sanshi.cases.services import transition
 from sanshi.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
@@ -70,12 +70,6 @@ def meeting_schedule(*, actor, org: OrgNode, body: str, title: str, form: str, s
     return meeting
 
 
-def _roles(actor):
-    from sanshi.cases.permissions import active_roles
-
-    return list(active_roles(actor))
-
-
 @transaction.atomic
 @stored_in_canonical_language
 def meeting_add_case(*, actor, meeting: Meeting, case: Case) -> AgendaItem:
@@ -127,7 +121,7 @@ def meeting_resolve_case(*, actor, meeting: Meeting, case: Case, resolution: str
 @transaction.atomic
 def meeting_record_minutes(*, actor, meeting: Meeting, minutes: str) -> Meeting:
     if meeting.convener_id != actor.pk and not any(
-        meeting.org.path.startswith(r.node.path) for r in _roles(actor)
+        meeting.org.path.startswith(r.node.path) for r in active_roles(actor)
     ):
         raise NotPermitted("只有召集人或上级可以填写纪要")
     if not (minutes or "").strip():
@@ -145,4 +139,4 @@ def open_cases_for_body(meeting: Meeting):
 
 
 __all__ = ["ParticipantInput", "meeting_schedule", "meeting_add_case", "meeting_resolve_case",
-           "meeting_record_minutes", "open_cases_for_body", "roles_covering"]
+           "meeting_record_minutes", "open_cases_for_body"]

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from sanshi.cases.actions import case_act, get_case_or_404
-from sanshi.cases.models import OPEN_STATUSES, Status
+from sanshi.cases.models import Status
 from sanshi.cases.permissions import active_roles, can_see_case, is_assigned_handler
 from sanshi.cases.routing import BODY_OF_LEVEL, BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS, Body
 from sanshi.cases.selectors import case_list, pool, public_timeline
@@ -304,5 +304,3 @@ def meeting_view(request, meeting_id: int):
                                                 "participants": meeting.participants.all(),
                                                 "role_labels": PARTICIPANT_ROLE_LABELS})
 
-
-__all__ = ["OPEN_STATUSES"]
