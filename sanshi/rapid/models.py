@@ -8,6 +8,8 @@ class ClockName(models.TextChoices):
     DISPATCH = "dispatch", _("派单")
     ARRIVE = "arrive", _("到场")
     RESULT = "result", _("处置")
+    REINFORCE = "reinforce", _("增援到场")
+    DEADLINE = "deadline", _("办理期限")
 
 
 URGENT_CLOCKS = (ClockName.DISPATCH, ClockName.ARRIVE, ClockName.RESULT)
@@ -22,6 +24,7 @@ class ClockPolicy(models.Model):
     dispatch_minutes = models.PositiveSmallIntegerField(_("派单时限（分钟）"), default=1)
     arrive_minutes = models.PositiveSmallIntegerField(_("到场时限（分钟）"), default=5)
     result_minutes = models.PositiveSmallIntegerField(_("处置时限（分钟）"), default=10)
+    reinforce_minutes = models.PositiveSmallIntegerField(_("增援到场时限（分钟）"), default=15)
 
     class Meta:
         verbose_name = _("快响时限")
@@ -66,3 +69,76 @@ class Clock(models.Model):
         if self.done_at is None:
             return "breached" if self.breached else "pending"
         return "done_late" if self.breached else "done"
+
+
+class TeamKind(models.TextChoices):
+    POLICE = "police", _("派出所/巡逻服务站")
+    SQUAD = "squad", _("街道应急队")
+
+
+class ResponseTeam(models.Model):
+    """A team that answers urgent events in a street: police matters go to the police station or
+    patrol service post, other matters to the street emergency squad. It covers some zones (片区)
+    of its street — an empty list covers the whole street — and is on duty or not."""
+
+    street = models.ForeignKey("registry.OrgNode", on_delete=models.PROTECT, related_name="response_teams",
+                               verbose_name=_("街道"))
+    name = models.CharField(_("名称"), max_length=60)
+    kind = models.CharField(_("类型"), max_length=16, choices=TeamKind.choices, default=TeamKind.SQUAD)
+    zones = models.JSONField(_("负责片区"), default=list, blank=True, help_text=_("片区名称列表；留空表示全街道"))
+    on_duty = models.BooleanField(_("在岗"), default=True)
+    members = models.ManyToManyField("accounts.User", through="TeamMember", related_name="response_teams",
+                                     verbose_name=_("队员"))
+
+    class Meta:
+        ordering = ["street_id", "name"]
+        verbose_name = _("应急处置队伍")
+        verbose_name_plural = _("应急处置队伍")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMember(models.Model):
+    team = models.ForeignKey(ResponseTeam, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="team_memberships")
+    is_leader = models.BooleanField(_("队长"), default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="unique_team_member")]
+        verbose_name = _("队员")
+        verbose_name_plural = _("队员")
+
+    def __str__(self) -> str:
+        return f"{self.team_id}:{self.user_id}"
+
+
+class Dispatch(models.Model):
+    """One team sent to one urgent case (the first dispatch, or a reinforcement). Each step is
+    also a case event; these columns are the team's own record of its times."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="dispatches")
+    team = models.ForeignKey(ResponseTeam, on_delete=models.PROTECT, related_name="dispatches")
+    reinforcement_for = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE,
+                                          related_name="reinforcements")
+    dispatched_at = models.DateTimeField(_("派单时间"))
+    dispatched_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+    accepted_at = models.DateTimeField(_("接单时间"), null=True, blank=True)
+    accepted_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    arrived_at = models.DateTimeField(_("到场时间"), null=True, blank=True)
+    result_at = models.DateTimeField(_("反馈结果时间"), null=True, blank=True)
+    result = models.TextField(_("处置结果"), blank=True)
+    photo = models.ImageField(_("现场照片"), upload_to="dispatch/%Y/%m/", blank=True)
+    reinforcement_requested_at = models.DateTimeField(_("请求增援时间"), null=True, blank=True)
+    reinforcement_note = models.TextField(_("增援说明"), blank=True)
+
+    class Meta:
+        ordering = ["dispatched_at", "id"]
+        indexes = [models.Index(fields=["team", "result_at"], name="dispatch_team_open_idx")]
+        verbose_name = _("派单")
+        verbose_name_plural = _("派单")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.team_id}"

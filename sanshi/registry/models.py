@@ -94,6 +94,7 @@ class Role(models.TextChoices):
     MEDIATOR = "mediator", _("调解员")
     PROPERTY_REP = "property_rep", _("物业企业代表")
     RESIDENT_REP = "resident_rep", _("居民代表")
+    RESPONDER = "responder", _("应急处置队员")  # a member of a response team (突发快响)
     # 三员 (等保 2.0): three administrators, never two of them on one account
     SYSTEM_ADMIN = "system_admin", _("系统管理员")
     SECURITY_ADMIN = "security_admin", _("安全管理员")

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "sanshi.deliberation",
     "sanshi.evaluation",
     "sanshi.rapid",
+    "sanshi.supervision",
+    "sanshi.command",
     "sanshi.demo",
     "sanshi.web",
 ]
