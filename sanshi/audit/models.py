@@ -21,8 +21,10 @@ class Outcome(models.TextChoices):
     FAILED = "failed", _("失败")
 
 
-class AuditEntry(models.Model):
-    seq = models.PositiveBigIntegerField(_("链序号"), unique=True, help_text="position in the hash chain, 1, 2, 3 …")
+class AuditFields(models.Model):
+    """What an audit row says: who, in what role at which node, did what to which object, with what
+    outcome, from where. Shared by the chain and by the journal of rows not yet chained."""
+
     at = models.DateTimeField(_("时间"), db_index=True)
     actor_id = models.PositiveBigIntegerField(_("用户ID"), null=True, blank=True)  # no FK: rows outlive users
     actor_username = models.CharField(_("用户名"), max_length=150, blank=True)
@@ -34,6 +36,31 @@ class AuditEntry(models.Model):
     outcome = models.CharField(_("结果"), max_length=8, choices=Outcome.choices, default=Outcome.OK)
     ip = models.CharField(_("IP"), max_length=45, blank=True)
     request_id = models.CharField(_("请求ID"), max_length=64, blank=True)
+
+    FIELDS = ("at", "actor_id", "actor_username", "role", "node", "event", "obj_type", "obj_id", "outcome", "ip",
+              "request_id")
+
+    class Meta:
+        abstract = True
+
+
+class AuditJournal(AuditFields):
+    """Audit rows as the acts write them, in the act's own transaction, before they are chained.
+    With deferred sealing (PostgreSQL's default) the worker moves them onto the chain within about
+    a second (`audit_seal`), so that no act waits for the chain's lock; inline sealing (SQLite)
+    chains each row at once and this table stays empty. Append-only on PostgreSQL like the chain."""
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("待入链审计记录")
+        verbose_name_plural = _("待入链审计记录")
+
+    def __str__(self) -> str:
+        return f"journal {self.pk} {self.event} {self.outcome}"
+
+
+class AuditEntry(AuditFields):
+    seq = models.PositiveBigIntegerField(_("链序号"), unique=True, help_text="position in the hash chain, 1, 2, 3 …")
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 

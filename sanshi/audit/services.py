@@ -1,15 +1,23 @@
-"""Every write to the audit trail. Rows are appended to one hash chain: each row's hash covers its
-fields and the previous row's hash, and appends are serialised so concurrent writers keep a single
-unbroken chain (PostgreSQL: a transaction-scoped advisory lock; SQLite: its single-writer lock)."""
+"""Every write to the audit trail. Rows end on one hash chain: each row's hash covers its fields and
+the previous row's hash, and chaining is serialised so concurrent writers keep a single unbroken
+chain (PostgreSQL: a transaction-scoped advisory lock; SQLite: its single-writer lock).
+
+An act writes its row to the journal in its own transaction (so the row commits or rolls back with
+the act). Sealing moves journal rows onto the chain: *inline* — in the act's transaction, under the
+chain's lock (SQLite's default: it has one writer anyway) — or *deferred* — by the worker within
+about a second, so that acts never queue behind the chain's lock and its commit (PostgreSQL's
+default; measured: with the lock held to commit, every audited transaction in the system waited
+for the one before it to reach the disk). `SANSHI_AUDIT_SEALING` chooses; docs/audit.md."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from .context import RequestContext, request_context
-from .models import GENESIS_HASH, AuditEntry, Outcome
+from .models import GENESIS_HASH, AuditEntry, AuditJournal, Outcome
 
 AUDIT_LOCK_KEY = 0x5A_4E_53_48_41  # pg_advisory_xact_lock key of the audit chain
 MIN_RETENTION_DAYS = 184  # 等保 2.0: keep audit records at least six months
@@ -23,14 +31,27 @@ class _Pending:
     fields: dict
 
 
+def sealing_inline() -> bool:
+    mode = settings.SANSHI_AUDIT_SEALING
+    if mode == "auto":
+        return connection.vendor != "postgresql"
+    return mode == "inline"
+
+
 def audit_lock() -> None:
-    """Take the chain's append lock until the current transaction ends. `transition()` calls this
-    before it locks the case row, so that every transaction takes the audit lock before any case row
-    lock (a transaction that moves two cases would otherwise deadlock against a single move)."""
+    """For acts: with inline sealing, take the chain's lock until the current transaction ends.
+    `transition()` calls this before it locks the case row, so that every transaction takes the
+    audit lock before any case row lock (a transaction that moves two cases would otherwise
+    deadlock against a single move). With deferred sealing acts never take the chain's lock."""
+    if sealing_inline():
+        _chain_lock()
+
+
+def _chain_lock() -> None:
     if connection.vendor != "postgresql":
         return  # SQLite: BEGIN IMMEDIATE already holds the database's only write lock
     if not connection.in_atomic_block:
-        raise RuntimeError("audit_lock() must be called inside transaction.atomic()")
+        raise RuntimeError("the audit chain's lock must be taken inside transaction.atomic()")
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
 
@@ -57,15 +78,60 @@ def _clean(fields: dict) -> dict:
     return out
 
 
-def _append(*, at: datetime | None = None, **fields) -> AuditEntry:
-    with transaction.atomic():
-        audit_lock()
+def _append(*, at: datetime | None = None, **fields) -> AuditEntry | AuditJournal:
+    """Write one row: to the journal, and with inline sealing on to the chain at once (then the
+    chained row is returned)."""
+    row = AuditJournal(at=at or timezone.now(), **_clean(fields))
+    if not sealing_inline():
+        row.save(force_insert=True)
+        return row
+    with transaction.atomic(savepoint=False):
+        _chain_lock()
         last = _last_entry()
-        entry = AuditEntry(seq=last.seq + 1 if last else 1, at=at or timezone.now(),
-                           prev_hash=last.hash if last else GENESIS_HASH, **_clean(fields))
-        entry.hash = entry.compute_hash()
+        entry = _chained(row, last.seq if last else 0, last.hash if last else GENESIS_HASH)
         entry.save(force_insert=True)
     return entry
+
+
+def _chained(row: AuditJournal, prev_seq: int, prev_hash: str) -> AuditEntry:
+    entry = AuditEntry(seq=prev_seq + 1, prev_hash=prev_hash, **{f: getattr(row, f) for f in AuditJournal.FIELDS})
+    entry.hash = entry.compute_hash()
+    return entry
+
+
+def audit_seal(*, limit: int = 5000) -> int:
+    """Move up to `limit` journal rows onto the chain, oldest first, in one transaction under the
+    chain's lock; return how many. Safe from several workers at once (the lock) and after a crash
+    (rows leave the journal in the transaction that chains them)."""
+    with transaction.atomic():
+        _chain_lock()
+        rows = list(AuditJournal.objects.order_by("id")[:limit])
+        if not rows:
+            return 0
+        last = _last_entry()
+        seq, prev = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+        entries = []
+        for row in rows:
+            entry = _chained(row, seq, prev)
+            seq, prev = entry.seq, entry.hash
+            entries.append(entry)
+        AuditEntry.objects.bulk_create(entries)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL sanshi.audit_seal = 'on'")
+        AuditJournal.objects.filter(pk__in=[r.pk for r in rows]).delete()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL sanshi.audit_seal = 'off'")
+    return len(rows)
+
+
+def audit_seal_all() -> int:
+    """Seal until the journal is empty (before reading the chain: the audit page, `verify`)."""
+    total = 0
+    while (n := audit_seal()):
+        total += n
+    return total
 
 
 def _fields(*, event, actor, role, node, obj_type, obj_id, outcome, context: RequestContext) -> dict:
@@ -77,7 +143,7 @@ def _fields(*, event, actor, role, node, obj_type, obj_id, outcome, context: Req
 
 
 def audit_record(*, event: str, actor=None, role: str = "", node: str = "", obj_type: str = "",
-                 obj_id: str = "", outcome: str = Outcome.OK) -> AuditEntry:
+                 obj_id: str = "", outcome: str = Outcome.OK) -> AuditEntry | AuditJournal:
     """Append one row in the caller's transaction: it commits or rolls back with the act it records.
     IP and request id come from the current request (AuditContextMiddleware). Never pass personal
     data: `obj_id` is a database id, not a phone, a name or a tracking code."""
@@ -183,13 +249,19 @@ def audit_purge(*, days: int, now: datetime | None = None) -> PurgeResult:
     if days < MIN_RETENTION_DAYS:
         raise ValueError(f"audit records must be kept at least {MIN_RETENTION_DAYS} days (got {days})")
     cutoff = (now or timezone.now()) - timedelta(days=days)
+    audit_seal_all()
     with transaction.atomic():
-        audit_lock()
+        _chain_lock()
         last = _last_entry()
         young = AuditEntry.objects.filter(at__gte=cutoff).order_by("seq").values_list("seq", flat=True).first()
         # delete a contiguous prefix: every row before the first young one (all of them are old)
         first_seq = young if young is not None else (last.seq + 1 if last else 1)
-        checkpoint = audit_record(event=PURGE_EVENT, obj_type=ANCHOR_TYPE, obj_id=str(first_seq))
+        # the checkpoint goes on the chain now, whatever the sealing mode: it names the new start
+        journal = AuditJournal(at=timezone.now(), **_clean(_fields(
+            event=PURGE_EVENT, actor=None, role="", node="", obj_type=ANCHOR_TYPE, obj_id=str(first_seq),
+            outcome=Outcome.OK, context=request_context())))
+        checkpoint = _chained(journal, last.seq if last else 0, last.hash if last else GENESIS_HASH)
+        checkpoint.save(force_insert=True)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL sanshi.audit_purge = 'on'")

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # the sanshi package
 PROJECT_DIR = BASE_DIR.parent
@@ -190,9 +191,50 @@ SANSHI_SIMILAR_DAYS = env.int("SANSHI_SIMILAR_DAYS", default=30)
 SANSHI_SIMILAR_MIN_SCORE = env.float("SANSHI_SIMILAR_MIN_SCORE", default=0.3)
 SANSHI_WORKER_POLL_SECONDS = env.float("SANSHI_WORKER_POLL_SECONDS", default=1.0)
 SANSHI_JOB_MAX_ATTEMPTS = env.int("SANSHI_JOB_MAX_ATTEMPTS", default=8)
-SANSHI_WEBHOOK_URL = env.str("SANSHI_WEBHOOK_URL", default="")
+# Back-off between attempts: SANSHI_JOB_BACKOFF_SECONDS, doubling, at most SANSHI_JOB_BACKOFF_MAX_SECONDS.
+# A claimed job is leased for SANSHI_JOB_LEASE_SECONDS: if its worker dies, it runs again after that.
+SANSHI_JOB_BACKOFF_SECONDS = env.int("SANSHI_JOB_BACKOFF_SECONDS", default=30)
+SANSHI_JOB_BACKOFF_MAX_SECONDS = env.int("SANSHI_JOB_BACKOFF_MAX_SECONDS", default=3600)
+SANSHI_JOB_LEASE_SECONDS = env.int("SANSHI_JOB_LEASE_SECONDS", default=300)
+# --- notifications (docs/notifications.md) ---------------------------------------------------
+# External channels per notification kind, besides the in-app inbox (always):
+# "kind=channel,channel;…", "*" for every other kind; channels: email, webhook, sms.
+SANSHI_NOTIFY_CHANNELS = {
+    kind.strip(): [c.strip() for c in channels.split(",") if c.strip()]
+    for kind, _, channels in (part.partition("=") for part in
+                              env.str("SANSHI_NOTIFY_CHANNELS", default="*=email,webhook").split(";") if part.strip())
+}
+SANSHI_WEBHOOK_URL = env.str("SANSHI_WEBHOOK_URL", default="")  # one endpoint from the environment (all kinds)
+SANSHI_WEBHOOK_SECRET = env.str("SANSHI_WEBHOOK_SECRET", default="")  # its HMAC-SHA256 signing key
+SANSHI_WEBHOOK_TIMEOUT_SECONDS = env.float("SANSHI_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# SMS gateway adapter: "disabled", "log" (masked numbers in the log, for trials) or a dotted path
+SANSHI_SMS_BACKEND = env.str("SANSHI_SMS_BACKEND", default="disabled")
+SANSHI_SITE_URL = env.str("SANSHI_SITE_URL", default="")  # e.g. https://sanshi.example.gov.cn, for links in e-mail
+# E-mail: printed to the worker's console unless an SMTP server is configured
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="sanshi@localhost")
 # Reporters' name, phone and address are erased from cases closed more than this many days ago
+# Audit rows reach the hash chain "inline" (in the act's transaction, under the chain's lock) or
+# "deferred" (the worker seals the journal within about a second; acts never wait for the chain).
+# "auto": deferred on PostgreSQL, inline on SQLite (docs/audit.md).
+SANSHI_AUDIT_SEALING = env.str("SANSHI_AUDIT_SEALING", default="auto")
+if SANSHI_AUDIT_SEALING not in ("auto", "inline", "deferred"):
+    raise ImproperlyConfigured("SANSHI_AUDIT_SEALING must be auto, inline or deferred")
 SANSHI_ANONYMISE_AFTER_DAYS = env.int("SANSHI_ANONYMISE_AFTER_DAYS", default=365)
+# Deadlines and supervision (docs/deadlines.md): "working" days with the holiday calendar, or "calendar";
+# the ledger ladder warns the street leaders / notifies the command centre this many days overdue;
+# a closed HOUSEHOLD matter's follow-up visit is due this many days after closing
+SANSHI_DEADLINE_COUNTS = env.str("SANSHI_DEADLINE_COUNTS", default="working")
+SANSHI_LEDGER_WARN_AFTER_DAYS = env.int("SANSHI_LEDGER_WARN_AFTER_DAYS", default=1)
+SANSHI_LEDGER_NOTIFY_AFTER_DAYS = env.int("SANSHI_LEDGER_NOTIFY_AFTER_DAYS", default=3)
+SANSHI_FOLLOW_UP_DAYS = env.int("SANSHI_FOLLOW_UP_DAYS", default=3)
 
 LOGGING = {
     "version": 1,

@@ -15,3 +15,6 @@ SANSHI_RATE_ANON = "100000/min"
 SANSHI_RATE_USER = "100000/min"
 # one test process: an in-memory cache keeps rate-limit tests independent of the database
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tests read the chain right after each act: seal inline on every database. The deferred mode (the
+# PostgreSQL default) has its own tests (tests/test_audit_sealing.py).
+SANSHI_AUDIT_SEALING = "inline"

@@ -3,7 +3,7 @@ import re
 from django.core.management.base import BaseCommand, CommandError
 
 from sanshi.audit.selectors import audit_chain_verify
-from sanshi.audit.services import MIN_RETENTION_DAYS, audit_purge
+from sanshi.audit.services import MIN_RETENTION_DAYS, audit_purge, audit_seal_all
 
 HEAD_RE = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
@@ -31,6 +31,8 @@ class Command(BaseCommand):
             if match is None:
                 raise CommandError("--head must be SEQ:HASH (the hash as 64 hex digits)")
             expected = (int(match.group(1)), match.group(2))
+        if sealed := audit_seal_all():
+            self.stdout.write(f"sealed {sealed} journal row(s) onto the chain first")
         report = audit_chain_verify(head=expected, progress_every=max(1, every),
                                     progress=lambda n: self.stdout.write(f"… {n} rows checked"))
         for problem in report.problems:
