@@ -5,7 +5,7 @@ Prints: sustained requests/s with N concurrent clients, and p50/p90/p99 latency 
 Targets (issue 2): ≥ 300 requests/s sustained; p99 ≤ 100 ms at 100 requests/s. Nothing asserted.
 
     .venv/bin/python bench/intake.py [--database-url postgres://postgres@127.0.0.1:5432/sanshi_bench]
-                                     [--seconds 10] [--clients 16] [--workers 3]
+                                     [--seconds 10] [--clients 16] [--workers 5]
 
 Only loopback traffic; every loop is bounded in count and time.
 """
@@ -26,6 +26,30 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 TEXTS = ["小区电梯经常困人，维修资金一直申请不下来。", "楼上邻居半夜装修噪音扰民。", "滨江路市政道路坑洼积水严重。",
          "小区物业费上涨但服务变差，业主希望更换物业。", "工地拖欠农民工工资三个月。"]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (Linux /proc; 0 where unreadable)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def server_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    kids = [int(p) for p in children.read_text().split()] if children.exists() else []
+    return [master, *kids]
+
+
+def postgres_pids() -> list[int]:
+    out = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
 
 
 def percentile(values, q):
@@ -127,7 +151,7 @@ def main() -> int:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/sanshi_bench")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=5, help="gunicorn sync workers (2 × cores + 1)")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     env = {**os.environ, "DATABASE_URL": args.database_url, "DJANGO_SETTINGS_MODULE": "sanshi.settings.dev",
@@ -148,6 +172,8 @@ def main() -> int:
     print(f"[2/4] gunicorn with {args.workers} workers on 127.0.0.1:{args.port} …", flush=True)
     server = subprocess.Popen([BIN / "gunicorn", "sanshi.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
                                "--workers", str(args.workers), "--log-level", "warning"], env=env, cwd=ROOT)
+    # the worker runs beside the server as in production (it seals the audit journal, sends feedback)
+    worker = subprocess.Popen([BIN / "sanshi", "worker"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
         for _ in range(100):
             try:
@@ -163,10 +189,18 @@ def main() -> int:
         s = sustained(args.port, args.seconds, args.clients)
         print(f"      sustained: {s['rps']:.0f} requests/s ({s['n']} requests, statuses {s['statuses']}), "
               f"p50 {s['p50']:.1f} ms, p99 {s['p99']:.1f} ms   [target ≥ 300 requests/s]")
+        pids, pg = [*server_pids(server.pid), worker.pid], postgres_pids()
+        before = (cpu_seconds(pids), cpu_seconds(pg))
         w = sustained_wrk(args.port, args.seconds, args.clients)
         if w:
+            served = w["rps"] * args.seconds
+            app_ms = (cpu_seconds(pids) - before[0]) / served * 1000
+            db_ms = (cpu_seconds(pg) - before[1]) / served * 1000
             print(f"      sustained (wrk, {args.clients} connections): {w['rps']:.0f} requests/s, "
                   f"non-2xx {w['non2xx']}, p50 {w['p50']:.1f} ms, p99 {w['p99']:.1f} ms")
+            print(f"      CPU per request: server + worker {app_ms:.2f} ms, PostgreSQL {db_ms:.2f} ms "
+                  f"(2 cores = 2,000 ms of CPU per second)")
+            s["cpu_app_ms"], s["cpu_db_ms"] = round(app_ms, 2), round(db_ms, 2)
             if w["non2xx"] == 0:
                 s["rps"] = max(s["rps"], w["rps"])
         print(f"[4/4] fixed rate: 100 requests/s for {args.seconds:.0f} s …", flush=True)
@@ -175,10 +209,14 @@ def main() -> int:
               f"mean {f['mean']:.1f} ms (statuses {f['statuses']})   [target p99 ≤ 100 ms]")
         print(json.dumps({"bench": "intake", "sustained_rps": round(s["rps"], 1), "p50_ms_at_100rps": round(f["p50"], 1),
                           "p99_ms_at_100rps": round(f["p99"], 1), "workers": args.workers,
+                          "cpu_ms_per_request": {"server": s.get("cpu_app_ms"), "postgres": s.get("cpu_db_ms")},
+                          "audit_sealing": env.get("SANSHI_AUDIT_SEALING", "auto"),
                           "database": args.database_url.split(":", 1)[0]}))
     finally:
         server.terminate()
+        worker.terminate()
         server.wait(10)
+        worker.wait(10)
     return 0
 
 

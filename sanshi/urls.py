@@ -5,6 +5,8 @@ from django.urls import include, path
 
 from sanshi.api.api import api
 from sanshi.audit import views as audit_views
+from sanshi.rapid import views as rapid_views
+from sanshi.web import notifications as notification_views
 from sanshi.web import views
 
 urlpatterns = [
@@ -24,6 +26,13 @@ urlpatterns = [
     path("staff/meetings/new/", views.meeting_new, name="meeting-new"),
     path("staff/meetings/<int:meeting_id>/", views.meeting_view, name="meeting"),
     path("staff/audit/", audit_views.audit_list, name="audit-log"),  # 审计管理员 only
+    path("staff/", include("sanshi.supervision.urls")),  # 台账, 回访, 节假日 (docs/deadlines.md)
+    path("staff/notifications/", notification_views.notifications_view, name="notifications"),
+    path("staff/rapid/", rapid_views.responder, name="responder"),  # 突发快响: a responder's dispatches
+    path("staff/rapid/dispatches/<int:dispatch_id>/<str:step>/", rapid_views.dispatch_step, name="dispatch-step"),
+    path("staff/rapid/teams/", rapid_views.teams, name="rapid-teams"),
+    path("staff/rapid/teams/<int:team_id>/duty/", rapid_views.team_duty, name="rapid-team-duty"),
+    path("staff/command/", include("sanshi.command.urls")),  # 指挥中心 board and 1-5-10 compliance
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

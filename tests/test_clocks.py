@@ -1,5 +1,6 @@
-"""Urgent events (突发快响): the 1-5-10 clocks start at triage, the worker's sweep breaches what runs
-out and tells the street's operators, once — even with a restarted or a second worker."""
+"""Urgent events (突发快响): the 1-5-10 clocks start at triage, the dispatch clock stops when a team is
+dispatched, the worker's sweep breaches what runs out and tells the street's operators, once — even
+with a restarted or a second worker. (The team's steps: tests/test_rapid_response.py.)"""
 
 import io
 import threading
@@ -16,24 +17,40 @@ from sanshi.cases.services import case_triage
 from sanshi.core.jobs import run_due_jobs
 from sanshi.core.models import Job, Notification
 from sanshi.intake.services import RequestInput, request_submit
-from sanshi.rapid.models import Clock, ClockPolicy
-from sanshi.rapid.services import clock_complete, clocks_start_urgent, clocks_sweep
+from sanshi.rapid.models import Clock, ClockPolicy, ResponseTeam
+from sanshi.rapid.services import (
+    case_dispatch,
+    case_street,
+    clock_complete,
+    clocks_start_urgent,
+    clocks_sweep,
+)
 
 T0 = datetime(2026, 11, 20, 1, 0, 0, tzinfo=UTC)  # 09:00 in Chongqing
+URGENT = ("dispatch", "arrive", "result", "reinforce")  # other clocks (case deadlines) are not these tests'
 
 
-def _urgent_case(world, *, grid_code="T1C1-G01", triaged_after=timedelta(seconds=30)) -> Case:
-    """A resident reports at T0; the operator triages it as urgent `triaged_after` later."""
+def _urgent_case(world, *, grid_code="T1C1-G01", triaged_after=timedelta(seconds=20),
+                 dispatched_after=timedelta(seconds=30)) -> Case:
+    """A resident reports at T0; the operator triages it as urgent `triaged_after` later and sends
+    the street's emergency squad `dispatched_after` after T0."""
+    operator = world.operator if grid_code.startswith("T1") else world.other_operator
     with time_machine.travel(T0, tick=False):
         case = request_submit(actor=None, data=RequestInput(text="楼道起火冒烟，有人被困", grid_code=grid_code)).case
     with time_machine.travel(T0 + triaged_after, tick=False):
-        case_triage(actor=world.operator if grid_code.startswith("T1") else world.other_operator, case=case,
-                    kind="SHARED", catalogue_code="S1", reason="复核", urgent=True)
+        case_triage(actor=operator, case=case, kind="SHARED", catalogue_code="S1", reason="复核", urgent=True)
+    team, _ = ResponseTeam.objects.get_or_create(street=case_street(case), name="应急队")
+    with time_machine.travel(T0 + dispatched_after, tick=False):
+        case_dispatch(actor=operator, case=case, team=team)
     return case
 
 
 def _clock(case, name) -> Clock:
     return Clock.objects.get(case=case, name=name)
+
+
+def _urgent_clocks(case):
+    return case.clocks.filter(name__in=URGENT)
 
 
 def _sweep_at(moment) -> int:
@@ -45,10 +62,10 @@ def _breach_notifications(user) -> list[Notification]:
     return list(Notification.objects.filter(recipient=user, subject__startswith="快响超时"))
 
 
-def test_urgent_triage_starts_the_three_clocks_from_receipt_and_counts_triage_as_dispatch(world):
+def test_urgent_triage_starts_the_three_clocks_from_receipt_and_the_dispatch_stops_the_first(world):
     case = _urgent_case(world)
 
-    assert {c.name: c.due_at - T0 for c in case.clocks.all()} == {
+    assert {c.name: c.due_at - T0 for c in _urgent_clocks(case)} == {
         "dispatch": timedelta(minutes=1), "arrive": timedelta(minutes=5), "result": timedelta(minutes=10)}
     dispatch = _clock(case, "dispatch")
     assert dispatch.done_at == T0 + timedelta(seconds=30) and not dispatch.breached and dispatch.state == "done"
@@ -58,7 +75,7 @@ def test_urgent_triage_starts_the_three_clocks_from_receipt_and_counts_triage_as
 def test_a_case_triaged_without_urgency_has_no_clocks(world):
     case = request_submit(actor=None, data=RequestInput(text="楼道堆放杂物", grid_code="T1C1-G01")).case
     case_triage(actor=world.operator, case=case, kind="SHARED", catalogue_code="S1", reason="复核")
-    assert not Clock.objects.filter(case=case).exists()
+    assert not Clock.objects.filter(case=case, name__in=URGENT).exists()
 
 
 def test_each_limit_met_in_time_is_never_breached(world):
@@ -67,7 +84,7 @@ def test_each_limit_met_in_time_is_never_breached(world):
     clock_complete(case=case, name="result", at=T0 + timedelta(minutes=9))
 
     assert _sweep_at(T0 + timedelta(hours=1)) == 0
-    assert [c.state for c in case.clocks.all()] == ["done", "done", "done"]
+    assert [c.state for c in _urgent_clocks(case)] == ["done", "done", "done"]
     assert not Job.objects.filter(kind="clock_breach").exists()
 
 
@@ -98,14 +115,17 @@ def test_each_limit_run_out_is_breached_by_the_sweep_and_the_street_operators_ar
     assert clock.done_at and clock.breached and clock.state == "done_late"
 
 
-def test_a_late_completion_before_any_sweep_still_records_the_breach(world):
-    case = _urgent_case(world, triaged_after=timedelta(minutes=2))  # dispatched a minute too late
+def test_a_late_completion_before_any_sweep_still_records_and_tells_the_breach(world):
+    case = _urgent_case(world, dispatched_after=timedelta(minutes=2))  # dispatched a minute too late
     dispatch = _clock(case, "dispatch")
     assert dispatch.breached_at == T0 + timedelta(minutes=2) and dispatch.state == "done_late"
     clock_complete(case=case, name="arrive", at=T0 + timedelta(minutes=6))
     assert _clock(case, "arrive").state == "done_late"
+    assert Job.objects.filter(kind="clock_breach").count() == 2  # a late completion is told, too
     assert _sweep_at(T0 + timedelta(hours=1)) == 1  # only result is still open
-    assert Job.objects.filter(kind="clock_breach").count() == 1
+    assert Job.objects.filter(kind="clock_breach").count() == 3
+    run_due_jobs()
+    assert len(_breach_notifications(world.operator)) == 3
 
 
 def test_a_restarted_worker_does_not_fire_twice(world):
@@ -139,7 +159,7 @@ def test_the_case_api_shows_the_clocks(world, client, token_for):
     response = client.get(f"/api/v1/cases/{case.pk}", **token_for(world.operator))
 
     assert response.status_code == 200
-    clocks = {c["name"]: c for c in response.json()["clocks"]}
+    clocks = {c["name"]: c for c in response.json()["clocks"] if c["name"] in URGENT}
     assert list(clocks) == ["dispatch", "arrive", "result"]
     assert clocks["dispatch"]["done_at"] and not clocks["dispatch"]["breached"]
     assert clocks["arrive"]["breached"] and clocks["arrive"]["done_at"] is None

@@ -34,6 +34,15 @@ ALLOWED: dict[str, set[str]] = {
     "reveal": CASE_ROLES,  # a reporter's full phone, with a reason (audited)
     "no_such_action": set(),  # unknown actions are denied
     "close": set(), "escalate": set(), "link_duplicate": set(),  # only as a result of other acts
+    # 突发快响: the command centre dispatches a team; the team's steps belong to the members of the
+    # dispatched team only (rapid.permissions, tests/test_rapid_response.py); breaches are the worker's
+    "dispatch": {R.OPERATOR, R.STREET_OFFICER},
+    "accept": set(), "arrive": set(), "report_result": set(), "request_reinforcement": set(), "clock_breach": set(),
+    # supervision: done on the ledger / visit pages under supervision.permissions (street leader claims,
+    # the claimer sets the deadline and reports, the grid leader records a visit; the worker's ladder) —
+    # never through check_case_action; who may do them is tested in tests/test_supervision.py
+    "ledger_claim": set(), "ledger_deadline": set(), "ledger_progress": set(), "ledger_remind": set(),
+    "ledger_warn": set(), "ledger_notify": set(), "follow_up": set(),
 }
 SCOPES = ("own", "sibling", "parent")
 
@@ -47,7 +56,18 @@ PAGES = {
     "staff/": "staff", "staff/submit/": "staff", "staff/pool/": "staff", "staff/hotspots/": "staff",
     "staff/bodies/<str:body>/": "staff", "staff/meetings/": "staff", "staff/meetings/new/": "staff",
     "staff/cases/<int:case_id>/": "case", "staff/meetings/<int:meeting_id>/": "meeting",
-    "staff/audit/": "audit",
+    "staff/audit/": "audit", "staff/notifications/": "staff",
+    # 突发快响 (tests/test_rapid_response.py): a responder's dispatches and the teams list are filtered
+    # (staff); a step is POST, members of the dispatched team only (403 in scope, 404 outside); the
+    # duty switch is the street's operators and street officers (403)
+    "staff/rapid/": "staff", "staff/rapid/teams/": "staff",
+    "staff/rapid/dispatches/<int:dispatch_id>/<str:step>/": "team", "staff/rapid/teams/<int:team_id>/duty/": "duty",
+    # "command": operators and street officers only, 403 for other roles (tests/test_command_board.py)
+    "staff/command/": "command", "staff/command/board/": "command", "staff/command/dispatch/": "command",
+    "staff/command/duty/": "command", "staff/command/compliance/": "command",
+    # supervision: lists filtered by scope; "ledger"/"visit" 404 outside scope (tests/test_supervision.py)
+    "staff/ledger/": "staff", "staff/ledger/export/": "staff", "staff/visits/": "staff", "staff/calendar/": "staff",
+    "staff/ledger/<int:entry_id>/": "ledger", "staff/visits/<int:visit_id>/": "visit",
     "i18n/": "django", "admin/": "django", "api/v1/": "api",  # included URLconfs checked elsewhere
 }
 # Every operation of the NinjaAPI: "public", "token" (any valid token), "cases" (filtered list),
@@ -58,6 +78,23 @@ API = {
     ("POST", "/api/v1/auth/revoke"): "token", ("GET", "/api/v1/cases"): "cases",
     ("GET", "/api/v1/cases/{case_id}"): "case", ("GET", "/api/v1/cases/{case_id}/similar"): "case",
     ("POST", "/api/v1/cases/{case_id}/transitions"): "transition", ("POST", "/api/v1/meetings"): "meeting",
+    # 突发快响 (tests/test_rapid_response.py): "dispatch" as the action matrix's dispatch; "team": members of
+    # the dispatched team (403 in scope, 404 outside); lists filtered ("token"); "duty": street command centre
+    ("POST", "/api/v1/cases/{case_id}/dispatch"): "transition", ("GET", "/api/v1/cases/{case_id}/dispatch-suggestion"): "case",
+    ("GET", "/api/v1/dispatches"): "token", ("POST", "/api/v1/dispatches/{dispatch_id}/accept"): "team",
+    ("POST", "/api/v1/dispatches/{dispatch_id}/arrive"): "team", ("POST", "/api/v1/dispatches/{dispatch_id}/result"): "team",
+    ("POST", "/api/v1/dispatches/{dispatch_id}/reinforcement"): "team", ("GET", "/api/v1/teams"): "token",
+    ("POST", "/api/v1/teams/{team_id}/duty"): "duty",
+    ("GET", "/api/v1/command/board"): "command", ("GET", "/api/v1/command/compliance"): "command",
+    # supervision (tests/test_supervision.py): lists filtered by scope, items 404 outside scope, claim and
+    # ledger edits street leaders only (403), visits grid leaders only, calendar edits street officer/system admin
+    ("GET", "/api/v1/ledger"): "supervision", ("GET", "/api/v1/ledger/{entry_id}"): "supervision",
+    ("POST", "/api/v1/ledger/{entry_id}/claim"): "supervision",
+    ("POST", "/api/v1/ledger/{entry_id}/deadline"): "supervision",
+    ("POST", "/api/v1/ledger/{entry_id}/progress"): "supervision",
+    ("GET", "/api/v1/visits"): "supervision", ("POST", "/api/v1/visits/{visit_id}"): "supervision",
+    ("GET", "/api/v1/calendar"): "supervision", ("POST", "/api/v1/calendar"): "supervision",
+    ("DELETE", "/api/v1/calendar/{day}"): "supervision",
 }
 
 
@@ -257,7 +294,7 @@ def test_the_pages(matrix, client):
         assert client.get("/staff/audit/").status_code == (200 if role == R.AUDIT_ADMIN else 403), role
         client.logout()
     for route, kind in PAGES.items():
-        if kind in ("staff", "case", "meeting", "audit"):
+        if kind in ("staff", "case", "meeting", "audit", "command"):
             url = "/" + route.replace("<str:body>", "x").replace("<int:case_id>", "1").replace("<int:meeting_id>", "1")
             response = client.get(url)
             assert response.status_code == 302 and "/accounts/login/" in response["Location"], url

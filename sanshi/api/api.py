@@ -17,10 +17,13 @@ from sanshi.cases.selectors import case_list, public_timeline
 from sanshi.cases.services import case_for_tracking
 from sanshi.cases.transitions import allowed_actions
 from sanshi.catalog.selectors import current_items
+from sanshi.command.api import router as command_router
 from sanshi.core.errors import ApplicationError, ValidationFailed
 from sanshi.deliberation.services import ParticipantInput, meeting_schedule
 from sanshi.intake.services import RequestInput, request_submit
+from sanshi.rapid.api import router as rapid_router
 from sanshi.registry.models import OrgNode
+from sanshi.supervision.api import router as supervision_router
 from sanshi.triage.similar import similar_open_cases
 
 from . import schemas
@@ -185,6 +188,11 @@ def create_meeting(request, payload: schemas.MeetingIn):
     return Status(201, {"id": meeting.pk, "body": meeting.body, "org": org.code, "title": meeting.title,
                  "form": meeting.form, "scheduled_at": meeting.scheduled_at,
                  "cases": list(meeting.items.values_list("case_id", flat=True))})
+
+
+api.add_router("", rapid_router, auth=staff)  # 突发快响: dispatch, responders' steps, teams
+api.add_router("/command", command_router, auth=staff)  # 指挥中心: the board and 1-5-10 compliance
+api.add_router("", supervision_router, auth=staff)  # 台账 (ledger), 回访 (visits), holiday calendar
 
 
 @api.get("/catalogue", response={200: list[schemas.CatalogueItemOut], **errors()}, tags=["public"], summary="三事分流责任清单（现行版本）")

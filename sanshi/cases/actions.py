@@ -1,6 +1,8 @@
 """One entry point that maps an action name and its fields to the service that performs it.
 The API's transitions endpoint and the case page's forms both call `case_act`."""
 
+from django.db import transaction
+
 from sanshi.core.errors import NotFound, ValidationFailed
 from sanshi.core.i18n import stored_in_canonical_language
 
@@ -29,9 +31,15 @@ def case_act(*, actor, case: Case, action: str, data: dict) -> Case:
 
     get = data.get
     if action == "triage":
-        services.case_triage(actor=actor, case=case, kind=get("kind", ""), catalogue_code=get("catalogue_code", ""),
-                             grid_code=get("grid", ""), reason=get("reason", ""), urgent=bool(get("urgent")),
-                             department=get("department", "") or "")
+        with transaction.atomic():  # an urgent triage may dispatch its team in the same click (突发快响)
+            services.case_triage(actor=actor, case=case, kind=get("kind", ""),
+                                 catalogue_code=get("catalogue_code", ""), grid_code=get("grid", ""),
+                                 reason=get("reason", ""), urgent=bool(get("urgent")),
+                                 department=get("department", "") or "")
+            if case.urgent and get("team"):
+                _dispatch(actor, case, data)
+    elif action == "dispatch":
+        _dispatch(actor, case, data)
     elif action in ("deliberate", "resolve"):
         meeting = Meeting.objects.filter(pk=get("meeting") or 0).first()
         if meeting is None:
@@ -62,6 +70,15 @@ def case_act(*, actor, case: Case, action: str, data: dict) -> Case:
         raise ValidationFailed("未知的操作", errors={"action": f"未知的操作：{action}"})
     case.refresh_from_db()
     return case
+
+
+def _dispatch(actor, case: Case, data: dict) -> None:
+    from sanshi.rapid.services import case_dispatch, team_choice
+
+    police = data.get("police")
+    police = None if police in (None, "") else police not in ("0", "false", False)
+    team = team_choice(case=case, value=data.get("team"), police=police)
+    case_dispatch(actor=actor, case=case, team=team, police=police)
 
 
 def get_case_or_404(user, case_id: int) -> Case:

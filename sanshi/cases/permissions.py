@@ -18,6 +18,7 @@ ACTION_ROLES: dict[str, set[str]] = {
     "deliberate": HANDLERS,
     "resolve": HANDLERS,
     "whistle": {Role.OPERATOR, Role.STREET_OFFICER},
+    "dispatch": {Role.OPERATOR, Role.STREET_OFFICER},  # 突发快响: a response team (team steps: rapid.permissions)
     "department_report": {Role.DEPARTMENT_LIAISON},
     "publicise": HANDLERS,
     "request_evaluation": HANDLERS,

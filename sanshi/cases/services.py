@@ -37,7 +37,7 @@ def transition(*, case: Case, action: str, actor=None, actor_label: str = "", no
     with transaction.atomic():
         audit_lock()  # the audit chain's lock before any case row lock: one lock order, no deadlock
         locked = Case.objects.select_for_update().get(pk=case.pk)
-        move = find_move(action, locked.status, locked.kind)
+        move = find_move(action, locked.status, locked.kind, locked.urgent)
         if move is None:
             raise TransitionNotAllowed(
                 f"当前状态「{locked.get_status_display()}」不能执行「{ACTION_LABELS.get(action, action)}」"
@@ -45,7 +45,7 @@ def transition(*, case: Case, action: str, actor=None, actor_label: str = "", no
         for field, value in (changes or {}).items():
             setattr(locked, field, value)
         now = timezone.now()
-        if move.target == Status.CLOSED:
+        if move.target == Status.CLOSED and move.source != Status.CLOSED:  # a follow-up keeps the closing time
             locked.closed_at = now
         locked.status = move.target
         locked.save()
@@ -144,9 +144,12 @@ def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code:
             changes={"kind": kind, "catalogue_item": item, "grid": grid, "level": level, "body": body,
                      "org": org, "urgent": urgent},
         )
-        if urgent:  # 突发快响: the 1-5-10 clocks run from receipt; this triage is the dispatch (分拣派单)
-            clocks_start_urgent(case=case, received_at=request.received_at if request else timezone.now(),
-                                dispatched_at=timezone.now())
+        if urgent:  # 突发快响: the 1-5-10 clocks run from receipt; the dispatch clock stops at rapid.case_dispatch
+            clocks_start_urgent(case=case, received_at=request.received_at if request else timezone.now())
+        else:  # every other case: its catalogue deadline (and a PUBLIC matter goes on the street's ledger)
+            from sanshi.supervision.services import deadline_start
+
+            deadline_start(case=case)
     return case
 
 
@@ -228,6 +231,7 @@ def case_request_evaluation(*, actor, case: Case, result: str = "") -> Case:
     role = check_case_action(actor, case, "request_evaluation")
     changes = {}
     if case.status == Status.HANDLING:
+        result = result or case.result  # an urgent case carries its responders' result
         if not (result or "").strip():
             raise ValidationFailed("请填写办理结果", errors={"result": "请填写办理结果"})
         _require_no_open_whistles(case)
@@ -247,6 +251,9 @@ def case_close_after_rating(*, case: Case, actor, actor_label: str, comment: str
         request.feedback, request.feedback_at = feedback, now
         request.save(update_fields=["feedback", "feedback_at"])
         enqueue("feedback_reporter", {"request": request.pk})
+    from sanshi.supervision.services import supervision_on_close
+
+    supervision_on_close(case=case, at=case.closed_at)  # deadline done, ledger entry closed, 回访 task
 
 
 def case_escalate_after_rating(*, case: Case, actor, actor_label: str, comment: str) -> None:
@@ -260,6 +267,9 @@ def case_escalate_after_rating(*, case: Case, actor, actor_label: str, comment: 
                data={"from_level": case.level, "to_level": level, "org": org.code},
                changes={"level": level, "body": BODY_OF_LEVEL[level], "org": org,
                         "escalations": case.escalations + 1})
+    from sanshi.supervision.services import deadline_restart
+
+    deadline_restart(case=case)  # the level above starts a full catalogue deadline again
 
 
 def case_merge_duplicate(*, actor, case: Case, into: Case) -> Case:

@@ -21,6 +21,8 @@ class Move:
     source: Status
     target: Status
     kinds: frozenset[str] = ALL_KINDS
+    urgent_only: bool = False  # 突发快响 moves: refused for a case that is not urgent
+    offered: bool = True  # False: done from its own page or by the system, not the case's action list
 
 
 MOVES: list[Move] = [
@@ -39,6 +41,19 @@ MOVES: list[Move] = [
     # duplicate), and the open case records the extra reporter without changing state
     Move("merge", Status.RECEIVED, Status.CLOSED),
     *[Move("link_duplicate", s, s) for s in Status if s != Status.CLOSED],
+    # 突发快响 (sanshi.rapid): an urgent case skips deliberation — dispatched to a response team, whose
+    # steps (and a reinforcement team) are recorded while it is handled; then it goes on as usual
+    Move("dispatch", Status.TRIAGED, Status.HANDLING, urgent_only=True, offered=False),
+    *[Move(a, Status.HANDLING, Status.HANDLING, urgent_only=True, offered=False)
+      for a in ("dispatch", "accept", "arrive", "report_result", "request_reinforcement")],
+    # a limit ran out (the worker, after a clock's breach)
+    *[Move("clock_breach", s, s, offered=False) for s in Status if s != Status.CLOSED],
+    # supervision (sanshi.supervision): the street's ledger of PUBLIC matters (台账) and its overdue
+    # ladder (挂账督办), and the follow-up visit (回访) of a closed HOUSEHOLD matter
+    *[Move(a, s, s, frozenset({"PUBLIC"}), offered=False)
+      for a in ("ledger_claim", "ledger_deadline", "ledger_progress", "ledger_remind", "ledger_warn", "ledger_notify")
+      for s in Status if s not in (Status.RECEIVED, Status.CLOSED)],
+    Move("follow_up", Status.CLOSED, Status.CLOSED, frozenset({"HOUSEHOLD"}), offered=False),
 ]
 
 ACTION_LABELS = {
@@ -54,6 +69,19 @@ ACTION_LABELS = {
     "escalate": _("评价不满意·提级复议"),
     "merge": _("合并为重复诉求"),
     "link_duplicate": _("并入重复诉求"),
+    "dispatch": _("快响派单"),
+    "accept": _("处置队伍接单"),
+    "arrive": _("处置队伍到场"),
+    "report_result": _("反馈处置结果"),
+    "request_reinforcement": _("请求增援"),
+    "clock_breach": _("超时告警"),
+    "ledger_claim": _("台账认领"),
+    "ledger_deadline": _("台账定时限"),
+    "ledger_progress": _("台账进展"),
+    "ledger_remind": _("督办提醒"),
+    "ledger_warn": _("超期警示"),
+    "ledger_notify": _("超期通报"),
+    "follow_up": _("回访"),
 }
 
 
@@ -62,14 +90,15 @@ def _applies(move: Move, kind: str) -> bool:
     return kind in move.kinds or move.source == Status.RECEIVED
 
 
-def find_move(action: str, status: str, kind: str) -> Move | None:
-    return next((m for m in MOVES if m.action == action and m.source == status and _applies(m, kind)), None)
+def find_move(action: str, status: str, kind: str, urgent: bool = False) -> Move | None:
+    return next((m for m in MOVES if m.action == action and m.source == status and _applies(m, kind)
+                 and (urgent or not m.urgent_only)), None)
 
 
 def allowed_actions(status: str, kind: str) -> list[str]:
     seen: list[str] = []
     for move in MOVES:
-        if move.source == status and _applies(move, kind):
+        if move.source == status and _applies(move, kind) and move.offered:
             if move.action not in seen:
                 seen.append(move.action)
     return seen

@@ -1,27 +1,53 @@
 """A small durable job queue in the database, run by `sanshi worker`.
 
 A job row is written in the caller's transaction (an outbox): the worker sees it only once
-committed, so nothing is sent for a transaction that rolls back, and nothing is lost in a crash. The worker claims due jobs with SELECT … FOR UPDATE SKIP LOCKED (PostgreSQL), so two
-workers never run the same job; on SQLite the single-writer lock gives the same guarantee.
+committed, so nothing is sent for a transaction that rolls back, and nothing is lost in a crash.
+
+The worker takes one due job at a time: in a short transaction it claims the job (SELECT … FOR
+UPDATE SKIP LOCKED on PostgreSQL; SQLite's single-writer lock does the same), counts the attempt
+and leases it by moving `run_at` SANSHI_JOB_LEASE_SECONDS ahead; it commits, runs the handler,
+then records the outcome in a second short transaction. So two workers never run the same job,
+no lock is held while a handler talks to the network, and a job whose worker died runs again
+when its lease ends (at least once). A failure is retried after SANSHI_JOB_BACKOFF_SECONDS,
+doubling each time up to SANSHI_JOB_BACKOFF_MAX_SECONDS; after SANSHI_JOB_MAX_ATTEMPTS attempts
+the job is `failed`.
+
+Handlers run inside a transaction by default (their writes roll back when they raise). A handler
+registered with `atomic=False` manages its own transactions — for network calls, which must not
+hold the database lock. `on_failure(payload, error, final)` runs in the transaction that records
+a failed attempt (the handler's own writes were rolled back), e.g. to mark a delivery failed.
 """
 
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .logging import redact
 from .models import Job
 
 log = logging.getLogger("sanshi.jobs")
 HANDLERS: dict[str, Callable[[dict], None]] = {}
 
 
-def job_handler(kind: str):
+@dataclass(frozen=True)
+class HandlerOptions:
+    atomic: bool = True
+    on_failure: Callable[..., None] | None = None
+
+
+OPTIONS: dict[str, HandlerOptions] = {}
+
+
+def job_handler(kind: str, *, atomic: bool = True, on_failure: Callable[..., None] | None = None):
     def register(func):
         HANDLERS[kind] = func
+        OPTIONS[kind] = HandlerOptions(atomic=atomic, on_failure=on_failure)
         return func
 
     return register
@@ -31,36 +57,72 @@ def enqueue(kind: str, payload: dict, *, run_at=None) -> Job:
     return Job.objects.create(kind=kind, payload=payload, run_at=run_at or timezone.now())
 
 
-def _claim(limit: int) -> list[Job]:
-    qs = Job.objects.filter(status=Job.Status.PENDING, run_at__lte=timezone.now()).order_by("run_at")
-    if connection.features.has_select_for_update_skip_locked:
-        qs = qs.select_for_update(skip_locked=True)
-    return list(qs[:limit])
+def backoff(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: 30 s, 1 min, 2 min, 4 min … (defaults)."""
+    base, cap = settings.SANSHI_JOB_BACKOFF_SECONDS, settings.SANSHI_JOB_BACKOFF_MAX_SECONDS
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def _claim() -> Job | None:
+    with transaction.atomic():
+        now = timezone.now()
+        qs = Job.objects.filter(status=Job.Status.PENDING, run_at__lte=now).order_by("run_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        job = qs.first()
+        if job is None:
+            return None
+        job.attempts += 1
+        job.run_at = now + timedelta(seconds=settings.SANSHI_JOB_LEASE_SECONDS)
+        job.save(update_fields=["attempts", "run_at"])
+        return job
+
+
+def _run(job: Job) -> None:
+    handler = HANDLERS.get(job.kind)
+    options = OPTIONS.get(job.kind, HandlerOptions())
+    error = ""
+    try:
+        if handler is None:
+            raise LookupError(f"no handler for job kind {job.kind!r}")
+        if options.atomic:
+            with transaction.atomic():
+                handler(job.payload)
+        else:
+            handler(job.payload)
+    except Exception as exc:  # noqa: BLE001 — any failure is retried with back-off
+        error = redact(f"{type(exc).__name__}: {exc}")[:2000]
+    with transaction.atomic():
+        if not error:
+            job.status, job.done_at = Job.Status.DONE, timezone.now()
+        else:
+            final = job.attempts >= settings.SANSHI_JOB_MAX_ATTEMPTS
+            job.last_error = error
+            if final:
+                job.status = Job.Status.FAILED
+            else:
+                job.run_at = timezone.now() + backoff(job.attempts)
+            log.warning("job %s %s failed (attempt %s%s): %s", job.pk, job.kind, job.attempts,
+                        ", giving up" if final else "", error)
+            if options.on_failure is not None:
+                try:
+                    with transaction.atomic():
+                        options.on_failure(job.payload, error=error, final=final)
+                except Exception:  # the job's own record must still be written
+                    log.exception("on_failure of job %s failed", job.pk)
+        job.save(update_fields=["status", "run_at", "last_error", "done_at"])
 
 
 def run_due_jobs(limit: int = 50) -> int:
-    """Run up to `limit` due jobs; return how many were attempted."""
+    """Run up to `limit` due jobs, one at a time, and start no new one after
+    SANSHI_JOB_BATCH_SECONDS — so the worker gets back to its clock sweeps even when a receiver
+    is slow; return how many were attempted."""
     attempted = 0
-    with transaction.atomic():
-        jobs = _claim(limit)
-        for job in jobs:
-            attempted += 1
-            handler = HANDLERS.get(job.kind)
-            job.attempts += 1
-            try:
-                if handler is None:
-                    raise LookupError(f"no handler for job kind {job.kind!r}")
-                with transaction.atomic():
-                    handler(job.payload)
-            except Exception as exc:  # noqa: BLE001 — any failure is retried with back-off
-                job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if job.attempts >= settings.SANSHI_JOB_MAX_ATTEMPTS:
-                    job.status = Job.Status.FAILED
-                else:
-                    job.run_at = timezone.now() + timedelta(seconds=min(3600, 2 ** job.attempts))
-                log.warning("job %s failed (attempt %s): %s", job.pk, job.attempts, job.last_error)
-            else:
-                job.status = Job.Status.DONE
-                job.done_at = timezone.now()
-            job.save(update_fields=["attempts", "status", "run_at", "last_error", "done_at"])
+    started = time.monotonic()
+    while attempted < limit and time.monotonic() - started < settings.SANSHI_JOB_BATCH_SECONDS:
+        job = _claim()
+        if job is None:
+            break
+        attempted += 1
+        _run(job)
     return attempted

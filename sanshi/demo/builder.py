@@ -69,6 +69,9 @@ DEMO_ACCOUNTS = [
     ("demo-property", Role.PROPERTY_REP, "community", None, "物业企业代表"),
     ("demo-resident", Role.RESIDENT_REP, "community", None, "居民代表"),
     ("demo-cz-operator", Role.OPERATOR, "street2", None, "城子街道指挥中心"),
+    ("demo-police", Role.RESPONDER, "street", None, "鼎山派出所巡逻服务站队员：手机接单、到场、反馈、请求增援"),
+    ("demo-squad", Role.RESPONDER, "street", None, "鼎山街道应急队队员：/staff/rapid/ 我的派单"),
+    ("demo-cz-squad", Role.RESPONDER, "street2", None, "城子大街片区应急队队员"),
     ("demo-sysadmin", Role.SYSTEM_ADMIN, "district", None, "系统管理员（三员之一）"),
     ("demo-secadmin", Role.SECURITY_ADMIN, "district", None, "安全管理员：分配、收回岗位"),
     ("demo-auditadmin", Role.AUDIT_ADMIN, "district", None, "审计管理员：查阅审计日志"),
@@ -343,6 +346,14 @@ def build_demo(*, requests: int = 320, seed: int = 2026, out: Callable[[str], No
         demo.build_staff()
     out(f"[3/3] 生成 {requests} 件诉求并推进到各个阶段 …")
     demo.build_cases(requests)
+    with transaction.atomic():
+        from .rapid import build_rapid
+
+        build_rapid(demo)
+    with transaction.atomic():
+        from sanshi.supervision.demo import build_supervision
+
+        build_supervision(demo)  # 台账 in every state (unclaimed, claimed, each overdue rung), 回访 open and done
     return demo
 
 

@@ -13,6 +13,7 @@ class ClockName(models.TextChoices):
 
 
 URGENT_CLOCKS = (ClockName.DISPATCH, ClockName.ARRIVE, ClockName.RESULT)
+RAPID_CLOCKS = (*URGENT_CLOCKS, ClockName.REINFORCE)  # swept and told here; DEADLINE is sanshi.supervision's
 
 
 class ClockPolicy(models.Model):
@@ -124,15 +125,23 @@ class Dispatch(models.Model):
     dispatched_at = models.DateTimeField(_("派单时间"))
     dispatched_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="+")
+    police = models.BooleanField(_("警情"), default=False, help_text=_("派单时认定为警务事件"))
+    reason = models.CharField(_("派单理由"), max_length=200, blank=True)
     accepted_at = models.DateTimeField(_("接单时间"), null=True, blank=True)
     accepted_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     arrived_at = models.DateTimeField(_("到场时间"), null=True, blank=True)
+    arrived_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
     result_at = models.DateTimeField(_("反馈结果时间"), null=True, blank=True)
+    result_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
     result = models.TextField(_("处置结果"), blank=True)
     photo = models.ImageField(_("现场照片"), upload_to="dispatch/%Y/%m/", blank=True)
     reinforcement_requested_at = models.DateTimeField(_("请求增援时间"), null=True, blank=True)
     reinforcement_note = models.TextField(_("增援说明"), blank=True)
+    reinforcement_requested_by = models.ForeignKey("accounts.User", null=True, blank=True,
+                                                   on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["dispatched_at", "id"]
@@ -142,3 +151,14 @@ class Dispatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} → {self.team_id}"
+
+    @property
+    def step(self) -> str:
+        """The team's next step: accept | arrive | result | done."""
+        if self.accepted_at is None:
+            return "accept"
+        if self.arrived_at is None:
+            return "arrive"
+        if self.result_at is None:
+            return "result"
+        return "done"

@@ -3,16 +3,32 @@ the worker's: it claims overdue clocks with SELECT … FOR UPDATE SKIP LOCKED (P
 workers never breach the same clock twice, and the breached_at it writes means a restarted
 worker does not fire again."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
 
-from sanshi.core.errors import NotFound
+from sanshi.audit.services import audit_record
+from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from sanshi.core.jobs import enqueue
-from sanshi.registry.models import Level, OrgNode
+from sanshi.core.notify import notify
+from sanshi.registry.models import Level, OrgNode, Role, StaffRole
 
-from .models import URGENT_CLOCKS, Clock, ClockName, ClockPolicy
+from .models import (
+    RAPID_CLOCKS,
+    URGENT_CLOCKS,
+    Clock,
+    ClockName,
+    ClockPolicy,
+    Dispatch,
+    ResponseTeam,
+    TeamKind,
+)
+from .permissions import check_dispatcher, check_team_step, duty_role
 
 CLOCK_BREACH_JOB = "clock_breach"
 
@@ -34,8 +50,8 @@ def policy_for(street: OrgNode | None) -> ClockPolicy:
 
 def clocks_start_urgent(*, case, received_at: datetime, dispatched_at: datetime | None = None) -> list[Clock]:
     """Start the dispatch / arrive / result clocks of an urgent event, counted from receipt with the
-    street's limits. `dispatched_at` completes the dispatch clock at once (triage is 分拣派单).
-    Starting twice leaves the first clocks as they are."""
+    street's limits. The dispatch clock stops when a team is dispatched (`case_dispatch`);
+    `dispatched_at` completes it at once. Starting twice leaves the first clocks as they are."""
     policy = policy_for(case_street(case))
     with transaction.atomic():
         clocks = [
@@ -59,7 +75,9 @@ def clock_complete(*, case, name: str, at: datetime | None = None) -> Clock:
         if clock.done_at is None:
             clock.done_at = at
             if clock.breached_at is None and at > clock.due_at:
-                clock.breached_at = at
+                clock.breached_at = at  # late, and the sweep has not seen it: record and tell now
+                if clock.name in RAPID_CLOCKS:  # (a late deadline is sanshi.supervision's to tell)
+                    enqueue(CLOCK_BREACH_JOB, {"clock": clock.pk})
             clock.save(update_fields=["done_at", "breached_at"])
     return clock
 
@@ -70,6 +88,7 @@ def clocks_sweep(limit: int = 500) -> int:
     now = timezone.now()
     with transaction.atomic():
         qs = (Clock.objects.filter(done_at__isnull=True, breached_at__isnull=True, due_at__lte=now)
+              .exclude(name=ClockName.DEADLINE)  # case deadlines: supervision.services.deadlines_sweep
               .order_by("due_at", "id"))
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True)
@@ -79,3 +98,301 @@ def clocks_sweep(limit: int = 500) -> int:
             clock.save(update_fields=["breached_at"])
             enqueue(CLOCK_BREACH_JOB, {"clock": clock.pk})
     return len(clocks)
+
+
+# ---- the urgent flow (突发快响): dispatch, the team's steps, reinforcement ------------------------
+
+# A police matter goes to the police station / patrol service post (J0). The operator decides with
+# the 警情 box at triage or dispatch; these words in the request pre-tick it.
+POLICE_KEYWORDS = ("打架", "斗殴", "殴打", "打人", "盗窃", "被盗", "小偷", "抢劫", "抢夺", "持刀", "行凶", "砍人",
+                   "醉酒闹事", "家暴", "寻衅滋事", "诈骗")
+
+
+@dataclass(frozen=True)
+class DispatchSuggestion:
+    team: ResponseTeam | None
+    police: bool
+    reason: str
+    keywords: tuple[str, ...] = ()
+
+
+def _case_text(case) -> str:
+    return " ".join([case.title or "", *case.requests.values_list("text", flat=True)])
+
+
+def police_keywords(case) -> tuple[str, ...]:
+    text = _case_text(case)
+    return tuple(word for word in POLICE_KEYWORDS if word in text)
+
+
+def case_zone(case) -> str:
+    """The 片区 of the case's grid (its community's zone); "" when the street has no zones."""
+    community = case.grid.ancestor(Level.COMMUNITY) if case.grid is not None else None
+    return community.zone if community is not None else ""
+
+
+def covers(team: ResponseTeam, zone: str) -> bool:
+    return not team.zones or (bool(zone) and zone in team.zones)
+
+
+def dispatch_suggest(case, *, police: bool | None = None, exclude=()) -> DispatchSuggestion:
+    """The on-duty team of the case's street to send, and why: police matters (the operator's call,
+    or else the police keywords) to a police team, others to a squad; among those the one covering
+    the case's zone first (a zone team before a whole-street team), then one of another zone; only
+    when the street has no such team on duty, a team of the other kind."""
+    words = police_keywords(case)
+    if police is None:
+        police = bool(words)
+    street = case_street(case)
+    if street is None:
+        return DispatchSuggestion(None, police, "事项还没有所在网格，无法确定街道", words)
+    zone = case_zone(case)
+    excluded = {getattr(t, "pk", t) for t in exclude}
+    teams = [t for t in ResponseTeam.objects.filter(street=street, on_duty=True).order_by("name", "id")
+             if t.pk not in excluded]
+    kind = TeamKind.POLICE if police else TeamKind.SQUAD
+    why_kind = ("警情" + (f"（{'、'.join(words)}）" if words else "（接线员认定）")) if police else "非警务事件"
+    where = f"{zone}" if zone else f"{street.name}全街道"
+
+    def rank(team):  # a team of the right kind covering the zone, a zone team before a street-wide one
+        return (team.kind != kind, not covers(team, zone), not (zone and zone in team.zones))
+
+    if not teams:
+        return DispatchSuggestion(None, police, f"{street.name}当前没有在岗的应急处置队伍，请电话调度并调整队伍在岗状态",
+                                  words)
+    best = min(teams, key=rank)
+    label = TeamKind(kind).label
+    if best.kind == kind and covers(best, zone):
+        reason = f"{why_kind}，由负责{where}的在岗{label}处置"
+    elif best.kind == kind:
+        reason = f"{why_kind}，负责{where}的{label}不在岗或已派出，改派负责{'、'.join(best.zones)}的{best.name}"
+    else:
+        reason = f"{why_kind}，本街道没有在岗的{label}，改派{best.get_kind_display()}"
+    return DispatchSuggestion(best, police, reason, words)
+
+
+def reinforcement_police(dispatch: Dispatch) -> bool:
+    """A reinforcement is police when the first team was, or its request asks for the police."""
+    note = dispatch.reinforcement_note or ""
+    return dispatch.police or any(word in note for word in (*POLICE_KEYWORDS, "民警", "警察", "报警"))
+
+
+def team_choice(*, case, value, police: bool | None) -> ResponseTeam:
+    """Read a team chosen on a form or in the API: "auto"/"" takes the suggestion, else a team id."""
+    if value in (None, "", "auto"):
+        suggestion = dispatch_suggest(case, police=police,
+                                      exclude=case.dispatches.values_list("team_id", flat=True))
+        if suggestion.team is None:
+            raise ValidationFailed("没有可派的队伍", errors={"team": suggestion.reason})
+        return suggestion.team
+    try:
+        team = ResponseTeam.objects.select_related("street").filter(pk=int(value)).first()
+    except (TypeError, ValueError):
+        team = None
+    if team is None:
+        raise ValidationFailed("队伍不存在", errors={"team": "请选择要派出的队伍"})
+    return team
+
+
+def _transition(**kwargs):
+    from sanshi.cases.services import transition  # cases imports this module: import when used
+
+    return transition(**kwargs)
+
+
+def _operators(street):
+    return [r.user for r in StaffRole.objects.filter(role=Role.OPERATOR, node=street, active=True,
+                                                     user__is_active=True).select_related("user")]
+
+
+def _case_link(case) -> str:
+    return reverse("case", args=[case.pk])
+
+
+def _require_urgent(case) -> None:
+    if not case.urgent:
+        raise TransitionNotAllowed("只有紧急事件（突发快响）才能派给应急处置队伍；请在分拣时勾选“紧急事件”")
+
+
+@transaction.atomic
+def case_dispatch(*, actor, case, team: ResponseTeam, police: bool | None = None) -> Dispatch:
+    """Send `team` to an urgent case. The first dispatch (case triaged) moves it to handling and
+    stops the dispatch clock — late is a breach; while handling, a dispatch answers the pending
+    reinforcement request (Dispatch.reinforcement_for)."""
+    from sanshi.cases.models import Status
+
+    role = check_dispatcher(actor, case)
+    _require_urgent(case)
+    street = case_street(case)
+    team = ResponseTeam.objects.select_for_update().get(pk=team.pk)  # its duty state as of now
+    if team.street_id != getattr(street, "pk", None):
+        raise ValidationFailed("队伍不属于事项所在街道", errors={"team": f"{team.name}不属于{street}"})
+    if not team.on_duty:
+        raise ValidationFailed("队伍不在岗", errors={"team": f"{team.name}当前不在岗，请选择在岗队伍"})
+    if case.dispatches.filter(team=team).exists():
+        raise ValidationFailed("该队伍已派往本事项", errors={"team": f"{team.name}已派往本事项，请选择其他队伍"})
+    reinforcement_for = None
+    if case.status == Status.HANDLING:
+        reinforcement_for = (case.dispatches.filter(reinforcement_requested_at__isnull=False)
+                             .exclude(reinforcements__isnull=False).order_by("reinforcement_requested_at").first())
+        if reinforcement_for is None:
+            raise TransitionNotAllowed("该事项已派单，且没有待派的增援请求")
+    if police is None:
+        police = team.kind == TeamKind.POLICE
+    now = timezone.now()
+    dispatch = Dispatch.objects.create(case=case, team=team, reinforcement_for=reinforcement_for, dispatched_at=now,
+                                       dispatched_by=actor, police=police,
+                                       reason=dispatch_suggest(case, police=police).reason[:200])
+    what = f"增援：{team.name}" if reinforcement_for else team.name
+    _transition(case=case, action="dispatch", actor=actor, actor_label=role.get_role_display(),
+                public_note=f"已派{what}赶赴现场",
+                data={"dispatch": dispatch.pk, "team": team.pk, "police": police,
+                      "reinforcement_for": getattr(reinforcement_for, "pk", None)})
+    if reinforcement_for is None:
+        clock_complete(case=case, name=ClockName.DISPATCH, at=now)
+    notify(recipients=team.members.filter(is_active=True),
+           subject=f"{'增援派单' if reinforcement_for else '快响派单'}：{case.number} {case.title}",
+           body=f"请立即接单并赶赴现场：{case.title}（{case.grid.name if case.grid else ''}）。",
+           kind="rapid_dispatch", link=reverse("responder"))
+    return dispatch
+
+
+def _team_step(actor, dispatch: Dispatch) -> Dispatch:
+    check_team_step(actor, dispatch)
+    locked = Dispatch.objects.select_for_update(of=("self",)).select_related("case", "team").get(pk=dispatch.pk)
+    if locked.case.status != "handling":
+        raise TransitionNotAllowed(f"事项当前状态「{locked.case.get_status_display()}」，派单已结束")
+    return locked
+
+
+def _member_label(actor, dispatch) -> str:
+    return f"{dispatch.team.name}队员"
+
+
+@transaction.atomic
+def dispatch_accept(*, actor, dispatch: Dispatch) -> Dispatch:
+    d = _team_step(actor, dispatch)
+    if d.accepted_at is not None:
+        raise TransitionNotAllowed("已接单")
+    d.accepted_at, d.accepted_by = timezone.now(), actor
+    d.save(update_fields=["accepted_at", "accepted_by"])
+    _transition(case=d.case, action="accept", actor=actor, actor_label=_member_label(actor, d),
+                public_note=f"{d.team.name}已接单", data={"dispatch": d.pk})
+    return d
+
+
+@transaction.atomic
+def dispatch_arrive(*, actor, dispatch: Dispatch) -> Dispatch:
+    """On site: stops the arrive clock (first team) or the reinforce clock (a reinforcement)."""
+    d = _team_step(actor, dispatch)
+    if d.accepted_at is None:
+        raise TransitionNotAllowed("请先接单")
+    if d.arrived_at is not None:
+        raise TransitionNotAllowed("已确认到场")
+    d.arrived_at, d.arrived_by = timezone.now(), actor
+    d.save(update_fields=["arrived_at", "arrived_by"])
+    _transition(case=d.case, action="arrive", actor=actor, actor_label=_member_label(actor, d),
+                public_note=f"{d.team.name}已到达现场", data={"dispatch": d.pk})
+    name = ClockName.REINFORCE if d.reinforcement_for_id else ClockName.ARRIVE
+    if Clock.objects.filter(case=d.case, name=name, done_at__isnull=True).exists():
+        clock_complete(case=d.case, name=name, at=d.arrived_at)
+    return d
+
+
+def photo_problem(upload) -> str | None:
+    """The same check as intake's photos: size limit, a real image (Pillow), an allowed format."""
+    from sanshi.intake.services import ALLOWED_IMAGE_FORMATS
+
+    limit = settings.SANSHI_MAX_PHOTO_BYTES
+    if upload.size > limit:
+        return f"照片超过{limit // (1024 * 1024)}MB"
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            fmt = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return "文件不是图片"
+    finally:
+        upload.seek(0)
+    if fmt not in ALLOWED_IMAGE_FORMATS:
+        return "图片格式不支持（请上传JPG、PNG、WEBP或GIF）"
+    return None
+
+
+@transaction.atomic
+def dispatch_report_result(*, actor, dispatch: Dispatch, result: str, photo=None) -> Dispatch:
+    """The team's result (with an optional photo): stops the result clock; the text joins
+    case.result, which the case's next step (publicise / request evaluation) carries on."""
+    errors = {}
+    result = (result or "").strip()
+    if not result:
+        errors["result"] = "请填写处置结果"
+    if photo is not None and (problem := photo_problem(photo)):
+        errors["photo"] = problem
+    d = _team_step(actor, dispatch)
+    if d.arrived_at is None:
+        raise TransitionNotAllowed("请先确认到场")
+    if d.result_at is not None:
+        raise TransitionNotAllowed("已反馈处置结果")
+    if errors:
+        raise ValidationFailed("处置结果有误", errors=errors)
+    d.result_at, d.result_by, d.result = timezone.now(), actor, result
+    if photo is not None:
+        d.photo = photo
+    d.save()
+    case = d.case
+    line = f"{d.team.name}：{result}"
+    _transition(case=case, action="report_result", actor=actor, actor_label=_member_label(actor, d), note=result,
+                public_note=f"{d.team.name}反馈处置结果", data={"dispatch": d.pk, "photo": bool(d.photo)},
+                changes={"result": f"{case.result}\n{line}" if case.result else line})
+    if Clock.objects.filter(case=case, name=ClockName.RESULT, done_at__isnull=True).exists():
+        clock_complete(case=case, name=ClockName.RESULT, at=d.result_at)
+    return d
+
+
+@transaction.atomic
+def dispatch_request_reinforcement(*, actor, dispatch: Dispatch, note: str) -> Dispatch:
+    """"If 10 minutes is not enough, report back and ask for reinforcement" (J0): the request is the
+    team's report back, so it stops the result clock; it starts the reinforce clock (the street's
+    reinforce_minutes from the request) and alerts the command centre with a second team."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed("请说明需要什么增援", errors={"note": "请填写现场情况和需要的增援力量"})
+    d = _team_step(actor, dispatch)
+    if d.arrived_at is None:
+        raise TransitionNotAllowed("请先确认到场")
+    case = d.case
+    if Clock.objects.filter(case=case, name=ClockName.REINFORCE).exists():
+        raise TransitionNotAllowed("本事项已请求过增援，请联系指挥中心")
+    now = timezone.now()
+    d.reinforcement_requested_at, d.reinforcement_requested_by, d.reinforcement_note = now, actor, note
+    d.save(update_fields=["reinforcement_requested_at", "reinforcement_requested_by", "reinforcement_note"])
+    _transition(case=case, action="request_reinforcement", actor=actor, actor_label=_member_label(actor, d),
+                note=note, public_note=f"{d.team.name}请求增援", data={"dispatch": d.pk})
+    street = case_street(case)
+    policy = policy_for(street)
+    Clock.objects.create(case=case, name=ClockName.REINFORCE, started_at=now,
+                         due_at=now + timedelta(minutes=policy.reinforce_minutes))
+    if Clock.objects.filter(case=case, name=ClockName.RESULT, done_at__isnull=True).exists():
+        clock_complete(case=case, name=ClockName.RESULT, at=now)
+    second = dispatch_suggest(case, police=reinforcement_police(d),
+                              exclude=case.dispatches.values_list("team_id", flat=True))
+    advice = f"建议增派：{second.team.name}（{second.reason}）" if second.team else f"没有可建议的队伍：{second.reason}"
+    notify(recipients=_operators(street), subject=f"请求增援：{case.number}·{d.team.name}",
+           body=f"「{case.title}」{d.team.name}请求增援：{note}。{advice}。增援须在{policy.reinforce_minutes}分钟内到场。",
+           kind="rapid_reinforcement", link=_case_link(case))
+    return d
+
+
+@transaction.atomic
+def team_set_duty(*, actor, team: ResponseTeam, on_duty: bool) -> ResponseTeam:
+    """Put a team on or off duty (the board's switch); audited."""
+    role = duty_role(actor, team)
+    team = ResponseTeam.objects.select_for_update().get(pk=team.pk)
+    if team.on_duty != on_duty:
+        team.on_duty = on_duty
+        team.save(update_fields=["on_duty"])
+        audit_record(event="rapid.team_on_duty" if on_duty else "rapid.team_off_duty", actor=actor,
+                     role=role.role, node=role.node.code, obj_type="response_team", obj_id=str(team.pk))
+    return team

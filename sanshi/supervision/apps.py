@@ -5,3 +5,6 @@ class SupervisionConfig(AppConfig):
     name = "sanshi.supervision"
     label = "supervision"
     verbose_name = "期限与督办"
+
+    def ready(self) -> None:
+        from . import jobs  # noqa: F401  (registers the deadline_breach job handler)

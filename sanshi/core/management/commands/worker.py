@@ -7,9 +7,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from sanshi.audit.services import audit_seal, sealing_inline
 from sanshi.core.jobs import enqueue, job_handler, run_due_jobs
 from sanshi.core.models import Job
 from sanshi.rapid.services import clocks_sweep
+from sanshi.supervision.services import supervision_sweep
 
 ANONYMISE_JOB = "personal_data.anonymise"
 ANONYMISE_EVERY = timedelta(hours=1)
@@ -53,11 +55,14 @@ class Command(BaseCommand):
             if not once:  # `--once` runs only what is due (cron can call `sanshi anonymise` itself)
                 schedule_periodic()
             breached = clocks_sweep()  # overdue clocks → breach + notification job, run just below
+            supervised = supervision_sweep()  # case deadlines, the ledger ladder (挂账督办), overdue 回访
             ran = run_due_jobs()
+            sealed = 0 if sealing_inline() else audit_seal()  # journal → hash chain (docs/audit.md)
             if once:
                 self.stdout.write(f"ran {ran} job(s)")
                 self.stdout.write(f"breached {breached} clock(s)")
+                self.stdout.write(f"sealed {sealed} audit row(s)")
                 return
-            if not ran and not breached:
+            if not ran and not breached and not supervised and not sealed:
                 time.sleep(settings.SANSHI_WORKER_POLL_SECONDS)
         self.stdout.write("sanshi worker 已停止")

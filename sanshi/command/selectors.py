@@ -1,0 +1,465 @@
+"""Read-only queries behind the command-centre board (指挥中心大屏) and the 1-5-10 compliance figures.
+
+Every panel is a fixed number of queries whatever the number of rows (no N+1); the compliance
+figures are aggregated in the database (GROUP BY with conditional counts), never by looping over
+all clocks in Python. Scope: the nodes where the user holds an operator or street-officer role
+(their street, normally); a superuser sees everything."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Case as DbCase
+from django.db.models import (
+    CharField,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Concat, NullIf
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sanshi.cases.models import OPEN_STATUSES, Case, Status
+from sanshi.cases.permissions import active_roles
+from sanshi.intake.models import Request
+from sanshi.rapid.models import Clock, ClockName, Dispatch, ResponseTeam
+from sanshi.rapid.services import dispatch_suggest
+from sanshi.registry.models import Level, OrgNode, Role
+
+logger = logging.getLogger("sanshi.command")
+BOARD_ROLES = {Role.OPERATOR, Role.STREET_OFFICER}
+# the clocks of an urgent event (the 1-5-10 steps); `deadline` is every case's own clock
+STEPS = [ClockName.DISPATCH, ClockName.ARRIVE, ClockName.RESULT, ClockName.REINFORCE]
+STEP_NAMES = [s.value for s in STEPS]
+WHOLE_STREET = "全街道"  # a community without a 片区
+NO_TEAM = "未派单"
+PANEL_LIMIT = 50  # rows per list panel; the panel says how many there are in all
+# time-to-dispatch histogram: upper bounds in seconds (the last bucket is open-ended)
+DISPATCH_BUCKETS = [30, 60, 120, 300, 600]
+
+
+# ---- scope ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BoardScope:
+    """Where the board looks: node paths (a case, team or community under one of them is in)."""
+
+    paths: tuple[str, ...]
+    everything: bool = False
+    streets: tuple[OrgNode, ...] = field(default=(), compare=False)
+
+    def q(self, *fields: str) -> Q:
+        """OR over `<field>__path__startswith` for each scope path (a Q matching all if everything)."""
+        if self.everything:
+            return Q()
+        q = Q(pk__in=[])
+        for path in self.paths:
+            for f in fields:
+                q |= Q(**{f"{f}__path__startswith": path})
+        return q
+
+    def cases_q(self, prefix: str = "") -> Q:
+        """A case (or, with prefix "case__", an object of a case) in scope: by its grid or its
+        responsible node; a case nobody has placed on a grid yet is the command centre's to place."""
+        if self.everything:
+            return Q()
+        return self.q(f"{prefix}grid", f"{prefix}org") | Q(**{f"{prefix}grid__isnull": True,
+                                                              f"{prefix}org__isnull": True})
+
+    def teams_q(self) -> Q:
+        """A response team in scope: its street is in scope, or holds the scope (a role below a street)."""
+        if self.everything:
+            return Q()
+        above = {p[:i + 1] for p in self.paths for i, ch in enumerate(p) if ch == "/" and i > 0}
+        return self.q("street") | Q(street__path__in=sorted(above))
+
+
+def board_scope(user) -> BoardScope | None:
+    """The board's scope for `user`, or None when the user may not use the board."""
+    if getattr(user, "is_superuser", False):
+        return BoardScope(paths=("/",), everything=True,
+                          streets=tuple(OrgNode.objects.filter(level=Level.STREET).order_by("path")))
+    roles = [r for r in active_roles(user) if r.role in BOARD_ROLES]
+    if not roles:
+        return None
+    paths = sorted({r.node.path for r in roles})
+    paths = tuple(p for p in paths if not any(p != o and p.startswith(o) for o in paths))
+    street_q = Q(pk__in=[])
+    for p in paths:  # streets under a scope node, and the street above a node below a street
+        street_q |= Q(path__startswith=p)
+        street_q |= Q(path__in=[p[:i + 1] for i, ch in enumerate(p) if ch == "/" and i > 0])
+    streets = tuple(OrgNode.objects.filter(street_q, level=Level.STREET).order_by("path"))
+    return BoardScope(paths=paths, streets=streets)
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+def zone_of(prefix: str = "") -> Coalesce:
+    """The 片区 of a case's place: zones are set on community nodes, so take the first non-blank
+    zone among the grid itself, its parent and grandparent (a micro-grid) and the responsible
+    node; blank → 全街道."""
+    return Coalesce(
+        NullIf(f"{prefix}grid__zone", Value("")), NullIf(f"{prefix}grid__parent__zone", Value("")),
+        NullIf(f"{prefix}grid__parent__parent__zone", Value("")), NullIf(f"{prefix}org__zone", Value("")),
+        Value(WHOLE_STREET), output_field=CharField())
+
+
+def street_of(streets, prefix: str = "") -> DbCase:
+    """The name of the street whose subtree holds the case's grid (or its responsible node)."""
+    whens = [When(Q(**{f"{prefix}grid__path__startswith": s.path})
+                  | Q(**{f"{prefix}grid__isnull": True, f"{prefix}org__path__startswith": s.path}),
+                  then=Value(s.name)) for s in streets]
+    if not whens:
+        return Value("—", output_field=CharField())
+    return DbCase(*whens, default=Value("—"), output_field=CharField())
+
+
+# ---- the board ------------------------------------------------------------------------------
+
+def urgent_events(scope: BoardScope, *, now: datetime | None = None) -> list[Case]:
+    """Open urgent cases with at least one urgent clock still running (or breached and still open),
+    most pressing first; each with `.board_clocks` (its clocks), `.board_dispatches` (teams sent,
+    first dispatch and reinforcements) and `.board_zone`. Three queries."""
+    live = Clock.objects.filter(case=OuterRef("pk"), name__in=STEP_NAMES, done_at__isnull=True)
+    cases = list(
+        Case.objects.filter(scope.cases_q(), urgent=True, status__in=OPEN_STATUSES)
+        .filter(Exists(live))
+        .annotate(board_zone=zone_of(), next_due=Subquery(live.order_by("due_at").values("due_at")[:1]))
+        .select_related("grid", "org")
+        .prefetch_related(
+            Prefetch("clocks", queryset=Clock.objects.filter(name__in=STEP_NAMES).order_by("due_at", "id"),
+                     to_attr="board_clocks"),
+            Prefetch("dispatches", queryset=Dispatch.objects.select_related("team").order_by("dispatched_at", "id"),
+                     to_attr="board_dispatches"))
+        .order_by("next_due", "id")[:PANEL_LIMIT])
+    for case in cases:
+        case.undispatched = not case.board_dispatches
+        answered = {d.reinforcement_for_id for d in case.board_dispatches if d.reinforcement_for_id}
+        case.reinforcement_wanted = any(d.reinforcement_requested_at and d.pk not in answered
+                                        for d in case.board_dispatches)
+        case.needs_team = case.undispatched or case.reinforcement_wanted
+    return cases
+
+
+def unassigned_requests(scope: BoardScope) -> tuple[list[Case], int]:
+    """Cases received and not yet triaged (the pool), urgent-suggested first, then oldest first;
+    with the first request's time and the triage suggestion. Two queries (rows, total)."""
+    first = Request.objects.filter(case=OuterRef("pk")).order_by("received_at", "id")
+    qs = (Case.objects.filter(scope.cases_q(), status=Status.RECEIVED)
+          .annotate(received_at=Min("requests__received_at"),
+                    urgent_suggested=Exists(Request.objects.filter(case=OuterRef("pk"), suggestion__urgent=True)),
+                    suggested_kind=Subquery(first.values("suggestion__kind")[:1]),
+                    suggested_code=Subquery(first.values("suggestion__catalogue_code")[:1]),
+                    channel=Subquery(first.values("sub_channel")[:1]),
+                    board_zone=zone_of())
+          .select_related("grid"))
+    rows = list(qs.order_by("-urgent_suggested", "received_at", "id")[:PANEL_LIMIT])
+    total = len(rows) if len(rows) < PANEL_LIMIT else qs.count()
+    return rows, total
+
+
+def overdue_clocks(scope: BoardScope, *, now: datetime | None = None) -> tuple[list[Clock], int]:
+    """Open clocks past their due time (breached, or due and not yet swept) on open cases — the
+    urgent steps and every case's deadline — longest overdue first. Two queries (rows, total)."""
+    now = now or timezone.now()
+    qs = (Clock.objects.filter(scope.cases_q("case__"), done_at__isnull=True, due_at__lt=now,
+                               case__status__in=OPEN_STATUSES)
+          .select_related("case", "case__grid", "case__org").annotate(board_zone=zone_of("case__"))
+          .order_by("due_at", "id"))
+    rows = list(qs[:PANEL_LIMIT])
+    total = len(rows) if len(rows) < PANEL_LIMIT else qs.count()
+    return rows, total
+
+
+def overdue_ledger(scope: BoardScope, *, now: datetime | None = None) -> tuple[list, int]:
+    """Ledger items (台账, public matters under supervision) past their deadline and not closed,
+    with the ladder's stage. Two queries (rows, total)."""
+    from sanshi.supervision.models import LedgerEntry
+
+    now = now or timezone.now()
+    qs = (LedgerEntry.objects.filter(scope.cases_q("case__"), closed_at__isnull=True, deadline_at__lt=now)
+          .select_related("case", "street", "claimed_by").order_by("deadline_at", "id"))
+    rows = list(qs[:PANEL_LIMIT])
+    total = len(rows) if len(rows) < PANEL_LIMIT else qs.count()
+    return rows, total
+
+
+def overdue_visits(scope: BoardScope, *, now: datetime | None = None) -> tuple[list, int]:
+    """Follow-up visits (回访) of closed household matters past their due time and not recorded.
+    Two queries (rows, total)."""
+    from sanshi.supervision.models import FollowUpVisit
+
+    now = now or timezone.now()
+    qs = (FollowUpVisit.objects.filter(scope.q("grid") if not scope.everything else Q(),
+                                       done_at__isnull=True, due_at__lt=now)
+          .select_related("case", "grid").order_by("due_at", "id"))
+    rows = list(qs[:PANEL_LIMIT])
+    total = len(rows) if len(rows) < PANEL_LIMIT else qs.count()
+    return rows, total
+
+
+def zone_load(scope: BoardScope, *, now: datetime | None = None) -> list[dict]:
+    """Open cases per (street, 片区): all, urgent, received (not triaged) and with an overdue clock.
+    One query."""
+    now = now or timezone.now()
+    overdue = Clock.objects.filter(case=OuterRef("pk"), done_at__isnull=True, due_at__lt=now)
+    rows = (Case.objects.filter(scope.cases_q(), status__in=OPEN_STATUSES)
+            .annotate(zone=zone_of(), street=street_of(scope.streets), late=Exists(overdue))
+            .values("street", "zone")
+            .annotate(open=Count("id"), urgent=Count("id", filter=Q(urgent=True)),
+                      received=Count("id", filter=Q(status=Status.RECEIVED)),
+                      overdue=Count("id", filter=Q(late=True)))
+            .order_by("street", "zone"))
+    rows = list(rows)
+    peak = max((r["open"] for r in rows), default=0) or 1
+    for r in rows:
+        r["pct"] = round(100 * r["open"] / peak)
+    return rows
+
+
+def team_load(scope: BoardScope) -> list[ResponseTeam]:
+    """Response teams in scope with their open dispatches (sent, no result yet) and members. One query."""
+    teams = list(ResponseTeam.objects.filter(scope.teams_q()).select_related("street")
+                 .annotate(open_dispatches=Count("dispatches", filter=Q(dispatches__result_at__isnull=True),
+                                                 distinct=True),
+                           member_count=Count("memberships", distinct=True))
+                 .order_by("street__path", "name"))
+    peak = max((t.open_dispatches for t in teams), default=0) or 1
+    for t in teams:
+        t.pct = round(100 * t.open_dispatches / peak)
+        t.zone_label = "、".join(t.zones) if t.zones else WHOLE_STREET
+    return teams
+
+
+SUGGESTION_LIMIT = 10
+
+
+def suggestions_for(cases: list[Case]) -> dict[int, object]:
+    """The urgent-flow service's suggestion (team and reason) for each case in `cases`, excluding
+    the teams already sent to it. At most SUGGESTION_LIMIT per refresh: an urgent event should not
+    wait long, so the list is short, and each suggestion is a few queries of its own."""
+    out: dict[int, object] = {}
+    for case in cases[:SUGGESTION_LIMIT]:
+        try:
+            out[case.pk] = dispatch_suggest(case, exclude=[d.team_id for d in getattr(case, "board_dispatches", [])])
+        except Exception:  # noqa: BLE001 — a failed suggestion must not blank the whole board
+            logger.exception("dispatch suggestion failed for case %s", case.pk)
+            out[case.pk] = None
+    return out
+
+
+def board(user_scope: BoardScope, *, now: datetime | None = None) -> dict:
+    """All panels of the board, as one dict (the page's partial and the API render it). A suggested
+    team is given for each urgent event waiting for a team (first dispatch or reinforcement) and,
+    after those, for each request the triage suggests is urgent and that is not yet triaged (the
+    operator sees at once whom to send when confirming it as urgent)."""
+    now = now or timezone.now()
+    events = urgent_events(user_scope, now=now)
+    unassigned, unassigned_total = unassigned_requests(user_scope)
+    waiting = [c for c in events if c.needs_team] + [c for c in unassigned if c.urgent_suggested and c.grid_id]
+    suggested = suggestions_for(waiting)
+    for case in [*events, *unassigned]:
+        case.suggestion = suggested.get(case.pk)
+    overdue, overdue_total = overdue_clocks(user_scope, now=now)
+    ledger, ledger_total = overdue_ledger(user_scope, now=now)
+    visits, visits_total = overdue_visits(user_scope, now=now)
+    return {
+        "now": now, "urgent": events, "unassigned": unassigned, "unassigned_total": unassigned_total,
+        "overdue": overdue, "overdue_total": overdue_total, "ledger": ledger, "ledger_total": ledger_total,
+        "visits": visits, "visits_total": visits_total,
+        "zones": zone_load(user_scope, now=now), "teams": team_load(user_scope),
+    }
+
+
+# ---- compliance -----------------------------------------------------------------------------
+
+class PeriodError(ValueError):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("；".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # first day, inclusive
+    end: date  # last day, inclusive
+
+    @property
+    def since(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.start, time.min))
+
+    @property
+    def until(self) -> datetime:  # exclusive: the start of the day after `end`
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+
+
+MAX_PERIOD_DAYS = 3660
+
+
+def parse_period(start: str | None, end: str | None, *, today: date | None = None) -> Period:
+    """From/to dates (YYYY-MM-DD, both days included, local time). Missing → the last 30 days
+    ending today. Raises PeriodError with Chinese messages per field."""
+    today = today or timezone.localdate()
+    errors: dict[str, str] = {}
+    days: dict[str, date | None] = {}
+    for key, raw in (("from", start), ("to", end)):
+        raw = (raw or "").strip()
+        if not raw:
+            days[key] = None
+            continue
+        try:
+            days[key] = date.fromisoformat(raw)
+        except ValueError:
+            errors[key] = _("日期“%(raw)s”格式不对，请按 年-月-日 填写，例如 %(example)s") % {
+                "raw": raw[:20], "example": f"{today:%Y-%m-%d}"}
+    if errors:
+        raise PeriodError(errors)
+    last = days["to"] or today
+    first = days["from"] or (last - timedelta(days=29))
+    if first > last:
+        raise PeriodError({"from": _("开始日期不能晚于结束日期")})
+    if (last - first).days >= MAX_PERIOD_DAYS:
+        raise PeriodError({"from": _("统计时段最长 %(days)s 天，请缩短时段") % {"days": MAX_PERIOD_DAYS}})
+    return Period(first, last)
+
+
+def _state(now: datetime) -> DbCase:
+    """met: done by the due time; breached: done late, or still open past the due time; pending:
+    open and not yet due. Decided by the times (a sweep that has not run yet changes nothing)."""
+    return DbCase(
+        When(done_at__isnull=False, done_at__lte=F("due_at"), then=Value("met")),
+        When(Q(done_at__isnull=False) | Q(due_at__lt=now), then=Value("breached")),
+        default=Value("pending"), output_field=CharField())
+
+
+def _team_of_clock() -> DbCase:
+    """The team answerable for a clock: the first team sent to the case, or for the reinforcement
+    clock the first reinforcement sent. Before any dispatch: 未派单."""
+    first = Dispatch.objects.filter(case=OuterRef("case_id"), reinforcement_for__isnull=True).order_by(
+        "dispatched_at", "id")
+    reinforcement = Dispatch.objects.filter(case=OuterRef("case_id"), reinforcement_for__isnull=False).order_by(
+        "dispatched_at", "id")
+    return Coalesce(DbCase(When(name=ClockName.REINFORCE, then=Subquery(reinforcement.values("team__name")[:1])),
+                           default=Subquery(first.values("team__name")[:1]), output_field=CharField()),
+                    Value(NO_TEAM), output_field=CharField())
+
+
+def period_clocks(scope: BoardScope, period: Period):
+    """The step clocks of cases in scope whose clock started within the period."""
+    return Clock.objects.filter(scope.cases_q("case__"), name__in=STEP_NAMES,
+                                started_at__gte=period.since, started_at__lt=period.until)
+
+
+@dataclass
+class StepFigures:
+    met: int = 0
+    breached: int = 0
+    pending: int = 0
+
+    @property
+    def judged(self) -> int:
+        return self.met + self.breached
+
+    @property
+    def rate(self) -> float | None:
+        """met / (met + breached); pending clocks are not yet judged and stay out."""
+        return round(self.met / self.judged, 4) if self.judged else None
+
+    @property
+    def total(self) -> int:
+        return self.met + self.breached + self.pending
+
+    def as_dict(self) -> dict:
+        return {"met": self.met, "breached": self.breached, "pending": self.pending, "rate": self.rate}
+
+
+def _grouped(qs, key, now) -> dict[str, dict[str, StepFigures]]:
+    """{group: {step: StepFigures}} from one GROUP BY query."""
+    out: dict[str, dict[str, StepFigures]] = {}
+    rows = (qs.annotate(group=key, state=_state(now)).values("group", "name", "state")
+            .annotate(n=Count("id")).order_by())
+    for row in rows:
+        steps = out.setdefault(row["group"], {s: StepFigures() for s in STEP_NAMES})
+        figures = steps[row["name"]]
+        setattr(figures, row["state"], getattr(figures, row["state"]) + row["n"])
+    return dict(sorted(out.items()))
+
+
+def dispatch_distribution(qs) -> dict:
+    """Time from receipt to dispatch (the dispatch clock's done − started) in seconds: histogram
+    buckets and nearest-rank p50/p90/p99, computed in the database (one count query with one
+    conditional count per bucket, one ordered LIMIT 1 OFFSET k query per percentile)."""
+    delta = ExpressionWrapper(F("done_at") - F("started_at"), output_field=DurationField())
+    done = qs.filter(name=ClockName.DISPATCH, done_at__isnull=False).annotate(delta=delta)
+    bounds = [0, *DISPATCH_BUCKETS]
+    aggregates = {"n": Count("id")}
+    for i, upper in enumerate(DISPATCH_BUCKETS):
+        aggregates[f"b{i}"] = Count("id", filter=Q(delta__lt=timedelta(seconds=upper)) & (
+            Q(delta__gte=timedelta(seconds=bounds[i])) if i else Q()))
+    aggregates["over"] = Count("id", filter=Q(delta__gte=timedelta(seconds=DISPATCH_BUCKETS[-1])))
+    counts = done.aggregate(**aggregates)
+    n = counts["n"]
+    buckets = [{"from": bounds[i], "to": upper, "count": counts[f"b{i}"]} for i, upper in enumerate(DISPATCH_BUCKETS)]
+    buckets.append({"from": DISPATCH_BUCKETS[-1], "to": None, "count": counts["over"]})
+    percentiles: dict[str, float | None] = {}
+    ordered = done.order_by("delta", "id").values_list("delta", flat=True)
+    for p in (50, 90, 99):
+        if not n:
+            percentiles[f"p{p}"] = None
+            continue
+        rank = max(1, -(-p * n // 100))  # nearest rank: ceil(p/100 · n)
+        value = list(ordered[rank - 1:rank])[0]
+        percentiles[f"p{p}"] = round(value.total_seconds(), 1) if isinstance(value, timedelta) else value
+    waiting = qs.filter(name=ClockName.DISPATCH, done_at__isnull=True).count()
+    peak = max((b["count"] for b in buckets), default=0) or 1
+    for b in buckets:
+        b["pct"] = round(100 * b["count"] / peak)
+    return {"count": n, "buckets": buckets, "not_dispatched": waiting, **percentiles}
+
+
+def compliance(scope: BoardScope, period: Period, *, now: datetime | None = None) -> dict:
+    """1-5-10 compliance per step for the whole scope and per street, 片区 and team, plus the
+    time-to-dispatch distribution, for clocks started within `period`."""
+    now = now or timezone.now()
+    qs = period_clocks(scope, period)
+    overall = _grouped(qs, Value("all", output_field=CharField()), now).get("all") or {
+        s: StepFigures() for s in STEP_NAMES}
+    street_key = street_of(scope.streets, "case__")
+    zone_key = Concat(street_key, Value(" · "), zone_of("case__"), output_field=CharField())
+    return {
+        "period": period, "now": now, "overall": overall,
+        "streets": _grouped(qs, street_key, now),
+        "zones": _grouped(qs, zone_key, now),
+        "teams": _grouped(qs, _team_of_clock(), now),
+        "dispatch": dispatch_distribution(qs),
+    }
+
+
+STEP_LABELS = {s.value: s.label for s in STEPS}
+
+
+def figures_rows(figures: dict) -> list[list]:
+    """The compliance figures as flat rows (for CSV / Excel): scope, group, step, met, breached,
+    pending, rate."""
+    rows: list[list] = []
+    for step in STEP_NAMES:
+        f = figures["overall"][step]
+        rows.append(["全部", "合计", str(STEP_LABELS[step]), f.met, f.breached, f.pending, f.rate])
+    for title, key in (("街道", "streets"), ("片区", "zones"), ("队伍", "teams")):
+        for group, steps in figures[key].items():
+            for step in STEP_NAMES:
+                f = steps[step]
+                if f.total:
+                    rows.append([title, group, str(STEP_LABELS[step]), f.met, f.breached, f.pending, f.rate])
+    return rows
+

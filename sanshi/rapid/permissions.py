@@ -1,0 +1,41 @@
+"""Who may act in the urgent flow (突发快响).
+
+- Dispatching a team (and a reinforcement) is a case action: an operator or street officer whose
+  scope covers the case (`cases.permissions.check_case_action(…, "dispatch")`).
+- A team's steps (accept, arrive, result, reinforcement) belong to the members of the dispatched
+  team only. As with cases, what the user cannot see looks missing (404); a user who can see the
+  case but is not in the team is refused (403).
+- Putting a team on or off duty: an operator or street officer of the team's street (or above).
+"""
+
+from sanshi.cases.permissions import active_roles, can_see_case, check_case_action
+from sanshi.core.errors import NotFound, NotPermitted
+from sanshi.registry.models import Role, StaffRole
+
+from .models import Dispatch, ResponseTeam, TeamMember
+
+DUTY_ROLES = {Role.OPERATOR, Role.STREET_OFFICER}
+
+
+def check_dispatcher(user, case) -> StaffRole:
+    return check_case_action(user, case, "dispatch")
+
+
+def is_member(user, team: ResponseTeam) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and TeamMember.objects.filter(team=team, user=user).exists()
+
+
+def check_team_step(user, dispatch: Dispatch) -> None:
+    """Raise unless `user` is a member of the dispatched team."""
+    if is_member(user, dispatch.team):
+        return
+    if can_see_case(user, dispatch.case):
+        raise NotPermitted("只有被派单队伍的队员可以操作")
+    raise NotFound("派单不存在")
+
+
+def duty_role(user, team: ResponseTeam) -> StaffRole:
+    for role in active_roles(user):
+        if role.role in DUTY_ROLES and team.street.path.startswith(role.node.path):
+            return role
+    raise NotPermitted("只有该街道指挥中心接线员或街道干部可以调整队伍在岗状态")

@@ -1,0 +1,46 @@
+"""Reads of the urgent flow, shared by the responder's page, the API and the command-centre board."""
+
+from django.db.models import Count, Prefetch, Q
+
+from sanshi.cases.permissions import active_roles
+
+from .models import Clock, Dispatch, ResponseTeam
+
+OPEN_DISPATCH = Q(result_at__isnull=True, case__status="handling")
+
+
+def dispatches_for_member(user, *, open_only: bool = True):
+    """The dispatches of the teams `user` belongs to, newest first, with case, team and clocks."""
+    if not getattr(user, "is_authenticated", False):
+        return Dispatch.objects.none()
+    qs = (Dispatch.objects.filter(team__memberships__user=user)
+          .select_related("case__grid__parent", "team", "reinforcement_for__team")
+          .prefetch_related(Prefetch("case__clocks", queryset=Clock.objects.order_by("due_at")),
+                            "case__requests"))
+    if open_only:
+        qs = qs.filter(OPEN_DISPATCH)
+    return qs.order_by("-dispatched_at", "-id")
+
+
+def teams_for_user(user):
+    """Teams of the streets under the user's operator / street-officer roles, with their open load."""
+    paths = [r.node.path for r in active_roles(user) if r.role in ("operator", "street_officer")]
+    if not paths:
+        return ResponseTeam.objects.none()
+    q = Q()
+    for path in paths:
+        q |= Q(street__path__startswith=path)
+    return (ResponseTeam.objects.filter(q).select_related("street")
+            .annotate(open_dispatches=Count("dispatches", filter=Q(dispatches__result_at__isnull=True,
+                                                                   dispatches__case__status="handling"), distinct=True),
+                      member_count=Count("memberships", distinct=True))
+            .order_by("street__path", "kind", "name"))
+
+
+def case_dispatches(case):
+    return case.dispatches.select_related("team", "reinforcement_for__team").order_by("dispatched_at", "id")
+
+
+def pending_reinforcement(case) -> Dispatch | None:
+    return (case.dispatches.filter(reinforcement_requested_at__isnull=False, reinforcements__isnull=True)
+            .select_related("team").first())

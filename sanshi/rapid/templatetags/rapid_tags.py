@@ -1,0 +1,52 @@
+"""The urgent flow's parts of the case page: the triage form's dispatch fields, and the panel with
+clocks, dispatched teams and the dispatch / reinforcement form."""
+
+from django import template
+
+from sanshi.core.errors import NotPermitted
+
+from ..models import ResponseTeam
+from ..permissions import check_dispatcher
+from ..selectors import case_dispatches, pending_reinforcement
+from ..services import case_street, dispatch_suggest, reinforcement_police
+
+register = template.Library()
+
+
+def _on_duty_teams(case, exclude=()):
+    street = case_street(case)
+    if street is None:
+        return []
+    return list(ResponseTeam.objects.filter(street=street, on_duty=True).exclude(pk__in=list(exclude))
+                .order_by("kind", "name"))
+
+
+@register.inclusion_tag("rapid/_triage_dispatch.html")
+def rapid_triage_dispatch(case):
+    """Shown inside the triage form: who would be sent if the operator ticks 紧急事件."""
+    if case.grid is None:
+        return {"case": case, "suggestion": None, "teams": []}
+    return {"case": case, "suggestion": dispatch_suggest(case), "teams": _on_duty_teams(case)}
+
+
+@register.inclusion_tag("rapid/_case_panel.html", takes_context=True)
+def rapid_case_panel(context, case):
+    if not case.urgent:
+        return {"show": False}
+    user = context["request"].user
+    try:
+        check_dispatcher(user, case)
+        dispatcher = True
+    except NotPermitted:
+        dispatcher = False
+    dispatches = list(case_dispatches(case))
+    pending = pending_reinforcement(case)
+    can_dispatch = dispatcher and ((case.status == "triaged" and not dispatches) or
+                                   (case.status == "handling" and pending is not None))
+    sent = [d.team_id for d in dispatches]
+    suggestion = (dispatch_suggest(case, police=reinforcement_police(pending) if pending else None, exclude=sent)
+                  if can_dispatch else None)
+    return {"show": True, "case": case, "clocks": list(case.clocks.all()), "dispatches": dispatches,
+            "pending": pending, "can_dispatch": can_dispatch, "suggestion": suggestion,
+            "teams": _on_duty_teams(case, exclude=sent) if can_dispatch else [],
+            "csrf_token": context.get("csrf_token")}

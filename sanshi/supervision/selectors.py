@@ -1,0 +1,65 @@
+"""Reads of the ledger and the visits, filtered by the reader's scope (STYLE habit 6). The command
+board (sanshi/command) may use `overdue_entries` and `overdue_visits`."""
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from sanshi.core.errors import NotFound
+
+from .models import FollowUpVisit, LedgerEntry
+from .permissions import can_see_entry, can_see_visit, ledger_scope, visit_scope
+
+LEDGER_FILTERS = ("open", "unclaimed", "overdue", "closed", "all")
+
+
+def ledger_for(user, *, show: str = "open") -> QuerySet[LedgerEntry]:
+    q = ledger_scope(user)
+    if q is None:
+        return LedgerEntry.objects.none()
+    qs = (LedgerEntry.objects.filter(q).select_related("case", "street", "claimed_by", "case__catalogue_item")
+          .order_by("closed_at", "deadline_at", "id"))
+    if show == "open":
+        qs = qs.filter(closed_at__isnull=True)
+    elif show == "unclaimed":
+        qs = qs.filter(closed_at__isnull=True, claimed_by__isnull=True)
+    elif show == "overdue":
+        qs = qs.filter(closed_at__isnull=True, deadline_at__lt=timezone.now())
+    elif show == "closed":
+        qs = qs.filter(closed_at__isnull=False).order_by("-closed_at", "id")
+    return qs
+
+
+def entry_for(user, entry_id: int) -> LedgerEntry:
+    entry = (LedgerEntry.objects.select_related("case", "street", "claimed_by", "case__catalogue_item")
+             .filter(pk=entry_id).first())
+    if entry is None or not can_see_entry(user, entry):
+        raise NotFound("台账事项不存在")  # out of scope looks the same as missing
+    return entry
+
+
+def visits_for(user, *, open_only: bool = True) -> QuerySet[FollowUpVisit]:
+    q = visit_scope(user)
+    if q is None:
+        return FollowUpVisit.objects.none()
+    qs = FollowUpVisit.objects.filter(q).select_related("case", "grid", "visited_by")
+    if open_only:
+        return qs.filter(done_at__isnull=True).order_by("due_at", "id")
+    return qs.order_by("-done_at", "id")
+
+
+def visit_for(user, visit_id: int) -> FollowUpVisit:
+    visit = FollowUpVisit.objects.select_related("case", "grid").filter(pk=visit_id).first()
+    if visit is None or not can_see_visit(user, visit):
+        raise NotFound("回访任务不存在")
+    return visit
+
+
+def overdue_entries(now=None) -> QuerySet[LedgerEntry]:
+    """Open ledger entries past their deadline (any street), most overdue first."""
+    return (LedgerEntry.objects.filter(closed_at__isnull=True, deadline_at__lt=now or timezone.now())
+            .select_related("case", "street", "claimed_by").order_by("deadline_at", "id"))
+
+
+def overdue_visits(now=None) -> QuerySet[FollowUpVisit]:
+    return (FollowUpVisit.objects.filter(done_at__isnull=True, due_at__lt=now or timezone.now())
+            .select_related("case", "grid").order_by("due_at", "id"))

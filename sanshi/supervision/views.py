@@ -1,0 +1,226 @@
+"""Pages of deadlines and supervision: the street's ledger (台账), follow-up visits (回访) and the
+holiday calendar. Thin: parse the form, call the same services as the API, render."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from sanshi.cases.permissions import active_roles
+from sanshi.core.errors import ApplicationError, NotFound
+
+from .export import STATE_LABELS, ledger_workbook
+from .models import CalendarDay, ContactMethod, LedgerEntry, LedgerStage, Satisfaction
+from .permissions import LEDGER_ROLE, VISIT_ROLE, can_edit_calendar
+from .selectors import LEDGER_FILTERS, entry_for, ledger_for, visit_for, visits_for
+from .services import (
+    calendar_day_remove,
+    calendar_day_set,
+    calendar_exceptions,
+    counts_working_days,
+    days_between,
+    is_workday,
+    ledger_claim,
+    ledger_report_progress,
+    ledger_set_deadline,
+)
+
+STATE_COLOURS = {"unclaimed": "#b26a00", "claimed": "#1d4ed8", "reminded": "#d97706", "warned": "#dc2626",
+                 "notified": "#7f1d1d", "closed": "#1b7f3b"}
+
+
+def parse_date(value) -> date | None:
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+class RowContext:
+    """What every row of a list needs, read once: the reader's leader roles and the calendar."""
+
+    def __init__(self, user):
+        self.user, self.now = user, timezone.now()
+        self.leader_paths = [r.node.path for r in active_roles(user) if r.role == LEDGER_ROLE]
+        self.exceptions = calendar_exceptions()
+        self.unit = "个工作日" if counts_working_days() else "天"
+
+    def may_claim(self, entry) -> bool:
+        return any(entry.street.path.startswith(p) for p in self.leader_paths)
+
+
+def _row(ctx: RowContext, entry) -> dict:
+    now = ctx.now
+    overdue = days_between(entry.deadline_at, now, ctx.exceptions) if entry.is_open and now > entry.deadline_at else 0
+    return {"entry": entry, "state": entry.state, "state_label": STATE_LABELS[entry.state],
+            "colour": STATE_COLOURS[entry.state], "overdue": overdue, "unit": ctx.unit,
+            "can_claim": entry.is_open and entry.claimed_by_id is None and ctx.may_claim(entry),
+            "is_mine": entry.claimed_by_id == ctx.user.pk}
+
+
+def _chart(entries) -> list[dict]:
+    """Bars of the ledger's states (a server-rendered SVG chart on the page)."""
+    counts = {state: 0 for state in STATE_LABELS}
+    for entry in entries:
+        counts[entry.state] += 1
+    peak = max(counts.values(), default=0) or 1
+    return [{"label": STATE_LABELS[s], "n": n, "width": round(200 * n / peak), "colour": STATE_COLOURS[s],
+             "y": 22 * i} for i, (s, n) in enumerate(counts.items())]
+
+
+@login_required
+def ledger_list(request):
+    show = request.GET.get("show", "open")
+    if show not in LEDGER_FILTERS:
+        show = "open"
+    ctx = RowContext(request.user)
+    rows = [_row(ctx, e) for e in ledger_for(request.user, show=show)[:300]]
+    every = [LedgerEntry(claimed_by_id=c, closed_at=closed, stage=stage) for c, closed, stage in
+             ledger_for(request.user, show="all").values_list("claimed_by_id", "closed_at", "stage")[:5000]]
+    return render(request, "supervision/ledger.html", {
+        "rows": rows, "show": show, "chart": _chart(every), "chart_height": 22 * len(STATE_LABELS),
+        "is_leader": bool(ctx.leader_paths),
+        "filters": [("open", "在办"), ("unclaimed", "待认领"), ("overdue", "已超期"), ("closed", "已销账"),
+                    ("all", "全部")]})
+
+
+@login_required
+def ledger_export(request):
+    show = request.GET.get("show", "all")
+    entries = list(ledger_for(request.user, show=show if show in LEDGER_FILTERS else "all")
+                   .prefetch_related("progress")[:5000])
+    content = ledger_workbook(entries, title=f"公事台账（{timezone.localdate():%Y-%m-%d}）")
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="ledger-{timezone.localdate():%Y%m%d}.xlsx"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ledger_entry(request, entry_id: int):
+    try:
+        entry = entry_for(request.user, entry_id)
+    except NotFound:
+        raise Http404 from None
+    errors, op = {}, request.POST.get("op", "")
+    if request.method == "POST":
+        try:
+            if op == "claim":
+                ledger_claim(actor=request.user, entry=entry)
+                done = "已认领，您是该事项的承办领导"
+            elif op == "deadline":
+                ledger_set_deadline(actor=request.user, entry=entry, deadline=parse_date(request.POST.get("deadline")),
+                                    reason=request.POST.get("reason", ""))
+                done = "完成时限已保存"
+            elif op == "progress":
+                ledger_report_progress(actor=request.user, entry=entry, note=request.POST.get("note", ""),
+                                       percent=request.POST.get("percent", ""))
+                done = "进展已报告"
+            else:
+                raise NotFound("未知的操作")
+        except NotFound:
+            raise Http404 from None
+        except ApplicationError as exc:
+            errors = exc.errors or {"general": exc.message}
+            if request.htmx and op == "claim":  # htmx swaps only 2xx answers: the row, saying why not
+                entry = entry_for(request.user, entry_id)
+                return render(request, "supervision/_ledger_row.html",
+                              {"row": _row(RowContext(request.user), entry), "error": exc.message})
+            messages.error(request, exc.message)
+            if exc.status_code in (403, 409):
+                return redirect(reverse("ledger-entry", args=[entry.pk]))
+        else:
+            if request.htmx and op == "claim":  # the list's claim button swaps its row
+                return render(request, "supervision/_ledger_row.html", {"row": _row(RowContext(request.user), entry)})
+            messages.success(request, done)
+            return redirect(reverse("ledger-entry", args=[entry.pk]))
+    default_deadline = timezone.localtime(entry.deadline_at).date()
+    return render(request, "supervision/ledger_entry.html", {
+        "row": _row(RowContext(request.user), entry), "entry": entry, "progress": entry.progress.select_related("author"),
+        "events": entry.case.events.filter(action__startswith="ledger_").select_related("actor"),
+        "errors": errors, "op": op, "posted": request.POST, "default_deadline": default_deadline,
+        "stages": LedgerStage,
+    }, status=400 if errors else 200)
+
+
+@login_required
+def visits(request):
+    now = timezone.now()
+    leader_paths = [r.node.path for r in active_roles(request.user) if r.role == VISIT_ROLE]
+    rows = [{"visit": v, "may_record": any(v.grid.path.startswith(p) for p in leader_paths), "overdue": v.due_at < now}
+            for v in visits_for(request.user)[:300]]
+    done = visits_for(request.user, open_only=False).filter(done_at__isnull=False)[:30]
+    tally = {s.value: 0 for s in Satisfaction}
+    for satisfaction in (visits_for(request.user, open_only=False).filter(done_at__isnull=False)
+                         .values_list("satisfaction", flat=True)):
+        tally[satisfaction] = tally.get(satisfaction, 0) + 1
+    peak = max(tally.values(), default=0) or 1
+    chart = [{"label": Satisfaction(k).label, "n": n, "width": round(200 * n / peak), "y": 22 * i}
+             for i, (k, n) in enumerate(tally.items())]
+    return render(request, "supervision/visits.html", {
+        "rows": rows, "done": done, "chart": chart, "satisfactions": Satisfaction.choices,
+        "methods": ContactMethod.choices})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_view(request, visit_id: int):
+    from .services import follow_up_record
+
+    try:
+        visit = visit_for(request.user, visit_id)
+    except NotFound:
+        raise Http404 from None
+    errors = {}
+    if request.method == "POST":
+        try:
+            follow_up_record(actor=request.user, visit=visit, satisfaction=request.POST.get("satisfaction", ""),
+                             contact_method=request.POST.get("contact_method", ""), note=request.POST.get("note", ""))
+        except ApplicationError as exc:
+            errors = exc.errors or {"general": exc.message}
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "回访已登记")
+            return redirect(reverse("visits"))
+    return render(request, "supervision/visit.html", {
+        "visit": visit, "errors": errors, "posted": request.POST, "satisfactions": Satisfaction.choices,
+        "methods": ContactMethod.choices}, status=400 if errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar_view(request):
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    errors = {}
+    if request.method == "POST":
+        day = parse_date(request.POST.get("date"))
+        try:
+            if request.POST.get("op") == "remove":
+                calendar_day_remove(actor=request.user, day=day)
+                messages.success(request, "已删除")
+            else:
+                calendar_day_set(actor=request.user, day=day, is_workday=request.POST.get("is_workday") == "1",
+                                 name=request.POST.get("name", ""))
+                messages.success(request, "已保存")
+        except ApplicationError as exc:
+            errors = exc.errors or {"general": exc.message}
+            messages.error(request, exc.message)
+            if exc.status_code == 403:
+                return redirect(f"{reverse('calendar')}?year={year}")
+        else:
+            return redirect(f"{reverse('calendar')}?year={day.year if day else year}")
+    days = CalendarDay.objects.filter(date__year=year)
+    today = timezone.localdate()
+    return render(request, "supervision/calendar.html", {
+        "days": days, "year": year, "years": [year - 1, year, year + 1], "can_edit": can_edit_calendar(request.user),
+        "errors": errors, "posted": request.POST, "today": today, "today_is_workday": is_workday(today),
+        "holidays": sum(1 for d in days if not d.is_workday), "workdays": sum(1 for d in days if d.is_workday),
+    }, status=400 if errors else 200)

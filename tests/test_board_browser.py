@@ -1,0 +1,98 @@
+"""The command-centre board in a real browser (Debian's Chromium, phone screen): an operator has the
+board open; an urgent event comes in; without a reload the board shows it and its clock ticks."""
+
+import pytest
+
+from sanshi.cases.services import case_triage
+from sanshi.intake.services import RequestInput, request_submit
+from sanshi.rapid.models import Dispatch, ResponseTeam, TeamKind
+
+from .conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser(chromium_path, monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop on this thread; the ORM calls in the test are
+    # still synchronous and safe, so tell Django (as pytest-playwright's docs advise).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' rows
+def test_the_board_shows_a_new_urgent_event_and_its_countdown_without_a_reload(world, live_server, browser,
+                                                                               tmp_path):
+    ResponseTeam.objects.create(street=world.street, name="鼎山应急队", kind=TeamKind.SQUAD, on_duty=True)
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)  # a phone screen
+
+    # the operator signs in and opens the board: nothing urgent yet
+    page.goto(f"{live_server.url}/accounts/login/?next=/staff/command/")
+    page.fill("#id_username", world.operator.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button:has-text('登录')")
+    page.wait_for_selector("#panel-urgent")
+    assert "没有进行中的紧急事件" in page.inner_text("#panel-urgent")
+    page.evaluate("window.__sameDocument = 'yes'")  # gone if the page reloads
+
+    # a call comes in and the operator triages it as urgent (as at the command centre's desk)
+    request = request_submit(actor=world.operator, data=RequestInput(
+        text="鼎城花园地下车库水管爆裂，水已漫到电梯井，需要马上处置", title="车库水管爆裂",
+        sub_channel="hotline", grid_code=world.grid.code))
+    case = case_triage(actor=world.operator, case=request.case, kind="SHARED", catalogue_code="S5", urgent=True,
+                       reason="紧急事件，按快响处置")
+
+    # within the next refresh (every 3 s) the event is on the board, with its clocks and suggested team
+    event = f"#panel-urgent [data-case='{case.pk}']"
+    page.wait_for_selector(event, timeout=8000)
+    assert page.evaluate("window.__sameDocument") == "yes"
+    assert "车库水管爆裂" in page.inner_text(event)
+    assert "鼎山应急队" in page.inner_text(f"{event} .suggest")
+    countdown = f"{event} [data-clock='arrive'] .countdown"
+    first = page.inner_text(countdown)
+    assert first.startswith("剩余 0")
+    page.wait_for_timeout(1500)
+    later = page.inner_text(countdown)
+    assert later != first and later.startswith("剩余 0")  # it ticks in the browser
+    assert page.evaluate("window.__sameDocument") == "yes"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # fits the phone's width
+    page.screenshot(path=str(tmp_path / "board.png"), full_page=True)
+
+    # one tap sends the suggested team (HTMX posts the form, CSRF token included, and swaps the board)
+    page.click(f"{event} button:has-text('派给鼎山应急队')")
+    page.wait_for_selector(f"{event}:has-text('鼎山应急队·待接单')", timeout=8000)
+    assert Dispatch.objects.get(case=case).team.name == "鼎山应急队"
+    assert "已派单给鼎山应急队" in page.inner_text("#board-messages")
+    assert page.evaluate("window.__sameDocument") == "yes"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' rows
+def test_the_compliance_charts_fit_a_phone(world, live_server, browser, tmp_path):
+    from sanshi.rapid.services import case_dispatch
+
+    squad = ResponseTeam.objects.create(street=world.street, name="鼎山应急队", kind=TeamKind.SQUAD, on_duty=True)
+    for i in range(3):
+        request = request_submit(actor=world.operator, data=RequestInput(
+            text=f"第{i}处水管爆裂，需要马上处置", sub_channel="hotline", grid_code=world.grid.code))
+        case = case_triage(actor=world.operator, case=request.case, kind="SHARED", catalogue_code="S5", urgent=True,
+                           reason="紧急事件")
+        if i:
+            case_dispatch(actor=world.operator, case=case, team=squad)
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(f"{live_server.url}/accounts/login/?next=/staff/command/compliance/")
+    page.fill("#id_username", world.operator.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button:has-text('登录')")
+    page.wait_for_selector("#dispatch-distribution svg")
+    assert page.is_visible("#overall svg")
+    assert "已派单 2 件，尚未派单 1 件" in page.inner_text("#dispatch-distribution")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(tmp_path / "compliance.png"), full_page=True)
