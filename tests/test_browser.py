@@ -24,7 +24,7 @@ def browser(chromium_path, monkeypatch):
         browser.close()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' rows
 def test_resident_submits_then_sees_status_on_tracking_page(world, live_server, browser, tmp_path):
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)  # a phone screen
     page.goto(f"{live_server.url}/report/")

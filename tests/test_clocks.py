@@ -167,7 +167,7 @@ def test_the_case_api_shows_the_clocks(world, client, token_for):
     assert datetime.fromisoformat(clocks["result"]["due_at"]) == T0 + timedelta(minutes=10)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' rows
 def test_two_workers_sweeping_at_once_breach_each_clock_exactly_once(postgres_only):
     past = timezone.now() - timedelta(hours=1)
     for n in range(20):

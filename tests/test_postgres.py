@@ -9,7 +9,7 @@ from sanshi.core.jobs import enqueue, job_handler, run_due_jobs
 from sanshi.core.models import Job
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' rows
 def test_two_workers_run_each_job_exactly_once(postgres_only):
     done: list[int] = []
     lock = threading.Lock()

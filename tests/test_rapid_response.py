@@ -250,6 +250,28 @@ def test_each_limit_missed_is_recorded_written_in_the_timeline_and_told_to_the_c
     assert _breach_notices(world.other_operator) == []  # another street's command centre
 
 
+def test_the_resident_sees_the_team_steps_but_not_the_command_centres_alarms(world, teams, client):
+    case = _run_late(world, teams, "arrive")
+    assert case.events.filter(action="clock_breach").exists()
+    code = case.requests.get().tracking_code
+
+    timeline = client.get(f"/api/v1/track/{code}").json()["timeline"]
+    shown = [step["action"] for step in timeline]
+    assert "dispatch" in shown and "arrive" in shown
+    assert "clock_breach" not in shown
+
+
+def test_an_urgent_box_sent_as_zero_is_not_urgent(world, teams, client):
+    case = _report()
+    client.force_login(world.operator)
+    page = client.post(f"/staff/cases/{case.pk}/", {"action": "triage", "kind": "SHARED", "catalogue_code": "S1",
+                                                    "reason": "复核", "urgent": "0"})
+    assert page.status_code in (200, 302)
+    case.refresh_from_db()
+    assert case.status == "triaged" and case.urgent is False
+    assert set(case.clocks.values_list("name", flat=True)) == {"deadline"}  # no 1-5-10 clocks
+
+
 def test_a_breach_job_run_twice_writes_one_event(world, teams):
     from sanshi.rapid.jobs import notify_clock_breach
 
@@ -558,7 +580,7 @@ def test_the_responder_page_costs_the_same_queries_for_one_dispatch_or_many(worl
     assert queries() == one
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' rows
 def test_two_members_tapping_accept_at_once_accept_once(postgres_only, world, teams):
     import threading
 

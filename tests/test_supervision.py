@@ -357,7 +357,7 @@ def test_a_calendar_edit_moves_the_next_rung(world):
     assert set(refused.value.errors) == {"date", "name"}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' rows
 def test_two_workers_on_postgresql_fire_each_rung_once(postgres_only):
     from .conftest import World
 
@@ -621,3 +621,15 @@ def test_the_lists_read_a_fixed_number_of_queries(world, client):
     for url, user in (("/staff/ledger/", world.street_officer), ("/staff/ledger/export/", world.street_officer),
                       ("/staff/visits/", world.grid_leader)):
         assert count(url, user) == small[url], url
+
+
+@pytest.mark.parametrize(("who", "shown", "hidden"), [
+    ("street_officer", {"nav-ledger", "nav-calendar"}, {"nav-visits"}),
+    ("grid_leader", {"nav-visits"}, {"nav-ledger", "nav-calendar"}),
+    ("grid_worker", set(), {"nav-ledger", "nav-visits", "nav-calendar"}),
+])
+def test_the_menu_leads_each_role_to_its_supervision_pages(world, client, who, shown, hidden):
+    client.force_login(getattr(world, who))
+    page = client.get("/staff/").content.decode()
+    assert all(f'id="{link}"' in page for link in shown)
+    assert not any(f'id="{link}"' in page for link in hidden)

@@ -34,7 +34,7 @@ def case_act(*, actor, case: Case, action: str, data: dict) -> Case:
         with transaction.atomic():  # an urgent triage may dispatch its team in the same click (突发快响)
             services.case_triage(actor=actor, case=case, kind=get("kind", ""),
                                  catalogue_code=get("catalogue_code", ""), grid_code=get("grid", ""),
-                                 reason=get("reason", ""), urgent=bool(get("urgent")),
+                                 reason=get("reason", ""), urgent=_checked(get("urgent")),
                                  department=get("department", "") or "")
             if case.urgent and get("team"):
                 _dispatch(actor, case, data)
@@ -92,3 +92,10 @@ def get_case_or_404(user, case_id: int) -> Case:
     if not can_see_case(user, case):
         raise NotFound("事项不存在")  # out of scope looks the same as missing
     return case
+
+
+def _checked(value) -> bool:
+    """A checkbox or JSON flag: true for True, "1", "true", "on", "yes"; false for "0", "false", "" …"""
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "on", "yes"}
+    return bool(value)

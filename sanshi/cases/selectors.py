@@ -46,7 +46,12 @@ def case_detail(case_id: int) -> Case:
             .get(pk=case_id))
 
 
+# internal supervision signals: alarms to staff, not steps of the resident's matter
+STAFF_ONLY_ACTIONS = frozenset({"clock_breach", "ledger_remind", "ledger_warn", "ledger_notify"})
+
+
 def public_timeline(case: Case) -> list[dict]:
-    """What a resident may see: action, time, public note and who acted by role — no names."""
+    """What a resident may see: action, time, public note and who acted by role — no names, and
+    not the command centre's internal alarms (breached clocks, the ledger's reminder ladder)."""
     return [{"action": e.action, "at": e.at, "to": e.to_status, "by": e.actor_label, "note": e.public_note}
-            for e in case.events.all()]
+            for e in case.events.all() if e.action not in STAFF_ONLY_ACTIONS]

@@ -40,7 +40,7 @@ MOVES: list[Move] = [
     # duplicates: a new request that repeats an open case is merged into it (its case closes as a
     # duplicate), and the open case records the extra reporter without changing state
     Move("merge", Status.RECEIVED, Status.CLOSED),
-    *[Move("link_duplicate", s, s) for s in Status if s != Status.CLOSED],
+    *[Move("link_duplicate", s, s, offered=False) for s in Status if s != Status.CLOSED],  # by merging
     # 突发快响 (sanshi.rapid): an urgent case skips deliberation — dispatched to a response team, whose
     # steps (and a reinforcement team) are recorded while it is handled; then it goes on as usual
     Move("dispatch", Status.TRIAGED, Status.HANDLING, urgent_only=True, offered=False),
