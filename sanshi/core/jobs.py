@@ -57,6 +57,12 @@ def enqueue(kind: str, payload: dict, *, run_at=None) -> Job:
     return Job.objects.create(kind=kind, payload=payload, run_at=run_at or timezone.now())
 
 
+def enqueue_many(kind: str, payloads: list[dict]) -> list[Job]:
+    """Queue one job per payload with one INSERT (the sweeps queue a batch at a time)."""
+    now = timezone.now()
+    return Job.objects.bulk_create([Job(kind=kind, payload=p, run_at=now) for p in payloads])
+
+
 def backoff(attempts: int) -> timedelta:
     """The wait after the `attempts`-th failed attempt: 30 s, 1 min, 2 min, 4 min … (defaults)."""
     base, cap = settings.SANSHI_JOB_BACKOFF_SECONDS, settings.SANSHI_JOB_BACKOFF_MAX_SECONDS

@@ -10,11 +10,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from PIL import Image, UnidentifiedImageError
 
 from sanshi.audit.services import audit_record
 from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
-from sanshi.core.jobs import enqueue
+from sanshi.core.jobs import enqueue, enqueue_many
 from sanshi.core.notify import notify
 from sanshi.registry.models import Level, OrgNode, Role, StaffRole
 
@@ -71,7 +74,7 @@ def clock_complete(*, case, name: str, at: datetime | None = None) -> Clock:
     with transaction.atomic():
         clock = Clock.objects.select_for_update().filter(case=case, name=name).first()
         if clock is None:
-            raise NotFound(f"该事项没有「{name}」时限")
+            raise NotFound(format_lazy(_("该事项没有「{name}」时限"), name=name))
         if clock.done_at is None:
             clock.done_at = at
             if clock.breached_at is None and at > clock.due_at:
@@ -92,12 +95,11 @@ def clocks_sweep(limit: int = 500) -> int:
               .order_by("due_at", "id"))
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True)
-        clocks = list(qs[:limit])
-        for clock in clocks:
-            clock.breached_at = now
-            clock.save(update_fields=["breached_at"])
-            enqueue(CLOCK_BREACH_JOB, {"clock": clock.pk})
-    return len(clocks)
+        ids = list(qs.values_list("id", flat=True)[:limit])
+        if ids:  # one UPDATE and one INSERT for the batch, whatever its size
+            Clock.objects.filter(pk__in=ids).update(breached_at=now)
+            enqueue_many(CLOCK_BREACH_JOB, [{"clock": pk} for pk in ids])
+    return len(ids)
 
 
 # ---- the urgent flow (突发快响): dispatch, the team's steps, reinforcement ------------------------
@@ -183,14 +185,14 @@ def team_choice(*, case, value, police: bool | None) -> ResponseTeam:
         suggestion = dispatch_suggest(case, police=police,
                                       exclude=case.dispatches.values_list("team_id", flat=True))
         if suggestion.team is None:
-            raise ValidationFailed("没有可派的队伍", errors={"team": suggestion.reason})
+            raise ValidationFailed(_("没有可派的队伍"), errors={"team": suggestion.reason})
         return suggestion.team
     try:
         team = ResponseTeam.objects.select_related("street").filter(pk=int(value)).first()
     except (TypeError, ValueError):
         team = None
     if team is None:
-        raise ValidationFailed("队伍不存在", errors={"team": "请选择要派出的队伍"})
+        raise ValidationFailed(_("队伍不存在"), errors={"team": _("请选择要派出的队伍")})
     return team
 
 
@@ -211,7 +213,7 @@ def _case_link(case) -> str:
 
 def _require_urgent(case) -> None:
     if not case.urgent:
-        raise TransitionNotAllowed("只有紧急事件（突发快响）才能派给应急处置队伍；请在分拣时勾选“紧急事件”")
+        raise TransitionNotAllowed(_("只有紧急事件（突发快响）才能派给应急处置队伍；请在分拣时勾选“紧急事件”"))
 
 
 @transaction.atomic
@@ -226,17 +228,17 @@ def case_dispatch(*, actor, case, team: ResponseTeam, police: bool | None = None
     street = case_street(case)
     team = ResponseTeam.objects.select_for_update().get(pk=team.pk)  # its duty state as of now
     if team.street_id != getattr(street, "pk", None):
-        raise ValidationFailed("队伍不属于事项所在街道", errors={"team": f"{team.name}不属于{street}"})
+        raise ValidationFailed(_("队伍不属于事项所在街道"), errors={"team": format_lazy(_("{team}不属于{street}"), team=team.name, street=street)})
     if not team.on_duty:
-        raise ValidationFailed("队伍不在岗", errors={"team": f"{team.name}当前不在岗，请选择在岗队伍"})
+        raise ValidationFailed(_("队伍不在岗"), errors={"team": format_lazy(_("{team}当前不在岗，请选择在岗队伍"), team=team.name)})
     if case.dispatches.filter(team=team).exists():
-        raise ValidationFailed("该队伍已派往本事项", errors={"team": f"{team.name}已派往本事项，请选择其他队伍"})
+        raise ValidationFailed(_("该队伍已派往本事项"), errors={"team": format_lazy(_("{team}已派往本事项，请选择其他队伍"), team=team.name)})
     reinforcement_for = None
     if case.status == Status.HANDLING:
         reinforcement_for = (case.dispatches.filter(reinforcement_requested_at__isnull=False)
                              .exclude(reinforcements__isnull=False).order_by("reinforcement_requested_at").first())
         if reinforcement_for is None:
-            raise TransitionNotAllowed("该事项已派单，且没有待派的增援请求")
+            raise TransitionNotAllowed(_("该事项已派单，且没有待派的增援请求"))
     if police is None:
         police = team.kind == TeamKind.POLICE
     now = timezone.now()
@@ -261,7 +263,10 @@ def _team_step(actor, dispatch: Dispatch) -> Dispatch:
     check_team_step(actor, dispatch)
     locked = Dispatch.objects.select_for_update(of=("self",)).select_related("case", "team").get(pk=dispatch.pk)
     if locked.case.status != "handling":
-        raise TransitionNotAllowed(f"事项当前状态「{locked.case.get_status_display()}」，派单已结束")
+        from sanshi.cases.models import Status
+
+        raise TransitionNotAllowed(format_lazy(_("事项当前状态「{status}」，派单已结束"),
+                                               status=Status(locked.case.status).label))
     return locked
 
 
@@ -273,7 +278,7 @@ def _member_label(actor, dispatch) -> str:
 def dispatch_accept(*, actor, dispatch: Dispatch) -> Dispatch:
     d = _team_step(actor, dispatch)
     if d.accepted_at is not None:
-        raise TransitionNotAllowed("已接单")
+        raise TransitionNotAllowed(pgettext_lazy("refusal", "已接单"))
     d.accepted_at, d.accepted_by = timezone.now(), actor
     d.save(update_fields=["accepted_at", "accepted_by"])
     _transition(case=d.case, action="accept", actor=actor, actor_label=_member_label(actor, d),
@@ -286,9 +291,9 @@ def dispatch_arrive(*, actor, dispatch: Dispatch) -> Dispatch:
     """On site: stops the arrive clock (first team) or the reinforce clock (a reinforcement)."""
     d = _team_step(actor, dispatch)
     if d.accepted_at is None:
-        raise TransitionNotAllowed("请先接单")
+        raise TransitionNotAllowed(_("请先接单"))
     if d.arrived_at is not None:
-        raise TransitionNotAllowed("已确认到场")
+        raise TransitionNotAllowed(_("已确认到场"))
     d.arrived_at, d.arrived_by = timezone.now(), actor
     d.save(update_fields=["arrived_at", "arrived_by"])
     _transition(case=d.case, action="arrive", actor=actor, actor_label=_member_label(actor, d),
@@ -299,24 +304,24 @@ def dispatch_arrive(*, actor, dispatch: Dispatch) -> Dispatch:
     return d
 
 
-def photo_problem(upload) -> str | None:
+def photo_problem(upload):
     """The same check as intake's photos: size limit, a real image (Pillow), an allowed format."""
     from sanshi.intake.services import ALLOWED_IMAGE_FORMATS
 
     limit = settings.SANSHI_MAX_PHOTO_BYTES
     if upload.size > limit:
-        return f"照片超过{limit // (1024 * 1024)}MB"
+        return format_lazy(_("照片超过{mb}MB"), mb=limit // (1024 * 1024))
     try:
         upload.seek(0)
         with Image.open(upload) as image:
             fmt = image.format
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return "文件不是图片"
+        return _("文件不是图片")
     finally:
         upload.seek(0)
     if fmt not in ALLOWED_IMAGE_FORMATS:
-        return "图片格式不支持（请上传JPG、PNG、WEBP或GIF）"
+        return _("图片格式不支持（请上传JPG、PNG、WEBP或GIF）")
     return None
 
 
@@ -327,16 +332,16 @@ def dispatch_report_result(*, actor, dispatch: Dispatch, result: str, photo=None
     errors = {}
     result = (result or "").strip()
     if not result:
-        errors["result"] = "请填写处置结果"
+        errors["result"] = _("请填写处置结果")
     if photo is not None and (problem := photo_problem(photo)):
         errors["photo"] = problem
     d = _team_step(actor, dispatch)
     if d.arrived_at is None:
-        raise TransitionNotAllowed("请先确认到场")
+        raise TransitionNotAllowed(_("请先确认到场"))
     if d.result_at is not None:
-        raise TransitionNotAllowed("已反馈处置结果")
+        raise TransitionNotAllowed(_("已反馈处置结果"))
     if errors:
-        raise ValidationFailed("处置结果有误", errors=errors)
+        raise ValidationFailed(_("处置结果有误"), errors=errors)
     d.result_at, d.result_by, d.result = timezone.now(), actor, result
     if photo is not None:
         d.photo = photo
@@ -358,13 +363,13 @@ def dispatch_request_reinforcement(*, actor, dispatch: Dispatch, note: str) -> D
     reinforce_minutes from the request) and alerts the command centre with a second team."""
     note = (note or "").strip()
     if not note:
-        raise ValidationFailed("请说明需要什么增援", errors={"note": "请填写现场情况和需要的增援力量"})
+        raise ValidationFailed(_("请说明需要什么增援"), errors={"note": _("请填写现场情况和需要的增援力量")})
     d = _team_step(actor, dispatch)
     if d.arrived_at is None:
-        raise TransitionNotAllowed("请先确认到场")
+        raise TransitionNotAllowed(_("请先确认到场"))
     case = d.case
     if Clock.objects.filter(case=case, name=ClockName.REINFORCE).exists():
-        raise TransitionNotAllowed("本事项已请求过增援，请联系指挥中心")
+        raise TransitionNotAllowed(_("本事项已请求过增援，请联系指挥中心"))
     now = timezone.now()
     d.reinforcement_requested_at, d.reinforcement_requested_by, d.reinforcement_note = now, actor, note
     d.save(update_fields=["reinforcement_requested_at", "reinforcement_requested_by", "reinforcement_note"])

@@ -20,13 +20,15 @@ from datetime import date, datetime
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from sanshi.audit.services import audit_lock, audit_record
 from sanshi.cases.models import Case, Status
 from sanshi.cases.permissions import HANDLERS
 from sanshi.cases.services import transition
 from sanshi.core.errors import TransitionNotAllowed, ValidationFailed
-from sanshi.core.jobs import enqueue
+from sanshi.core.jobs import enqueue_many
 from sanshi.core.notify import notify
 from sanshi.rapid.models import Clock, ClockName
 from sanshi.rapid.services import case_street
@@ -100,15 +102,15 @@ def calendar_day_set(*, actor, day: date | None, is_workday: bool, name: str) ->
     name = (name or "").strip()
     errors = {}
     if day is None:
-        errors["date"] = "请填写日期"
+        errors["date"] = _("请填写日期")
     if not name:
-        errors["name"] = "请填写名称，例如：国庆节、春节调休上班"
+        errors["name"] = _("请填写名称，例如：国庆节、春节调休上班")
     elif len(name) > 40:
-        errors["name"] = "名称最多40个字"
+        errors["name"] = _("名称最多40个字")
     if errors:
-        raise ValidationFailed("节假日信息有误", errors=errors)
+        raise ValidationFailed(_("节假日信息有误"), errors=errors)
     with transaction.atomic():
-        row, _ = CalendarDay.objects.update_or_create(
+        row, _created = CalendarDay.objects.update_or_create(
             date=day, defaults={"is_workday": bool(is_workday), "name": name, "updated_by": actor})
         audit_record(event="calendar.set", actor=actor, obj_type="calendar_day", obj_id=str(row.pk))
         _reschedule_open_entries()
@@ -118,11 +120,11 @@ def calendar_day_set(*, actor, day: date | None, is_workday: bool, name: str) ->
 def calendar_day_remove(*, actor, day: date | None) -> None:
     check_calendar_edit(actor)
     if day is None:
-        raise ValidationFailed("请填写日期", errors={"date": "请填写日期"})
+        raise ValidationFailed(_("请填写日期"), errors={"date": _("请填写日期")})
     with transaction.atomic():
         row = CalendarDay.objects.filter(date=day).first()
         if row is None:
-            raise ValidationFailed("该日期没有设置", errors={"date": f"{day:%Y-%m-%d} 不在节假日安排中"})
+            raise ValidationFailed(_("该日期没有设置"), errors={"date": format_lazy(_("{day} 不在节假日安排中"), day=f"{day:%Y-%m-%d}")})
         audit_record(event="calendar.remove", actor=actor, obj_type="calendar_day", obj_id=str(row.pk))
         row.delete()
         _reschedule_open_entries()
@@ -166,7 +168,7 @@ def deadline_start(*, case: Case, at: datetime | None = None) -> Clock:
     days = _deadline_days(case)
     due = deadline_after(at, days)
     with transaction.atomic():
-        clock, _ = Clock.objects.update_or_create(
+        clock, _created = Clock.objects.update_or_create(
             case=case, name=ClockName.DEADLINE,
             defaults={"started_at": at, "due_at": due, "done_at": None, "breached_at": None})
         if case.kind == "PUBLIC":
@@ -218,16 +220,14 @@ def deadlines_sweep(limit: int = 500) -> int:
     now = timezone.now()
     with transaction.atomic():
         qs = (Clock.objects.filter(name=ClockName.DEADLINE, done_at__isnull=True, breached_at__isnull=True,
-                                   due_at__lte=now).select_related("case").order_by("due_at", "id"))
+                                   due_at__lte=now).order_by("due_at", "id"))
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
-        clocks = list(qs[:limit])
-        for clock in clocks:
-            clock.breached_at = now
-            clock.save(update_fields=["breached_at"])
-            if clock.case.kind != "PUBLIC":
-                enqueue(DEADLINE_BREACH_JOB, {"clock": clock.pk})
-    return len(clocks)
+        rows = list(qs.values_list("id", "case__kind")[:limit])
+        if rows:  # one UPDATE and one INSERT for the batch
+            Clock.objects.filter(pk__in=[pk for pk, _ in rows]).update(breached_at=now)
+            enqueue_many(DEADLINE_BREACH_JOB, [{"clock": pk} for pk, kind in rows if kind != "PUBLIC"])
+    return len(rows)
 
 
 def case_handlers(case: Case) -> list:
@@ -267,7 +267,7 @@ def _locked_entry(entry: LedgerEntry) -> LedgerEntry:
     audit_lock()
     locked = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
     if locked.closed_at is not None:
-        raise TransitionNotAllowed("该事项已验收销账，不能再操作")
+        raise TransitionNotAllowed(_("该事项已验收销账，不能再操作"))
     return locked
 
 
@@ -283,9 +283,9 @@ def _parse_percent(value) -> int | None:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ValidationFailed("进度有误", errors={"percent": "进度必须是0到100的整数"}) from None
+        raise ValidationFailed(_("进度有误"), errors={"percent": _("进度必须是0到100的整数")}) from None
     if not 0 <= number <= 100:
-        raise ValidationFailed("进度有误", errors={"percent": "进度必须是0到100的整数"})
+        raise ValidationFailed(_("进度有误"), errors={"percent": _("进度必须是0到100的整数")})
     return number
 
 
@@ -295,8 +295,8 @@ def ledger_claim(*, actor, entry: LedgerEntry) -> LedgerEntry:
     with transaction.atomic():
         locked = _locked_entry(entry)
         if locked.claimed_by_id is not None:
-            who = "您" if locked.claimed_by_id == actor.pk else "其他领导"
-            raise TransitionNotAllowed(f"该事项已由{who}认领")
+            raise TransitionNotAllowed(_("该事项已由您认领") if locked.claimed_by_id == actor.pk
+                                       else _("该事项已由其他领导认领"))
         locked.claimed_by, locked.claimed_at = actor, timezone.now()
         locked.save(update_fields=["claimed_by", "claimed_at"])
         transition(case=locked.case, action="ledger_claim", actor=actor, actor_label=role.get_role_display(),
@@ -313,21 +313,22 @@ def ledger_set_deadline(*, actor, entry: LedgerEntry, deadline: date | None, rea
     today = timezone.localdate()
     default = deadline_after(entry.opened_at, entry.deadline_days)
     if deadline is None:
-        errors["deadline"] = "请选择完成日期"
+        errors["deadline"] = _("请选择完成日期")
     elif deadline < today:
-        errors["deadline"] = "完成日期不能早于今天"
+        errors["deadline"] = _("完成日期不能早于今天")
     elif counts_working_days() and not is_workday(deadline):
-        errors["deadline"] = f"{deadline:%Y-%m-%d} 不是工作日，请另选一天"
+        errors["deadline"] = format_lazy(_("{day} 不是工作日，请另选一天"), day=f"{deadline:%Y-%m-%d}")
     elif wd.end_of_day(deadline) != default and not reason:
-        errors["reason"] = f"与清单默认时限（{timezone.localtime(default):%Y-%m-%d}）不同，请填写理由"
+        errors["reason"] = format_lazy(_("与清单默认时限（{day}）不同，请填写理由"),
+                                        day=f"{timezone.localtime(default):%Y-%m-%d}")
     if len(reason) > 500:
-        errors["reason"] = "理由最多500字"
+        errors["reason"] = _("理由最多500字")
     if errors:
-        raise ValidationFailed("完成时限有误", errors=errors)
+        raise ValidationFailed(_("完成时限有误"), errors=errors)
     with transaction.atomic():
         locked = _locked_entry(entry)
         if locked.claimed_by_id != actor.pk:
-            raise TransitionNotAllowed("该事项已由其他领导认领")
+            raise TransitionNotAllowed(_("该事项已由其他领导认领"))
         before = locked.deadline_at
         locked.deadline_at, locked.deadline_reason = wd.end_of_day(deadline), reason
         _reset_ladder(locked)
@@ -351,11 +352,11 @@ def ledger_report_progress(*, actor, entry: LedgerEntry, note: str, percent=None
     except ValidationFailed as exc:
         errors.update(exc.errors)
     if not note:
-        errors["note"] = "请填写进展情况"
+        errors["note"] = _("请填写进展情况")
     elif len(note) > 2000:
-        errors["note"] = "进展情况最多2000字"
+        errors["note"] = _("进展情况最多2000字")
     if errors:
-        raise ValidationFailed("进展信息有误", errors=errors)
+        raise ValidationFailed(_("进展信息有误"), errors=errors)
     with transaction.atomic():
         locked = _locked_entry(entry)
         now = timezone.now()
@@ -460,20 +461,20 @@ def follow_up_record(*, actor, visit: FollowUpVisit, satisfaction: str, contact_
     note = (note or "").strip()
     errors = {}
     if satisfaction not in Satisfaction.values:
-        errors["satisfaction"] = "请选择满意、基本满意或不满意"
+        errors["satisfaction"] = _("请选择满意、基本满意或不满意")
     if contact_method not in ContactMethod.values:
-        errors["contact_method"] = "请选择回访方式（电话、上门、微信、其他）"
+        errors["contact_method"] = _("请选择回访方式（电话、上门、微信、其他）")
     if satisfaction == Satisfaction.UNSATISFIED and not note:
-        errors["note"] = "居民不满意时请记录原因和意见"
+        errors["note"] = _("居民不满意时请记录原因和意见")
     if len(note) > 2000:
-        errors["note"] = "回访记录最多2000字"
+        errors["note"] = _("回访记录最多2000字")
     if errors:
-        raise ValidationFailed("回访信息有误", errors=errors)
+        raise ValidationFailed(_("回访信息有误"), errors=errors)
     with transaction.atomic():
         audit_lock()
         locked = FollowUpVisit.objects.select_for_update().select_related("case", "grid").get(pk=visit.pk)
         if locked.done_at is not None:
-            raise TransitionNotAllowed("该回访已登记")
+            raise TransitionNotAllowed(_("该回访已登记"))
         now = timezone.now()
         locked.done_at, locked.visited_by = now, actor
         locked.satisfaction, locked.contact_method, locked.note = satisfaction, contact_method, note
