@@ -17,7 +17,6 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
-    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -65,16 +64,27 @@ class BoardScope:
         q = Q(pk__in=[])
         for path in self.paths:
             for f in fields:
-                q |= Q(**{f"{f}__path__startswith": path})
+                q |= Q(**{f"{f}__path__startswith" if f else "path__startswith": path})
         return q
+
+    def nodes(self):
+        """The ids of the nodes in scope, as a subquery (small: the tree of one street)."""
+        return OrgNode.objects.filter(self.q("")).values("pk") if not self.everything else OrgNode.objects.values("pk")
 
     def cases_q(self, prefix: str = "") -> Q:
         """A case (or, with prefix "case__", an object of a case) in scope: by its grid or its
-        responsible node; a case nobody has placed on a grid yet is the command centre's to place."""
+        responsible node; a case nobody has placed on a grid yet is the command centre's to place.
+        Written as `grid_id IN (nodes in scope)` — a semi-join the database does from the case
+        table's own columns, not a path comparison across two outer joins."""
         if self.everything:
             return Q()
-        return self.q(f"{prefix}grid", f"{prefix}org") | Q(**{f"{prefix}grid__isnull": True,
-                                                              f"{prefix}org__isnull": True})
+        nodes = self.nodes()
+        return (Q(**{f"{prefix}grid_id__in": nodes}) | Q(**{f"{prefix}org_id__in": nodes})
+                | Q(**{f"{prefix}grid__isnull": True, f"{prefix}org__isnull": True}))
+
+    def open_cases(self):
+        """The ids of the open cases in scope, as a subquery."""
+        return Case.objects.filter(self.cases_q(), status__in=OPEN_STATUSES).values("pk")
 
     def teams_q(self) -> Q:
         """A response team in scope: its street is in scope, or holds the scope (a role below a street)."""
@@ -155,15 +165,22 @@ def unassigned_requests(scope: BoardScope) -> tuple[list[Case], int]:
     """Cases received and not yet triaged (the pool), urgent-suggested first, then oldest first;
     with the first request's time and the triage suggestion. Two queries (rows, total)."""
     first = Request.objects.filter(case=OuterRef("pk")).order_by("received_at", "id")
-    qs = (Case.objects.filter(scope.cases_q(), status=Status.RECEIVED)
-          .annotate(received_at=Min("requests__received_at"),
-                    urgent_suggested=Exists(Request.objects.filter(case=OuterRef("pk"), suggestion__urgent=True)),
-                    suggested_kind=Subquery(first.values("suggestion__kind")[:1]),
-                    suggested_code=Subquery(first.values("suggestion__catalogue_code")[:1]),
-                    channel=Subquery(first.values("sub_channel")[:1]),
-                    board_zone=zone_of())
-          .select_related("grid"))
-    rows = list(qs.order_by("-urgent_suggested", "received_at", "id")[:PANEL_LIMIT])
+    qs = Case.objects.filter(scope.cases_q(), status=Status.RECEIVED)
+    order = (qs.annotate(urgent_suggested=Exists(Request.objects.filter(case=OuterRef("pk"), suggestion__urgent=True)),
+                         received_at=Subquery(first.values("received_at")[:1]))
+             .order_by("-urgent_suggested", "received_at", "id"))
+    # the page of ids first (sorted without joins), then those rows with their suggestion and place
+    ids = list(order.values_list("pk", flat=True)[:PANEL_LIMIT])
+    rows = list(Case.objects.filter(pk__in=ids)
+                .annotate(urgent_suggested=Exists(Request.objects.filter(case=OuterRef("pk"), suggestion__urgent=True)),
+                          received_at=Subquery(first.values("received_at")[:1]),
+                          suggested_kind=Subquery(first.values("suggestion__kind")[:1]),
+                          suggested_code=Subquery(first.values("suggestion__catalogue_code")[:1]))
+                .select_related("grid__parent__parent", "org"))
+    position = {pk: i for i, pk in enumerate(ids)}
+    rows.sort(key=lambda c: position[c.pk])
+    for row in rows:
+        row.board_zone = zone_name(row.grid, row.org)
     total = len(rows) if len(rows) < PANEL_LIMIT else qs.count()
     return rows, total
 
@@ -172,11 +189,14 @@ def overdue_clocks(scope: BoardScope, *, now: datetime | None = None) -> tuple[l
     """Open clocks past their due time (breached, or due and not yet swept) on open cases — the
     urgent steps and every case's deadline — longest overdue first. Two queries (rows, total)."""
     now = now or timezone.now()
-    qs = (Clock.objects.filter(scope.cases_q("case__"), done_at__isnull=True, due_at__lt=now,
-                               case__status__in=OPEN_STATUSES)
-          .select_related("case", "case__grid", "case__org").annotate(board_zone=zone_of("case__"))
+    qs = (Clock.objects.filter(case_id__in=scope.open_cases(), done_at__isnull=True, due_at__lt=now)
           .order_by("due_at", "id"))
-    rows = list(qs[:PANEL_LIMIT])
+    # the page of ids first (sorted on the clock table alone), then those rows with their case and place
+    ids = list(qs.values_list("pk", flat=True)[:PANEL_LIMIT])
+    rows = sorted(Clock.objects.filter(pk__in=ids).select_related("case__grid__parent__parent", "case__org"),
+                  key=lambda c: (c.due_at, c.pk))
+    for row in rows:
+        row.board_zone = zone_name(row.case.grid, row.case.org)
     total = len(rows) if len(rows) < PANEL_LIMIT else qs.count()
     return rows, total
 
@@ -187,7 +207,7 @@ def overdue_ledger(scope: BoardScope, *, now: datetime | None = None) -> tuple[l
     from sanshi.supervision.models import LedgerEntry
 
     now = now or timezone.now()
-    qs = (LedgerEntry.objects.filter(scope.cases_q("case__"), closed_at__isnull=True, deadline_at__lt=now)
+    qs = (LedgerEntry.objects.filter(case_id__in=scope.open_cases(), closed_at__isnull=True, deadline_at__lt=now)
           .select_related("case", "street", "claimed_by").order_by("deadline_at", "id"))
     rows = list(qs[:PANEL_LIMIT])
     total = len(rows) if len(rows) < PANEL_LIMIT else qs.count()
@@ -200,7 +220,7 @@ def overdue_visits(scope: BoardScope, *, now: datetime | None = None) -> tuple[l
     from sanshi.supervision.models import FollowUpVisit
 
     now = now or timezone.now()
-    qs = (FollowUpVisit.objects.filter(scope.q("grid") if not scope.everything else Q(),
+    qs = (FollowUpVisit.objects.filter(Q() if scope.everything else Q(grid_id__in=scope.nodes()),
                                        done_at__isnull=True, due_at__lt=now)
           .select_related("case", "grid").order_by("due_at", "id"))
     rows = list(qs[:PANEL_LIMIT])
@@ -208,19 +228,36 @@ def overdue_visits(scope: BoardScope, *, now: datetime | None = None) -> tuple[l
     return rows, total
 
 
+def zone_name(grid: OrgNode | None, org: OrgNode | None) -> str:
+    """Python twin of `zone_of` for nodes already loaded (with parent and grandparent)."""
+    chain = [grid, getattr(grid, "parent", None), getattr(getattr(grid, "parent", None), "parent", None), org]
+    return next((n.zone for n in chain if n is not None and n.zone), WHOLE_STREET)
+
+
 def zone_load(scope: BoardScope, *, now: datetime | None = None) -> list[dict]:
     """Open cases per (street, 片区): all, urgent, received (not triaged) and with an overdue clock.
-    One query."""
+    Counted in the database per (grid, responsible node) — a few hundred groups at most — then the
+    groups are summed per 片区 from one query for those nodes. Two queries."""
     now = now or timezone.now()
     overdue = Clock.objects.filter(case=OuterRef("pk"), done_at__isnull=True, due_at__lt=now)
-    rows = (Case.objects.filter(scope.cases_q(), status__in=OPEN_STATUSES)
-            .annotate(zone=zone_of(), street=street_of(scope.streets), late=Exists(overdue))
-            .values("street", "zone")
-            .annotate(open=Count("id"), urgent=Count("id", filter=Q(urgent=True)),
-                      received=Count("id", filter=Q(status=Status.RECEIVED)),
-                      overdue=Count("id", filter=Q(late=True)))
-            .order_by("street", "zone"))
-    rows = list(rows)
+    groups = list(Case.objects.filter(scope.cases_q(), status__in=OPEN_STATUSES)
+                  .annotate(late=Exists(overdue)).values("grid_id", "org_id")
+                  .annotate(open=Count("id"), urgent=Count("id", filter=Q(urgent=True)),
+                            received=Count("id", filter=Q(status=Status.RECEIVED)),
+                            overdue=Count("id", filter=Q(late=True)))
+                  .order_by())
+    ids = {g[k] for g in groups for k in ("grid_id", "org_id") if g[k]}
+    nodes = {n.pk: n for n in OrgNode.objects.filter(pk__in=ids).select_related("parent__parent")} if ids else {}
+    totals: dict[tuple[str, str], dict] = {}
+    for g in groups:
+        grid, org = nodes.get(g["grid_id"]), nodes.get(g["org_id"])
+        place = grid or org
+        street = next((s.name for s in scope.streets if place is not None and place.path.startswith(s.path)), "—")
+        row = totals.setdefault((street, zone_name(grid, org)), {
+            "street": street, "zone": zone_name(grid, org), "open": 0, "urgent": 0, "received": 0, "overdue": 0})
+        for key in ("open", "urgent", "received", "overdue"):
+            row[key] += g[key]
+    rows = [totals[k] for k in sorted(totals)]
     peak = max((r["open"] for r in rows), default=0) or 1
     for r in rows:
         r["pct"] = round(100 * r["open"] / peak)

@@ -29,7 +29,8 @@
       if (isNaN(due)) { continue; }
       var left = due - now;
       var late = left < 0;
-      el.textContent = (late ? el.getAttribute("data-late") : el.getAttribute("data-left")) + " " + clockText(left);
+      var label = late ? (el.getAttribute("data-late") || "超时") : (el.getAttribute("data-left") || "剩余");
+      el.textContent = label + " " + clockText(left);
       el.classList.toggle("late", late);
       var clock = el.closest(".clock");
       if (clock) { clock.classList.toggle("late", late); }
