@@ -53,7 +53,8 @@ class Clock(models.Model):
     class Meta:
         ordering = ["due_at", "id"]
         constraints = [models.UniqueConstraint(fields=["case", "name"], name="unique_clock_per_case")]
-        indexes = [models.Index(fields=["done_at", "breached_at", "due_at"], name="clock_sweep_idx")]
+        indexes = [models.Index(fields=["done_at", "breached_at", "due_at"], name="clock_sweep_idx"),
+                   models.Index(fields=["started_at"], name="clock_started_idx")]  # compliance by period
         verbose_name = _("时限")
         verbose_name_plural = _("时限")
 
