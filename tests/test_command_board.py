@@ -156,6 +156,24 @@ def test_load_per_zone_and_per_team(command, client):
     assert "鼎山应急队" in teams and "鼎山派出所" in teams and "在岗" in teams
 
 
+def test_all_open_cases_per_zone_are_counted_once_a_minute_the_live_counts_every_refresh(command, client):
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    cache.clear()
+    client.force_login(command.operator)
+    with override_settings(SANSHI_BOARD_LOAD_SECONDS=60):
+        with time_machine.travel(DAY.replace(hour=9), tick=False):
+            urgent_event(command)
+            before = panel(client.get(LIVE).content.decode(), "zones")
+            submit(command, "楼下烧烤油烟太大")
+            after = panel(client.get(LIVE).content.decode(), "zones")
+    cache.clear()
+    assert "紧急 1 · 待分拣 0" in before and "紧急 1 · 待分拣 1" in after  # live: the new request shows at once
+    assert "<strong>1</strong>" in before and "<strong>1</strong>" in after  # all open: counted again in a minute
+    assert "<strong>2</strong>" not in after
+
+
 def test_the_operator_puts_a_team_off_duty_from_the_board(command, client):
     client.force_login(command.operator)
     response = client.post("/staff/command/duty/", {"team": command.police.pk, "on_duty": "0"})

@@ -234,29 +234,67 @@ def zone_name(grid: OrgNode | None, org: OrgNode | None) -> str:
     return next((n.zone for n in chain if n is not None and n.zone), WHOLE_STREET)
 
 
+def _groups(qs, key: str = "") -> dict[tuple, int]:
+    """Rows of `qs` counted per (grid, responsible node) in the database."""
+    grid, org = f"{key}grid_id", f"{key}org_id"
+    return {(g[grid], g[org]): g["n"] for g in qs.values(grid, org).annotate(n=Count("id" if not key else "case_id",
+                                                                                       distinct=bool(key))).order_by()}
+
+
+def _open_groups(scope: BoardScope) -> dict[tuple, int]:
+    """All open cases per (grid, responsible node). The one count over every open case in scope —
+    a million rows in a busy district — so it is cached for SANSHI_BOARD_LOAD_SECONDS (the live
+    counts beside it are not)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    def count():
+        return {f"{g}:{o}": n for (g, o), n in _groups(Case.objects.filter(scope.cases_q(),
+                                                                           status__in=OPEN_STATUSES)).items()}
+
+    seconds = settings.SANSHI_BOARD_LOAD_SECONDS
+    if seconds <= 0:
+        cached = count()
+    else:
+        key = "command:open-load:" + ("*" if scope.everything else "|".join(sorted(scope.paths)))
+        cached = cache.get(key)
+        if cached is None:
+            cached = count()
+            cache.set(key, cached, seconds)
+
+    def node(value: str):
+        return None if value == "None" else int(value)
+
+    return {tuple(node(v) for v in k.split(":")): n for k, n in cached.items()}
+
+
 def zone_load(scope: BoardScope, *, now: datetime | None = None) -> list[dict]:
-    """Open cases per (street, 片区): all, urgent, received (not triaged) and with an overdue clock.
-    Counted in the database per (grid, responsible node) — a few hundred groups at most — then the
-    groups are summed per 片区 from one query for those nodes. Two queries."""
+    """Open cases per (street, 片区): all (cached, see `_open_groups`), and live — urgent, received
+    (not triaged) and with an overdue clock. Each count is grouped in the database per (grid,
+    responsible node) over a small indexed set (urgent cases, the pool, overdue clocks), then the
+    groups are summed per 片区 from one query for those nodes. Four queries, three when cached."""
     now = now or timezone.now()
-    overdue = Clock.objects.filter(case=OuterRef("pk"), done_at__isnull=True, due_at__lt=now)
-    groups = list(Case.objects.filter(scope.cases_q(), status__in=OPEN_STATUSES)
-                  .annotate(late=Exists(overdue)).values("grid_id", "org_id")
-                  .annotate(open=Count("id"), urgent=Count("id", filter=Q(urgent=True)),
-                            received=Count("id", filter=Q(status=Status.RECEIVED)),
-                            overdue=Count("id", filter=Q(late=True)))
-                  .order_by())
-    ids = {g[k] for g in groups for k in ("grid_id", "org_id") if g[k]}
+    open_cases = scope.open_cases()
+    counts = {
+        "open": _open_groups(scope),
+        "urgent": _groups(Case.objects.filter(scope.cases_q(), urgent=True, status__in=OPEN_STATUSES)),
+        "received": _groups(Case.objects.filter(scope.cases_q(), status=Status.RECEIVED)),
+        "overdue": _groups(Clock.objects.filter(case_id__in=open_cases, done_at__isnull=True, due_at__lt=now),
+                           key="case__"),
+    }
+    places = {place for figures in counts.values() for place in figures}
+    ids = {i for place in places for i in place if i}
     nodes = {n.pk: n for n in OrgNode.objects.filter(pk__in=ids).select_related("parent__parent")} if ids else {}
     totals: dict[tuple[str, str], dict] = {}
-    for g in groups:
-        grid, org = nodes.get(g["grid_id"]), nodes.get(g["org_id"])
+    for grid_id, org_id in places:
+        grid, org = nodes.get(grid_id), nodes.get(org_id)
         place = grid or org
         street = next((s.name for s in scope.streets if place is not None and place.path.startswith(s.path)), "—")
-        row = totals.setdefault((street, zone_name(grid, org)), {
-            "street": street, "zone": zone_name(grid, org), "open": 0, "urgent": 0, "received": 0, "overdue": 0})
-        for key in ("open", "urgent", "received", "overdue"):
-            row[key] += g[key]
+        zone = zone_name(grid, org)
+        row = totals.setdefault((street, zone), {
+            "street": street, "zone": zone, "open": 0, "urgent": 0, "received": 0, "overdue": 0})
+        for name, figures in counts.items():
+            row[name] += figures.get((grid_id, org_id), 0)
     rows = [totals[k] for k in sorted(totals)]
     peak = max((r["open"] for r in rows), default=0) or 1
     for r in rows:

@@ -223,6 +223,9 @@ EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="sanshi@localhost")
 # Reporters' name, phone and address are erased from cases closed more than this many days ago
+# The command-centre board counts every open case per 片区 at most this often (the live counts —
+# urgent, unassigned, overdue — are fresh on every refresh); 0 counts on every refresh.
+SANSHI_BOARD_LOAD_SECONDS = env.int("SANSHI_BOARD_LOAD_SECONDS", default=60)
 # Audit rows reach the hash chain "inline" (in the act's transaction, under the chain's lock) or
 # "deferred" (the worker seals the journal within about a second; acts never wait for the chain).
 # "auto": deferred on PostgreSQL, inline on SQLite (docs/audit.md).

@@ -18,3 +18,4 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Tests read the chain right after each act: seal inline on every database. The deferred mode (the
 # PostgreSQL default) has its own tests (tests/test_audit_sealing.py).
 SANSHI_AUDIT_SEALING = "inline"
+SANSHI_BOARD_LOAD_SECONDS = 0  # tests build new cases between board reads
