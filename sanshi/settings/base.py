@@ -197,7 +197,7 @@ SANSHI_JOB_BACKOFF_SECONDS = env.int("SANSHI_JOB_BACKOFF_SECONDS", default=30)
 SANSHI_JOB_BACKOFF_MAX_SECONDS = env.int("SANSHI_JOB_BACKOFF_MAX_SECONDS", default=3600)
 SANSHI_JOB_LEASE_SECONDS = env.int("SANSHI_JOB_LEASE_SECONDS", default=300)
 # The worker starts no new job after this many seconds in one round, so clock sweeps stay on time
-SANSHI_JOB_BATCH_SECONDS = env.float("SANSHI_JOB_BATCH_SECONDS", default=5.0)
+SANSHI_JOB_BATCH_SECONDS = env.float("SANSHI_JOB_BATCH_SECONDS", default=0.5)
 # --- notifications (docs/notifications.md) ---------------------------------------------------
 # External channels per notification kind, besides the in-app inbox (always):
 # "kind=channel,channel;…", "*" for every other kind; channels: email, webhook, sms.
