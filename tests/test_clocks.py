@@ -195,3 +195,60 @@ def test_two_workers_sweeping_at_once_breach_each_clock_exactly_once(postgres_on
     jobs = Job.objects.filter(kind="clock_breach")
     assert jobs.count() == 60
     assert len({j.payload["clock"] for j in jobs}) == 60
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' rows
+def test_the_running_worker_sweeps_clocks_while_a_slow_webhook_holds_its_jobs(postgres_only, world):
+    """`sanshi worker` as a real process: while a webhook receiver keeps a delivery hanging, a clock
+    that falls due is still breached (the sweeps have their own thread); SIGTERM stops it cleanly."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from sanshi.core.models import WebhookEndpoint
+    from sanshi.core.notify import notify
+
+    arrived, release = threading.Event(), threading.Event()
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 — http.server's name
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            arrived.set()
+            release.wait(60)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    WebhookEndpoint.objects.create(name="慢接收方", url=f"http://127.0.0.1:{server.server_address[1]}/hook")
+    notify(recipients=[world.operator], subject="测试", body="慢接收方", kind="test")
+    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "sanshi.settings.test",
+           "SANSHI_WORKER_POLL_SECONDS": "0.2", "SANSHI_WEBHOOK_TIMEOUT_SECONDS": "60"}
+    worker = subprocess.Popen([sys.executable, "-m", "sanshi", "worker"], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert arrived.wait(60), "the worker never delivered the webhook"
+        case = Case.objects.create(title="突发事件", number="CLK-SLOW", urgent=True)
+        clocks_start_urgent(case=case, received_at=timezone.now() - timedelta(minutes=2))  # dispatch overdue
+        for _ in range(300):
+            if Clock.objects.filter(case=case, name="dispatch", breached_at__isnull=False).exists():
+                break
+            time.sleep(0.1)
+        assert Clock.objects.filter(case=case, name="dispatch", breached_at__isnull=False).exists()
+        assert not release.is_set()  # breached while the webhook job was still hanging
+    finally:
+        release.set()
+        worker.send_signal(signal.SIGTERM)
+        out, _ = worker.communicate(timeout=60)
+        server.shutdown()
+    assert worker.returncode == 0 and "已停止" in out
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"

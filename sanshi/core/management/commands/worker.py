@@ -1,10 +1,12 @@
+import logging
 import signal
+import threading
 import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import close_old_connections, connection, transaction
 from django.urls import get_resolver
 from django.utils import timezone
 
@@ -14,6 +16,7 @@ from sanshi.core.models import Job
 from sanshi.rapid.services import clocks_sweep
 from sanshi.supervision.services import supervision_sweep
 
+log = logging.getLogger("sanshi.worker")
 ANONYMISE_JOB = "personal_data.anonymise"
 ANONYMISE_EVERY = timedelta(hours=1)
 
@@ -35,6 +38,30 @@ def schedule_periodic() -> None:
             enqueue(ANONYMISE_JOB, {})
 
 
+def sweep_once() -> tuple[int, int, int]:
+    """One round of the sweeps: overdue clocks → breach + notification job; case deadlines, the
+    ledger ladder (挂账督办) and overdue 回访; the audit journal onto the hash chain."""
+    breached = clocks_sweep()
+    supervised = supervision_sweep()
+    sealed = 0 if sealing_inline() else audit_seal()
+    return breached, supervised, sealed
+
+
+def sweep_forever(stopping) -> None:
+    """The sweeper thread: a round, then a pause of one poll interval when it found nothing."""
+    try:
+        while not stopping():
+            try:
+                if not any(sweep_once()):
+                    time.sleep(settings.SANSHI_WORKER_POLL_SECONDS)
+            except Exception:  # noqa: BLE001 — a failed round (a lost connection) is retried, never fatal
+                log.exception("sweep round failed; retrying")
+                close_old_connections()
+                time.sleep(settings.SANSHI_WORKER_POLL_SECONDS)
+    finally:
+        connection.close()
+
+
 class Command(BaseCommand):
     help = "Run the background worker: due jobs (notifications, feedback, hourly anonymisation) and clocks."
 
@@ -54,19 +81,23 @@ class Command(BaseCommand):
         # load the URLconf (and with it every app's API module) now: the first job that builds a
         # link would otherwise pay ~2–4 s of imports and hold up the first clock sweep by as much
         get_resolver().url_patterns  # noqa: B018 — evaluated for its side effect
-        self.stdout.write("sanshi worker 已启动（Ctrl-C 停止）")
-        while not stopping:
-            if not once:  # `--once` runs only what is due (cron can call `sanshi anonymise` itself)
-                schedule_periodic()
-            breached = clocks_sweep()  # overdue clocks → breach + notification job, run just below
-            supervised = supervision_sweep()  # case deadlines, the ledger ladder (挂账督办), overdue 回访
+        if once:  # `--once` runs only what is due, in order (cron can call `sanshi anonymise` itself)
+            breached, supervised, sealed = sweep_once()
             ran = run_due_jobs()
-            sealed = 0 if sealing_inline() else audit_seal()  # journal → hash chain (docs/audit.md)
-            if once:
-                self.stdout.write(f"ran {ran} job(s)")
-                self.stdout.write(f"breached {breached} clock(s)")
-                self.stdout.write(f"sealed {sealed} audit row(s)")
-                return
-            if not ran and not breached and not supervised and not sealed:
+            sealed += 0 if sealing_inline() else audit_seal()
+            self.stdout.write(f"ran {ran} job(s)")
+            self.stdout.write(f"breached {breached} clock(s)")
+            self.stdout.write(f"sealed {sealed} audit row(s)")
+            return
+        # The clocks have their own thread: a slow job (an SMTP server, a webhook that takes its
+        # time) never holds up a sweep, so a clock that falls due is acted on within about one poll.
+        sweeper = threading.Thread(target=sweep_forever, args=(lambda: stopping,), name="sweeper", daemon=True)
+        sweeper.start()
+        self.stdout.write("sanshi worker 已启动（Ctrl-C 停止）")
+        self.stdout.flush()
+        while not stopping:
+            schedule_periodic()
+            if not run_due_jobs():
                 time.sleep(settings.SANSHI_WORKER_POLL_SECONDS)
+        sweeper.join(30)
         self.stdout.write("sanshi worker 已停止")
