@@ -100,6 +100,28 @@ def test_save_load_round_trip(model, tmp_path):
     assert m2.model_version == model.model_version
 
 
+def test_model_file_from_before_still_loads(model, tmp_path):
+    """Model files written by the earlier joblib-based save() load and predict the same."""
+    import joblib
+
+    p = tmp_path / "old.joblib"
+    state = {k: ({kk: vv for kk, vv in v.items() if kk != "_fast"} if isinstance(v, dict) else v)
+             for k, v in model.state.items()}
+    joblib.dump(state, p, compress=3)
+    text = "小区物业不修电梯，业主们很有意见"
+    assert TriageModel.load(p).predict(text).as_dict() == model.predict(text).as_dict()
+
+
+def test_batch_equals_single_predictions(model):
+    """predict_many (the batch path) gives exactly what predict gives, message by message,
+    including the evidence and the manual-triage results for junk."""
+    items = [(r["title"], r["text"]) for r in kind_rows("test")] + [("", "😀😀😀"), ("", "ok"), ("", "哈" * 300)]
+    batch = model.predict_many(items)
+    assert [r.as_dict() for r in batch] == [model.predict(text, title=title).as_dict() for title, text in items]
+    assert sum(bool(r.kind.evidence) for r in batch[:-3]) >= 0.8 * (len(batch) - 3)
+    assert all(r.manual for r in batch[-3:])
+
+
 def test_load_missing_raises(tmp_path):
     with pytest.raises(FileNotFoundError):
         TriageModel.load(tmp_path / "nope.joblib")

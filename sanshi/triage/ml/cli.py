@@ -39,8 +39,9 @@ def print_report(report: dict, out) -> None:
         r = report.get(key)
         if not r:
             continue
-        out.write(f"{key}: {report.get('folds', 5)}-fold CV macro-F1 {r['macro_f1']:.4f}, "
-                  f"accuracy {r['accuracy']:.4f}, ECE {r['ece']:.3f} (n={r['n']})\n")
+        spread = f", std across folds {r['fold_std']:.3f}" if "fold_std" in r else ""
+        out.write(f"{key}: {report.get('folds', 5)}-fold CV macro-F1 {r['macro_f1']:.4f}{spread}, "
+                  f"accuracy {r['accuracy']:.4f}, ECE {r['ece']:.3f} (n={r['n']}, fold seed {report.get('seed', 0)})\n")
         _fmt_per_class(out, r["per_class"])
         _fmt_confusion(out, r["confusion"]["labels"], r["confusion"]["matrix"])
         if key == "kind" and r.get("catalogue_accuracy") is not None:

@@ -142,18 +142,26 @@ class FastCalibrated:
     def __init__(self, cal):
         self.parts = []
         n = len(cal.classes_)
+        Ws, bs = [], []
         for cc in cal.calibrated_classifiers_:
             W, b = linear(cc.estimator)
             a = np.array([c.a_ for c in cc.calibrators], dtype=np.float64)
             bb = np.array([c.b_ for c in cc.calibrators], dtype=np.float64)
             pos = np.searchsorted(cal.classes_, cc.estimator.classes_)
-            self.parts.append((W, b, a, bb, pos))
+            self.parts.append((W.shape[1], a, bb, pos))
+            Ws.append(W)
+            bs.append(b)
+        # all the folds' linear models in one matrix: one sparse product per batch
+        self.W, self.b = np.ascontiguousarray(np.hstack(Ws)), np.concatenate(bs)
         self.n = n
 
     def predict_proba(self, X) -> np.ndarray:
         out = np.zeros((X.shape[0], self.n))
-        for W, b, a, bb, pos in self.parts:
-            f = np.asarray(X @ W) + b
+        F = np.asarray(X @ self.W) + self.b
+        start = 0
+        for width, a, bb, pos in self.parts:
+            f = F[:, start:start + width]
+            start += width
             if f.shape[1] == 1:
                 p1 = 1.0 / (1.0 + np.exp(a[0] * f[:, 0] + bb[0]))
                 P = np.column_stack([1 - p1, p1])

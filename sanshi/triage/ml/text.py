@@ -28,18 +28,37 @@ def _gb2312_chars() -> frozenset[str]:
 
 
 COMMON_HANZI = _gb2312_chars()
+_COMMON_TABLE = np.zeros(0x110000, dtype=bool)
+_COMMON_TABLE[[ord(c) for c in COMMON_HANZI]] = True
+
+
+def _codepoints(s: str) -> np.ndarray:
+    return np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32)
+
+
+# NFKC of the full-width ASCII forms and the ideographic space, cheaply (most messages need
+# nothing else, and then the full NFKC normalisation is skipped)
+_FULLWIDTH_RE = re.compile("[\uff01-\uff5e\u3000]")
+_FULLWIDTH = {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " "}
+
+
+def _halfwidth(m: re.Match) -> str:
+    return _FULLWIDTH[m.group()]
 
 
 def clean(text: str | None) -> str:
-    text = text or ""
+    text = _FULLWIDTH_RE.sub(_halfwidth, text or "")
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     return _WS.sub(" ", text).strip()
 
 
-def compose(title: str | None, text: str | None) -> str:
-    """The document the classifiers see: the title twice (it is dense), then the text."""
-    title, text = clean(title), clean(text)
+def compose(title: str | None, text: str | None, cleaned: bool = False) -> str:
+    """The document the classifiers see: the title twice (it is dense), then the text.
+    cleaned=True: title and text already went through clean()."""
+    if not cleaned:
+        title, text = clean(title), clean(text)
+    title, text = title or "", text or ""
     if title and text.startswith(title):  # some sources already join the title to the text
         text = text[len(title):]
     body = text[:MAX_CHARS]
@@ -62,7 +81,8 @@ def structure_score(cjk: str) -> float:
     return _repeat_rate(cjk) - _repeat_rate(shuffled.tobytes().decode("utf-32-le"))
 
 
-def manual_reason(text: str | None, title: str | None = None, structure: bool = True) -> str | None:
+def manual_reason(text: str | None, title: str | None = None, structure: bool = True,
+                  cleaned: bool = False) -> str | None:
     """Why a message gives a classifier nothing to go on, or None when it is usable.
 
     Checks, in order: (almost) no Chinese characters — emoji, symbols, digits, another
@@ -71,7 +91,7 @@ def manual_reason(text: str | None, title: str | None = None, structure: bool = 
     (random common characters, see structure_score).
     A model adds one more check (character pairs it has never seen, see TriageModel).
     """
-    s = clean(f"{title or ''} {text or ''}")
+    s = f"{title or ''} {text or ''}".strip() if cleaned else clean(f"{title or ''} {text or ''}")
     if not s:
         return "内容为空，请人工分拣"
     cjk = _CJK.findall(s)
@@ -87,7 +107,7 @@ def manual_reason(text: str | None, title: str | None = None, structure: bool = 
         return "文本信息不足，请人工分拣"
     if n >= 20 and len(set(cjk)) / n < 0.08 and len(set(cjk)) < 12:
         return "内容重复、无有效信息，请人工分拣"
-    common = sum(1 for c in cjk if c in COMMON_HANZI)
+    common = int(_COMMON_TABLE[_codepoints("".join(cjk))].sum())
     if common / n < 0.8:
         return "内容疑似乱码或无意义字符，请人工分拣"
     if structure and n >= 150:

@@ -45,6 +45,7 @@ COMPLAINT = ["投诉", "举报", "反映", "信访", "上访", "维权", "医疗
              "整天", "天天", "24小时", "排放", "污染", "治疗", "住院", "拒绝", "多次", "至今", "请问", "咨询"]
 _CLAUSE = re.compile(r"[。！？!?；;，,、\n]+")
 _PAST_DATE = re.compile(r"\d{4}年|\d{1,2}月\d{1,2}[日号]")
+_EVENT_RE = re.compile("|".join(re.escape(w) for w in EVENTS))
 FEATURES = ["active", "active_first", "any_event", "cancelled", "now", "help", "past_dates", "log_len",
             "complaint"]
 
@@ -60,7 +61,7 @@ def features(doc: str) -> tuple[np.ndarray, list[str]]:
     for w in NOT_EVENTS:
         if w in text:
             text = text.replace(w, "，")
-    clauses = [c for c in _CLAUSE.split(text) if c]
+    clauses = [c for c in _CLAUSE.split(text) if c] if _EVENT_RE.search(text) else []
     active = cancelled = anyev = 0
     evidence: list[str] = []
     active_first = 0
