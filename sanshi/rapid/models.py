@@ -54,7 +54,9 @@ class Clock(models.Model):
         ordering = ["due_at", "id"]
         constraints = [models.UniqueConstraint(fields=["case", "name"], name="unique_clock_per_case")]
         indexes = [models.Index(fields=["done_at", "breached_at", "due_at"], name="clock_sweep_idx"),
-                   models.Index(fields=["started_at"], name="clock_started_idx")]  # compliance by period
+                   models.Index(fields=["started_at"], name="clock_started_idx"),  # compliance by period
+                   # the board's overdue panel: open clocks past due, among a million open deadlines
+                   models.Index(fields=["due_at"], condition=models.Q(done_at__isnull=True), name="clock_open_due_idx")]
         verbose_name = _("时限")
         verbose_name_plural = _("时限")
 

@@ -119,7 +119,7 @@ class DispatchSuggestion:
 
 
 def _case_text(case) -> str:
-    return " ".join([case.title or "", *case.requests.values_list("text", flat=True)])
+    return " ".join([case.title or "", *(r.text for r in case.requests.all())])  # uses a prefetch if any
 
 
 def police_keywords(case) -> tuple[str, ...]:
@@ -137,7 +137,7 @@ def covers(team: ResponseTeam, zone: str) -> bool:
     return not team.zones or (bool(zone) and zone in team.zones)
 
 
-def dispatch_suggest(case, *, police: bool | None = None, exclude=()) -> DispatchSuggestion:
+def dispatch_suggest(case, *, police: bool | None = None, exclude=(), teams=None) -> DispatchSuggestion:
     """The on-duty team of the case's street to send, and why: police matters (the operator's call,
     or else the police keywords) to a police team, others to a squad; among those the one covering
     the case's zone first (a zone team before a whole-street team), then one of another zone; only
@@ -150,8 +150,9 @@ def dispatch_suggest(case, *, police: bool | None = None, exclude=()) -> Dispatc
         return DispatchSuggestion(None, police, "事项还没有所在网格，无法确定街道", words)
     zone = case_zone(case)
     excluded = {getattr(t, "pk", t) for t in exclude}
-    teams = [t for t in ResponseTeam.objects.filter(street=street, on_duty=True).order_by("name", "id")
-             if t.pk not in excluded]
+    if teams is None:  # `teams`: the street's on-duty teams, when the caller (the board) loaded them already
+        teams = ResponseTeam.objects.filter(street=street, on_duty=True).order_by("name", "id")
+    teams = [t for t in teams if t.pk not in excluded and t.street_id == street.pk and t.on_duty]
     kind = TeamKind.POLICE if police else TeamKind.SQUAD
     why_kind = ("警情" + (f"（{'、'.join(words)}）" if words else "（接线员认定）")) if police else "非警务事件"
     where = f"{zone}" if zone else f"{street.name}全街道"
@@ -184,8 +185,11 @@ def team_choice(*, case, value, police: bool | None) -> ResponseTeam:
     if value in (None, "", "auto"):
         suggestion = dispatch_suggest(case, police=police,
                                       exclude=case.dispatches.values_list("team_id", flat=True))
-        if suggestion.team is None:
-            raise ValidationFailed(_("没有可派的队伍"), errors={"team": suggestion.reason})
+        if suggestion.team is None:  # suggestion.reason is stored text (Chinese); say it in the reader's language
+            street = case_street(case)
+            why = (_("事项还没有所在网格，无法确定街道") if street is None else
+                   format_lazy(_("{street}当前没有在岗的应急处置队伍，请电话调度并调整队伍在岗状态"), street=street.name))
+            raise ValidationFailed(_("没有可派的队伍"), errors={"team": why})
         return suggestion.team
     try:
         team = ResponseTeam.objects.select_related("street").filter(pk=int(value)).first()
@@ -293,7 +297,7 @@ def dispatch_arrive(*, actor, dispatch: Dispatch) -> Dispatch:
     if d.accepted_at is None:
         raise TransitionNotAllowed(_("请先接单"))
     if d.arrived_at is not None:
-        raise TransitionNotAllowed(_("已确认到场"))
+        raise TransitionNotAllowed(pgettext_lazy("refusal", "已确认到场"))
     d.arrived_at, d.arrived_by = timezone.now(), actor
     d.save(update_fields=["arrived_at", "arrived_by"])
     _transition(case=d.case, action="arrive", actor=actor, actor_label=_member_label(actor, d),
