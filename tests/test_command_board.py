@@ -23,6 +23,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 DAY = datetime(2026, 11, 10, tzinfo=TZ)
 BOARD = "/staff/command/"
 LIVE = "/staff/command/board/"
+URGENT_PART, STATUS_PART = "/staff/command/board/urgent/", "/staff/command/board/status/"
 COMPLIANCE = "/staff/command/compliance/"
 
 
@@ -197,6 +198,7 @@ def test_another_street_does_not_see_the_event_and_other_roles_are_refused(comma
         client.force_login(user)
         assert client.get(BOARD).status_code == 403, user
         assert client.get(LIVE).status_code == 403
+        assert client.get(URGENT_PART).status_code == 403 and client.get(STATUS_PART).status_code == 403
         assert client.get(COMPLIANCE).status_code == 403
         assert client.post("/staff/command/duty/", {"team": command.squad.pk, "on_duty": "0"}).status_code == 403
     command.squad.refresh_from_db()
@@ -441,3 +443,21 @@ def test_a_board_whose_session_ended_goes_to_the_sign_in_page(command, client):
     assert response["HX-Redirect"] == "/accounts/login/?next=%2Fstaff%2Fcommand%2F"
     response = client.get(LIVE)
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_the_board_refreshes_in_two_parts_and_a_new_urgent_event_is_in_the_light_one(command, client):
+    """The page polls two parts every 3 s: urgent events + the pool (what a new urgent event needs
+    at once, cheap), and overdue items + load (the counts over every open case)."""
+    client.force_login(command.operator)
+    page = client.get(BOARD).content.decode()
+    assert 'hx-get="/staff/command/board/urgent/"' in page and 'hx-get="/staff/command/board/status/"' in page
+    with time_machine.travel(DAY.replace(hour=9), tick=False):
+        case = urgent_event(command)
+        submit(command, "楼下烧烤油烟太大")
+    with time_machine.travel(DAY.replace(hour=9, minute=30), tick=False):
+        urgent = client.get(URGENT_PART).content.decode()
+        status = client.get(STATUS_PART).content.decode()
+    assert case.title in panel(urgent, "urgent") and "楼下烧烤" in panel(urgent, "unassigned")
+    assert 'id="panel-zones"' not in urgent and 'id="panel-overdue"' not in urgent
+    assert case.title in panel(status, "overdue")  # its arrive and result limits ran out at 9:05 and 9:10
+    assert "东片区" in panel(status, "zones") and 'id="panel-urgent"' not in status

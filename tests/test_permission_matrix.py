@@ -65,6 +65,7 @@ PAGES = {
     # "command": operators and street officers only, 403 for other roles (tests/test_command_board.py)
     "staff/command/": "command", "staff/command/board/": "command", "staff/command/dispatch/": "command",
     "staff/command/duty/": "command", "staff/command/compliance/": "command",
+    "staff/command/board/urgent/": "command", "staff/command/board/status/": "command",
     # supervision: lists filtered by scope; "ledger"/"visit" 404 outside scope (tests/test_supervision.py)
     "staff/ledger/": "staff", "staff/ledger/export/": "staff", "staff/visits/": "staff", "staff/calendar/": "staff",
     "staff/ledger/<int:entry_id>/": "ledger", "staff/visits/<int:visit_id>/": "visit",

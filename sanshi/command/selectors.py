@@ -356,11 +356,12 @@ def suggestions_for(cases: list[Case]) -> dict[int, object]:
     return out
 
 
-def board(user_scope: BoardScope, *, now: datetime | None = None) -> dict:
-    """All panels of the board, as one dict (the page's partial and the API render it). A suggested
-    team is given for each urgent event waiting for a team (first dispatch or reinforcement) and,
-    after those, for each request the triage suggests is urgent and that is not yet triaged (the
-    operator sees at once whom to send when confirming it as urgent)."""
+def board_urgent(user_scope: BoardScope, *, now: datetime | None = None) -> dict:
+    """The board's first part — what a new urgent event needs at once: urgent events with their
+    clocks and the pool of requests not yet triaged. A suggested team is given for each urgent
+    event waiting for a team (first dispatch or reinforcement) and, after those, for each request
+    the triage suggests is urgent and that is not yet triaged (the operator sees at once whom to
+    send when confirming it as urgent)."""
     now = now or timezone.now()
     events = urgent_events(user_scope, now=now)
     unassigned, unassigned_total = unassigned_requests(user_scope)
@@ -368,15 +369,26 @@ def board(user_scope: BoardScope, *, now: datetime | None = None) -> dict:
     suggested = suggestions_for(waiting)
     for case in [*events, *unassigned]:
         case.suggestion = suggested.get(case.pk)
+    return {"now": now, "urgent": events, "unassigned": unassigned, "unassigned_total": unassigned_total}
+
+
+def board_status(user_scope: BoardScope, *, now: datetime | None = None) -> dict:
+    """The board's second part: overdue items, load per zone and per team."""
+    now = now or timezone.now()
     overdue, overdue_total = overdue_clocks(user_scope, now=now)
     ledger, ledger_total = overdue_ledger(user_scope, now=now)
     visits, visits_total = overdue_visits(user_scope, now=now)
     return {
-        "now": now, "urgent": events, "unassigned": unassigned, "unassigned_total": unassigned_total,
-        "overdue": overdue, "overdue_total": overdue_total, "ledger": ledger, "ledger_total": ledger_total,
-        "visits": visits, "visits_total": visits_total,
+        "now": now, "overdue": overdue, "overdue_total": overdue_total, "ledger": ledger,
+        "ledger_total": ledger_total, "visits": visits, "visits_total": visits_total,
         "zones": zone_load(user_scope, now=now), "teams": team_load(user_scope),
     }
+
+
+def board(user_scope: BoardScope, *, now: datetime | None = None) -> dict:
+    """All panels of the board, as one dict (the whole partial and the API render it)."""
+    now = now or timezone.now()
+    return {**board_urgent(user_scope, now=now), **board_status(user_scope, now=now)}
 
 
 # ---- compliance -----------------------------------------------------------------------------

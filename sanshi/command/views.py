@@ -48,9 +48,8 @@ def board(request):
     return render(request, "command/pages/board.html", {**_board_context(request, scope), "scope": scope})
 
 
-@require_GET
-def board_partial(request):
-    """The live part of the board, fetched by HTMX every 3 seconds and swapped in place. When the
+def _live(request, template: str, part):
+    """A refreshed part of the board, fetched by HTMX every 3 seconds and swapped in place. When the
     session has ended, HTMX is told to go to the sign-in page (not to swap it into the board)."""
     if not request.user.is_authenticated:
         login = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': reverse('command-board')})}"
@@ -58,7 +57,27 @@ def board_partial(request):
             return HttpResponse(status=204, headers={"HX-Redirect": login})
         return redirect(login)
     scope = _scope_or_403(request)
-    return render(request, "command/partials/board.html", _board_context(request, scope))
+    data = part(scope)
+    data.update({"step_labels": STEP_LABELS, "scope_many": len(scope.streets) > 1})
+    return render(request, template, data)
+
+
+@require_GET
+def board_partial(request):
+    """The whole board (both parts, each with its own refresh)."""
+    return _live(request, "command/partials/board.html", selectors.board)
+
+
+@require_GET
+def board_urgent(request):
+    """Urgent events and the pool: the light part a new urgent event shows up in."""
+    return _live(request, "command/partials/urgent.html", selectors.board_urgent)
+
+
+@require_GET
+def board_status(request):
+    """Overdue items, load per zone and per team."""
+    return _live(request, "command/partials/status.html", selectors.board_status)
 
 
 def _after_action(request):
