@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from sanshi.core.errors import ApplicationError, ValidationFailed
@@ -91,7 +91,7 @@ def token_issue(*, username: str, password: str, otp: str = "",
     if user is None and getattr(request, "axes_locked_out", False):
         raise AccountLocked(lockout_message(), errors={"username": lockout_message()})
     if user is None or not user.is_active:
-        raise AuthenticationFailed("用户名或密码错误", errors={"password": "用户名或密码错误"})
+        raise AuthenticationFailed(_("用户名或密码错误"), errors={"password": _("用户名或密码错误")})
     if second_factor_required():
         second_factor_verify(user=user, token=otp)
     from sanshi.audit.services import audit_record

@@ -2,6 +2,7 @@
 
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -52,7 +53,9 @@ api = NinjaAPI(title="sanshi API", version="1", urls_namespace="api", renderer=C
 def application_error(request, exc: ApplicationError):
     if exc.status_code in (403, 404):
         audit_denied(request)
-    return api.create_response(request, {"detail": exc.message, "errors": exc.errors}, status=exc.status_code)
+    # str() here, in the request's language: messages are lazy translations (not JSON-serialisable)
+    return api.create_response(request, {"detail": exc.detail(), "errors": exc.field_errors()},
+                               status=exc.status_code)
 
 
 @api.exception_handler(NinjaValidationError)
@@ -64,13 +67,13 @@ def validation_error(request, exc: NinjaValidationError):
         if field in ("payload", "body", "data"):
             field = "body"
         errors.setdefault(field, error.get("msg", "invalid"))
-    return api.create_response(request, {"detail": "请求参数有误", "errors": errors}, status=400)
+    return api.create_response(request, {"detail": gettext("请求参数有误"), "errors": errors}, status=400)
 
 
 @api.exception_handler(AuthenticationError)
 def auth_error(request, exc):
-    return api.create_response(request, {"detail": "需要登录令牌（Authorization: Bearer <token>）", "errors": {}},
-                               status=401)
+    return api.create_response(request, {"detail": gettext("需要登录令牌（Authorization: Bearer <token>）"),
+                                         "errors": {}}, status=401)
 
 
 def _case_out(case: Case) -> dict:
@@ -179,7 +182,8 @@ def similar_cases(request, case_id: int):
 def create_meeting(request, payload: schemas.MeetingIn):
     org = OrgNode.objects.filter(code=payload.org).first()
     if org is None:
-        raise ValidationFailed("组织节点不存在", errors={"org": f"组织节点“{payload.org}”不存在"})
+        raise ValidationFailed(gettext("组织节点不存在"),
+                               errors={"org": gettext("组织节点“%(code)s”不存在") % {"code": payload.org}})
     cases = [get_case_or_404(request.auth, cid) for cid in payload.cases]
     meeting = meeting_schedule(
         actor=request.auth, org=org, body=payload.body, title=payload.title, form=payload.form,

@@ -2,6 +2,8 @@
 The API's transitions endpoint and the case page's forms both call `case_act`."""
 
 from django.db import transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from sanshi.core.errors import NotFound, ValidationFailed
 from sanshi.core.i18n import stored_in_canonical_language
@@ -15,9 +17,9 @@ def _int_or_none(value):
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ValidationFailed("请填写整数", errors={"votes": "票数必须是整数"}) from None
+        raise ValidationFailed(_("请填写整数"), errors={"votes": _("票数必须是整数")}) from None
     if number < 0:
-        raise ValidationFailed("票数不能为负", errors={"votes": "票数不能为负"})
+        raise ValidationFailed(_("票数不能为负"), errors={"votes": _("票数不能为负")})
     return number
 
 
@@ -43,7 +45,7 @@ def case_act(*, actor, case: Case, action: str, data: dict) -> Case:
     elif action in ("deliberate", "resolve"):
         meeting = Meeting.objects.filter(pk=get("meeting") or 0).first()
         if meeting is None:
-            raise ValidationFailed("请选择议事会议", errors={"meeting": "会议不存在"})
+            raise ValidationFailed(_("请选择议事会议"), errors={"meeting": _("会议不存在")})
         if action == "deliberate":
             meeting_add_case(actor=actor, meeting=meeting, case=case)
         else:
@@ -62,12 +64,12 @@ def case_act(*, actor, case: Case, action: str, data: dict) -> Case:
     elif action == "merge":
         into = Case.objects.filter(pk=get("into") or 0).first()
         if into is None:
-            raise ValidationFailed("请选择要合并到的事项", errors={"into": "事项不存在"})
+            raise ValidationFailed(_("请选择要合并到的事项"), errors={"into": _("事项不存在")})
         services.case_merge_duplicate(actor=actor, case=case, into=into)
     elif action == "evaluate":
         evaluation_submit(actor=actor, case=case, rating=get("rating", ""), comment=get("comment", ""))
     else:
-        raise ValidationFailed("未知的操作", errors={"action": f"未知的操作：{action}"})
+        raise ValidationFailed(_("未知的操作"), errors={"action": format_lazy(_("未知的操作：{action}"), action=action)})
     case.refresh_from_db()
     return case
 
@@ -88,9 +90,9 @@ def get_case_or_404(user, case_id: int) -> Case:
     try:
         case = case_detail(case_id)
     except Case.DoesNotExist:
-        raise NotFound("事项不存在") from None
+        raise NotFound(_("事项不存在")) from None
     if not can_see_case(user, case):
-        raise NotFound("事项不存在")  # out of scope looks the same as missing
+        raise NotFound(_("事项不存在"))  # out of scope looks the same as missing
     return case
 
 

@@ -5,6 +5,7 @@ responsible node lies in N's subtree. Issue 3 extends this into the full permiss
 """
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from sanshi.core.errors import NotPermitted
 from sanshi.registry.models import Role, StaffRole
@@ -64,7 +65,7 @@ def check_case_action(user, case, action: str) -> StaffRole:
     if action == "evaluate":
         allowed = EVALUATOR_ROLES.get(case.kind, set())
     if not allowed:
-        raise NotPermitted("未知或不允许的操作")
+        raise NotPermitted(_("未知或不允许的操作"))
     for role in roles_covering(user, case):
         if role.role in allowed:
             if role.role == Role.DEPARTMENT_LIAISON and not case.whistle_calls.filter(
@@ -72,7 +73,7 @@ def check_case_action(user, case, action: str) -> StaffRole:
             ).exists():
                 continue
             return role
-    raise NotPermitted("您没有权限对该事项执行此操作")
+    raise NotPermitted(_("您没有权限对该事项执行此操作"))
 
 
 def can_see_case(user, case) -> bool:

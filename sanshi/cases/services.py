@@ -5,8 +5,11 @@ import secrets
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from sanshi.audit.services import audit_lock, audit_record, case_actor_scope
+from sanshi.catalog.models import Kind
 from sanshi.catalog.selectors import current_item
 from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from sanshi.core.jobs import enqueue
@@ -39,9 +42,9 @@ def transition(*, case: Case, action: str, actor=None, actor_label: str = "", no
         locked = Case.objects.select_for_update().get(pk=case.pk)
         move = find_move(action, locked.status, locked.kind, locked.urgent)
         if move is None:
-            raise TransitionNotAllowed(
-                f"当前状态「{locked.get_status_display()}」不能执行「{ACTION_LABELS.get(action, action)}」"
-            )
+            raise TransitionNotAllowed(format_lazy(  # lazy: shown in the request's language
+                _("当前状态「{status}」不能执行「{action}」"),
+                status=Status(locked.status).label, action=ACTION_LABELS.get(action, action)))
         for field, value in (changes or {}).items():
             setattr(locked, field, value)
         now = timezone.now()
@@ -93,7 +96,7 @@ def case_record_opening(*, actor, case: Case, request) -> CaseEvent:
 def _node_at(grid: OrgNode, level: str) -> OrgNode:
     node = grid.ancestor(level)
     if node is None:
-        raise ValidationFailed("网格不在行政区划树中", errors={"grid": "该网格缺少上级节点"})
+        raise ValidationFailed(_("网格不在行政区划树中"), errors={"grid": _("该网格缺少上级节点")})
     return node
 
 
@@ -105,27 +108,28 @@ def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code:
     errors = {}
     item = current_item(catalogue_code or "")
     if kind not in {"PUBLIC", "SHARED", "HOUSEHOLD"}:
-        errors["kind"] = "请选择公事、共事或家事"
+        errors["kind"] = _("请选择公事、共事或家事")
     if item is None:
-        errors["catalogue_code"] = "请选择清单事项"
+        errors["catalogue_code"] = _("请选择清单事项")
     elif kind and item.kind != kind:
-        errors["catalogue_code"] = f"清单事项 {item.code} 属于{item.get_kind_display()}，与所选类别不符"
+        errors["catalogue_code"] = format_lazy(_("清单事项 {code} 属于{kind}，与所选类别不符"),
+                                               code=item.code, kind=Kind(item.kind).label)
     grid = case.grid
     if grid_code:
         grid = grid_by_code(grid_code)
         if grid is None:
-            errors["grid"] = f"网格编码“{grid_code}”不存在"
+            errors["grid"] = format_lazy(_("网格编码“{code}”不存在"), code=grid_code)
     if grid is None and "grid" not in errors:
-        errors["grid"] = "请指定事项所在网格"
+        errors["grid"] = _("请指定事项所在网格")
     request = case.requests.order_by("received_at").first()
     suggestion = (request.suggestion if request else {}) or {}
     overridden = bool(suggestion.get("kind")) and (
         suggestion.get("kind") != kind or suggestion.get("catalogue_code") != catalogue_code
     )
     if overridden and not reason.strip():
-        errors["reason"] = "修改系统建议的分类需要填写理由"
+        errors["reason"] = _("修改系统建议的分类需要填写理由")
     if errors:
-        raise ValidationFailed("分拣信息有误", errors=errors)
+        raise ValidationFailed(_("分拣信息有误"), errors=errors)
     level, body = routing_for(kind)
     if grid.level == Level.MICRO_GRID:
         grid = grid.parent
@@ -160,7 +164,7 @@ def _check_triage_without_grid(actor):
 
     role = active_roles(actor).filter(role__in=["operator", "street_officer"]).first()
     if role is None:
-        raise NotPermitted("您没有权限分拣该诉求")
+        raise NotPermitted(_("您没有权限分拣该诉求"))
     return role
 
 
@@ -168,13 +172,14 @@ def case_whistle(*, actor, case: Case, department_codes: list[str], note: str = 
     """吹哨报到: the street summons named district departments to a PUBLIC matter."""
     role = check_case_action(actor, case, "whistle")
     if case.level not in (Level.STREET, Level.DISTRICT):
-        raise TransitionNotAllowed("只有街道及以上层级的公事可以吹哨报到")
+        raise TransitionNotAllowed(_("只有街道及以上层级的公事可以吹哨报到"))
     codes = [c for c in dict.fromkeys(department_codes or []) if c]
     departments = list(Department.objects.filter(code__in=codes, active=True))
     if not codes or len(departments) != len(codes):
         missing = set(codes) - {d.code for d in departments}
-        raise ValidationFailed("请选择要吹哨的区级部门", errors={
-            "departments": "请至少选择一个部门" if not codes else f"未知的部门：{'、'.join(sorted(missing))}"})
+        raise ValidationFailed(_("请选择要吹哨的区级部门"), errors={
+            "departments": _("请至少选择一个部门") if not codes
+            else format_lazy(_("未知的部门：{codes}"), codes="、".join(sorted(missing)))})
     with transaction.atomic():
         now = timezone.now()
         calls = [WhistleCall.objects.create(case=case, department=d, called_at=now, called_by=actor)
@@ -190,12 +195,12 @@ def case_whistle(*, actor, case: Case, department_codes: list[str], note: str = 
 def case_department_report(*, actor, case: Case, report: str) -> WhistleCall:
     role = check_case_action(actor, case, "department_report")
     if not (report or "").strip():
-        raise ValidationFailed("请填写报到反馈", errors={"report": "请填写部门办理情况"})
+        raise ValidationFailed(_("请填写报到反馈"), errors={"report": _("请填写部门办理情况")})
     with transaction.atomic():
         call = (WhistleCall.objects.select_for_update()
                 .filter(case=case, department=role.department, reported_at__isnull=True).first())
         if call is None:
-            raise TransitionNotAllowed("本部门没有待反馈的吹哨报到")
+            raise TransitionNotAllowed(_("本部门没有待反馈的吹哨报到"))
         call.reported_at, call.reported_by, call.report = timezone.now(), actor, report.strip()
         call.save()
         transition(case=case, action="department_report", actor=actor,
@@ -208,7 +213,7 @@ def _require_no_open_whistles(case: Case) -> None:
     waiting = case.whistle_calls.filter(reported_at__isnull=True).select_related("department")
     if waiting:
         names = "、".join(c.department.name for c in waiting)
-        raise TransitionNotAllowed(f"还在等待{names}报到反馈")
+        raise TransitionNotAllowed(format_lazy(_("还在等待{names}报到反馈"), names=names))
 
 
 def case_publicise(*, actor, case: Case, result: str, notice: str) -> Case:
@@ -216,11 +221,11 @@ def case_publicise(*, actor, case: Case, result: str, notice: str) -> Case:
     role = check_case_action(actor, case, "publicise")
     errors = {}
     if not (result or "").strip():
-        errors["result"] = "请填写办理结果"
+        errors["result"] = _("请填写办理结果")
     if not (notice or "").strip():
-        errors["notice"] = "请填写公示内容"
+        errors["notice"] = _("请填写公示内容")
     if errors:
-        raise ValidationFailed("公示信息不完整", errors=errors)
+        raise ValidationFailed(_("公示信息不完整"), errors=errors)
     _require_no_open_whistles(case)
     transition(case=case, action="publicise", actor=actor, actor_label=_label(actor, role),
                public_note=f"公示：{notice.strip()}", changes={"result": result.strip(), "notice": notice.strip()})
@@ -233,7 +238,7 @@ def case_request_evaluation(*, actor, case: Case, result: str = "") -> Case:
     if case.status == Status.HANDLING:
         result = result or case.result  # an urgent case carries its responders' result
         if not (result or "").strip():
-            raise ValidationFailed("请填写办理结果", errors={"result": "请填写办理结果"})
+            raise ValidationFailed(_("请填写办理结果"), errors={"result": _("请填写办理结果")})
         _require_no_open_whistles(case)
         changes["result"] = result.strip()
     transition(case=case, action="request_evaluation", actor=actor, actor_label=_label(actor, role),
@@ -277,11 +282,11 @@ def case_merge_duplicate(*, actor, case: Case, into: Case) -> Case:
     reporters, who are all told when that case closes) move over; the duplicate case closes."""
     role = check_case_action(actor, case, "merge")
     if into.pk == case.pk:
-        raise ValidationFailed("不能与自身合并", errors={"into": "请选择另一件事项"})
+        raise ValidationFailed(_("不能与自身合并"), errors={"into": _("请选择另一件事项")})
     if into.status == Status.CLOSED:
-        raise TransitionNotAllowed("目标事项已办结，不能再合并")
+        raise TransitionNotAllowed(_("目标事项已办结，不能再合并"))
     if not can_see_case(actor, into):
-        raise NotFound("目标事项不存在")
+        raise NotFound(_("目标事项不存在"))
     with transaction.atomic():
         moved = list(case.requests.values_list("pk", flat=True))
         case.requests.update(case=into)
@@ -297,5 +302,5 @@ def case_for_tracking(code: str) -> Case:
 
     request = Request.objects.select_related("case").filter(tracking_code=(code or "").strip().upper()).first()
     if request is None or request.case is None:
-        raise NotFound("未找到该查询码对应的诉求")
+        raise NotFound(_("未找到该查询码对应的诉求"))
     return request.case

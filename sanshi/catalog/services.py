@@ -1,4 +1,6 @@
 from django.db import transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from sanshi.core.errors import ValidationFailed
 
@@ -17,11 +19,11 @@ def catalogue_revise(*, actor, changes: dict[str, dict], note: str = "") -> Cata
     for code, fields in changes.items():
         unknown = set(fields) - set(EDITABLE)
         if unknown:
-            raise ValidationFailed("不可修改的字段", errors={f: "不可修改" for f in unknown})
+            raise ValidationFailed(_("不可修改的字段"), errors={f: _("不可修改") for f in unknown})
         if "kind" in fields and fields["kind"] not in Kind.values:
-            raise ValidationFailed("类别不正确", errors={"kind": "只能是 PUBLIC、SHARED 或 HOUSEHOLD"})
+            raise ValidationFailed(_("类别不正确"), errors={"kind": _("只能是 PUBLIC、SHARED 或 HOUSEHOLD")})
         if code not in items and not {"name", "kind"} <= set(fields):
-            raise ValidationFailed("新增事项需要名称和类别", errors={"code": f"{code} 不存在"})
+            raise ValidationFailed(_("新增事项需要名称和类别"), errors={"code": format_lazy(_("{code} 不存在"), code=code)})
     version = CatalogueVersion.objects.create(number=(base.number + 1) if base else 1, note=note,
                                               created_by=actor)
     codes = sorted(set(items) | set(changes))

@@ -3,6 +3,7 @@ as the pages, for a wall screen or another system. Mounted by sanshi/api/api.py 
 
 from datetime import datetime
 
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 
 from sanshi.api.schemas import ErrorOut
@@ -158,7 +159,7 @@ def _scope(request) -> selectors.BoardScope:
     scope = selectors.board_scope(request.auth)
     if scope is None:
         audit_denied(request, "command_board", "")
-        raise NotPermitted("指挥中心接口只对指挥中心接线员和街道干部开放")
+        raise NotPermitted(gettext_lazy("指挥中心接口只对指挥中心接线员和街道干部开放"))
     return scope
 
 
@@ -215,7 +216,7 @@ def compliance(request, date_from: str = Query("", alias="from", max_length=40),
     try:
         period = selectors.parse_period(date_from, date_to)
     except PeriodError as exc:
-        raise ValidationFailed("统计时段有误", errors=exc.errors) from None
+        raise ValidationFailed(gettext_lazy("统计时段有误"), errors=exc.errors) from None
     figures = selectors.compliance(scope, period)
     d = figures["dispatch"]
     return {

@@ -5,6 +5,7 @@ import functools
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.functional import lazy
 
 
 def stored_in_canonical_language(func):
@@ -14,3 +15,12 @@ def stored_in_canonical_language(func):
             return func(*args, **kwargs)
 
     return wrapper
+
+
+def _join(separator, items) -> str:
+    return str(separator).join(str(item) for item in items)
+
+
+join_lazy = lazy(_join, str)
+"""join_lazy("、", labels): joined when shown, so lazy labels come out in the language of the request
+that shows them (for error messages built inside stored_in_canonical_language)."""

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .channels.email import absolute_link, send_email
 from .channels.sms import get_backend as sms_backend
@@ -197,9 +198,9 @@ def notification_preference_set(*, actor, email: bool, sms: bool, phone: str | N
 
     new_phone = normalise_phone(phone, field="phone") if phone else ""
     if new_phone and not MOBILE_RE.match(new_phone):
-        raise ValidationFailed("短信需要手机号", errors={"phone": "短信需要11位手机号"})
+        raise ValidationFailed(_("短信需要手机号"), errors={"phone": _("短信需要11位手机号")})
     with transaction.atomic():
-        pref, _ = NotificationPreference.objects.select_for_update().get_or_create(user=actor)
+        pref, _created = NotificationPreference.objects.select_for_update().get_or_create(user=actor)
         pref.email, pref.sms = email, sms
         if clear_phone:
             pref.phone = ""

@@ -2,6 +2,8 @@
 
 import re
 
+from django.utils.translation import gettext_lazy as _
+
 from .errors import ValidationFailed
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -17,7 +19,7 @@ def normalise_phone(raw: str | None, *, field: str = "reporter_phone") -> str:
         return ""
     if MOBILE_RE.match(value) or LANDLINE_RE.match(value):
         return value
-    raise ValidationFailed("电话号码格式不正确", errors={field: "电话号码格式不正确：请填写11位手机号或带区号的固定电话"})
+    raise ValidationFailed(_("电话号码格式不正确"), errors={field: _("电话号码格式不正确：请填写11位手机号或带区号的固定电话")})
 
 
 def mask_phone(phone: str) -> str:

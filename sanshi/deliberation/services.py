@@ -5,13 +5,15 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from sanshi.cases.models import Case, Status
 from sanshi.cases.permissions import active_roles, can_convene, check_case_action
-from sanshi.cases.routing import BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS
+from sanshi.cases.routing import BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS, Body
 from sanshi.cases.services import transition
 from sanshi.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
-from sanshi.core.i18n import stored_in_canonical_language
+from sanshi.core.i18n import join_lazy, stored_in_canonical_language
 from sanshi.registry.models import OrgNode
 
 from .models import AgendaItem, Form, Meeting, Participant
@@ -27,18 +29,20 @@ def _validate_participants(body: str, participants: list[ParticipantInput]) -> N
     allowed = BODY_ROLES[body]
     wrong = [p.role for p in participants if p.role not in allowed]
     if not participants:
-        raise ValidationFailed("请填写参会人员", errors={"participants": "至少需要一名参会人员"})
+        raise ValidationFailed(_("请填写参会人员"), errors={"participants": _("至少需要一名参会人员")})
     if wrong:
-        labels = "、".join(str(PARTICIPANT_ROLE_LABELS.get(r, r)) for r in wrong)
-        raise ValidationFailed("参会身份不符", errors={"participants": f"{labels}不是该议事会的参会身份"})
+        labels = join_lazy(_("、"), [PARTICIPANT_ROLE_LABELS.get(r, r) for r in wrong])
+        raise ValidationFailed(_("参会身份不符"), errors={
+            "participants": format_lazy(_("{roles}不是该议事会的参会身份"), roles=labels)})
     if any(not p.name.strip() for p in participants):
-        raise ValidationFailed("参会人员缺少姓名", errors={"participants": "每位参会人员都需要姓名"})
+        raise ValidationFailed(_("参会人员缺少姓名"), errors={"participants": _("每位参会人员都需要姓名")})
 
 
 def _check_case_fits(meeting: Meeting, case: Case) -> None:
     if case.body != meeting.body or case.org_id != meeting.org_id:
-        raise ValidationFailed("事项不属于该议事会", errors={
-            "cases": f"{case.number} 应由{case.org}{case.get_body_display()}议定"})
+        raise ValidationFailed(_("事项不属于该议事会"), errors={
+            "cases": format_lazy(_("{number} 应由{org}{body}议定"), number=case.number, org=case.org,
+                                 body=Body(case.body).label if case.body else "")})
 
 
 @transaction.atomic
@@ -47,20 +51,20 @@ def meeting_schedule(*, actor, org: OrgNode, body: str, title: str, form: str, s
                      participants: list[ParticipantInput], cases: list[Case], place: str = "") -> Meeting:
     errors = {}
     if body not in LEVEL_OF_BODY:
-        errors["body"] = "未知的议事主体"
+        errors["body"] = _("未知的议事主体")
     elif org.level != LEVEL_OF_BODY[body]:
-        errors["org"] = f"{org.name}不是该议事会的层级"
+        errors["org"] = format_lazy(_("{org}不是该议事会的层级"), org=org.name)
     if form not in Form.values:
-        errors["form"] = "请选择议事形式"
+        errors["form"] = _("请选择议事形式")
     if not (title or "").strip():
-        errors["title"] = "请填写会议名称"
+        errors["title"] = _("请填写会议名称")
     if scheduled_at is None:
-        errors["scheduled_at"] = "请填写时间"
+        errors["scheduled_at"] = _("请填写时间")
     if errors:
-        raise ValidationFailed("会议信息有误", errors=errors)
+        raise ValidationFailed(_("会议信息有误"), errors=errors)
     _validate_participants(body, participants)
     if not can_convene(actor, org):
-        raise NotPermitted("您不能召集该层级的议事会")
+        raise NotPermitted(_("您不能召集该层级的议事会"))
     meeting = Meeting.objects.create(body=body, level=org.level, org=org, title=title.strip(), convener=actor,
                                      form=form, scheduled_at=scheduled_at, place=place)
     Participant.objects.bulk_create([Participant(meeting=meeting, role=p.role, name=p.name.strip())
@@ -76,16 +80,16 @@ def meeting_add_case(*, actor, meeting: Meeting, case: Case) -> AgendaItem:
     role = check_case_action(actor, case, "deliberate")
     _check_case_fits(meeting, case)
     if meeting.held_at:
-        raise TransitionNotAllowed("会议已召开，不能再添加事项")
+        raise TransitionNotAllowed(_("会议已召开，不能再添加事项"))
     if AgendaItem.objects.filter(meeting=meeting, case=case).exists():
-        raise TransitionNotAllowed("该事项已在本次会议议程中")
+        raise TransitionNotAllowed(_("该事项已在本次会议议程中"))
     item = AgendaItem.objects.create(meeting=meeting, case=case)
     if case.status == Status.TRIAGED:
         transition(case=case, action="deliberate", actor=actor, actor_label=role.get_role_display(),
                    public_note=f"提交{meeting.get_body_display()}议事（{meeting.get_form_display()}）",
                    data={"meeting": meeting.pk})
     elif case.status != Status.DELIBERATING:  # an escalated case is already deliberating
-        raise TransitionNotAllowed(f"当前状态「{case.get_status_display()}」不能提交议事")
+        raise TransitionNotAllowed(format_lazy(_("当前状态「{status}」不能提交议事"), status=Status(case.status).label))
     return item
 
 
@@ -95,12 +99,12 @@ def meeting_resolve_case(*, actor, meeting: Meeting, case: Case, resolution: str
                          votes_for: int | None = None, votes_against: int | None = None) -> AgendaItem:
     role = check_case_action(actor, case, "resolve")
     if not (resolution or "").strip():
-        raise ValidationFailed("请填写议定事项", errors={"resolution": "请填写该事项的议定结果"})
+        raise ValidationFailed(_("请填写议定事项"), errors={"resolution": _("请填写该事项的议定结果")})
     item = AgendaItem.objects.select_for_update().filter(meeting=meeting, case=case).first()
     if item is None:
-        raise ValidationFailed("事项不在本次会议议程中", errors={"case": "请先把事项加入议程"})
+        raise ValidationFailed(_("事项不在本次会议议程中"), errors={"case": _("请先把事项加入议程")})
     if item.decided_at:
-        raise TransitionNotAllowed("该事项已议定")
+        raise TransitionNotAllowed(_("该事项已议定"))
     _check_case_fits(meeting, case)
     now = timezone.now()
     item.resolution, item.votes_for, item.votes_against, item.decided_at = (
@@ -123,9 +127,9 @@ def meeting_record_minutes(*, actor, meeting: Meeting, minutes: str) -> Meeting:
     if meeting.convener_id != actor.pk and not any(
         meeting.org.path.startswith(r.node.path) for r in active_roles(actor)
     ):
-        raise NotPermitted("只有召集人或上级可以填写纪要")
+        raise NotPermitted(_("只有召集人或上级可以填写纪要"))
     if not (minutes or "").strip():
-        raise ValidationFailed("请填写会议纪要", errors={"minutes": "请填写会议纪要"})
+        raise ValidationFailed(_("请填写会议纪要"), errors={"minutes": _("请填写会议纪要")})
     meeting.minutes = minutes.strip()
     meeting.held_at = meeting.held_at or timezone.now()
     meeting.save(update_fields=["minutes", "held_at"])

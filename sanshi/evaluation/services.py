@@ -6,6 +6,8 @@ escalates it one level up."""
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from sanshi.cases.models import Case, Status
 from sanshi.cases.permissions import check_case_action
@@ -20,9 +22,9 @@ PARTY = "party"
 
 def _check_input(case: Case, rating: str) -> None:
     if rating not in Rating.values:
-        raise ValidationFailed("请选择满意或不满意", errors={"rating": "只能是 good 或 bad"})
+        raise ValidationFailed(_("请选择满意或不满意"), errors={"rating": _("只能是 good 或 bad")})
     if case.status != Status.EVALUATING:
-        raise TransitionNotAllowed(f"当前状态「{case.get_status_display()}」不能评价")
+        raise TransitionNotAllowed(format_lazy(_("当前状态「{status}」不能评价"), status=Status(case.status).label))
 
 
 def _record(case: Case, rating: str, comment: str, evaluator, role_code: str, label: str) -> Evaluation:
@@ -50,6 +52,6 @@ def evaluation_by_party(*, case: Case, rating: str, comment: str = "") -> Evalua
     """A party to a HOUSEHOLD matter rates it from the tracking page (the tracking code is the
     proof of being a party). Other kinds are rated by their committees, not by residents."""
     if case.kind != "HOUSEHOLD":
-        raise NotPermitted("该事项由监督委员会或人大工委评价，居民可在公示期间提出意见")
+        raise NotPermitted(_("该事项由监督委员会或人大工委评价，居民可在公示期间提出意见"))
     _check_input(case, rating)
     return _record(case, rating, comment, None, PARTY, "当事人")

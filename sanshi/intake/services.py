@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
 from sanshi.core.crypto import lookup_hash
@@ -45,22 +47,22 @@ def _validate(data: RequestInput, photos: list[UploadedFile]):
     errors: dict[str, str] = {}
     text = (data.text or "").strip()
     if not text:
-        errors["text"] = "请填写诉求内容"
+        errors["text"] = _("请填写诉求内容")
     elif len(text) > MAX_TEXT:
-        errors["text"] = f"诉求内容不能超过{MAX_TEXT}字（当前{len(text)}字）"
+        errors["text"] = format_lazy(_("诉求内容不能超过{limit}字（当前{n}字）"), limit=MAX_TEXT, n=len(text))
     if len(data.title or "") > 120:
-        errors["title"] = "标题不能超过120字"
+        errors["title"] = _("标题不能超过120字")
     if data.sub_channel not in SubChannel.values:
-        errors["channel"] = "未知的来源渠道"
+        errors["channel"] = _("未知的来源渠道")
     if len(data.reporter_name or "") > 50:
-        errors["reporter_name"] = "姓名不能超过50字"
+        errors["reporter_name"] = _("姓名不能超过50字")
     if len(data.address or "") > 200:
-        errors["address"] = "地址不能超过200字"
+        errors["address"] = _("地址不能超过200字")
     grid = None
     if data.grid_code:
         grid = grid_by_code(data.grid_code.strip())
         if grid is None:
-            errors["grid"] = f"网格编码“{data.grid_code}”不存在"
+            errors["grid"] = format_lazy(_("网格编码“{code}”不存在"), code=data.grid_code)
     elif data.address:
         grid = grid_for_address(data.address)
     phone = ""
@@ -69,32 +71,32 @@ def _validate(data: RequestInput, photos: list[UploadedFile]):
     except ValidationFailed as exc:
         errors.update(exc.errors)
     if len(photos) > settings.SANSHI_MAX_PHOTOS:
-        errors["photos"] = f"最多上传{settings.SANSHI_MAX_PHOTOS}张照片"
+        errors["photos"] = format_lazy(_("最多上传{n}张照片"), n=settings.SANSHI_MAX_PHOTOS)
     for upload in photos:
         problem = _photo_problem(upload)
         if problem:
             errors["photos"] = problem
             break
     if errors:
-        raise ValidationFailed("提交内容有误，请按提示修改", errors=errors)
+        raise ValidationFailed(_("提交内容有误，请按提示修改"), errors=errors)
     return text, grid, phone
 
 
-def _photo_problem(upload: UploadedFile) -> str | None:
+def _photo_problem(upload: UploadedFile):
     limit = settings.SANSHI_MAX_PHOTO_BYTES
     if upload.size > limit:
-        return f"照片“{upload.name}”超过{limit // (1024 * 1024)}MB"
+        return format_lazy(_("照片“{name}”超过{mb}MB"), name=upload.name, mb=limit // (1024 * 1024))
     try:
         upload.seek(0)
         with Image.open(upload) as image:
             fmt = image.format
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return f"文件“{upload.name}”不是图片"
+        return format_lazy(_("文件“{name}”不是图片"), name=upload.name)
     finally:
         upload.seek(0)
     if fmt not in ALLOWED_IMAGE_FORMATS:
-        return f"文件“{upload.name}”格式不支持（请上传JPG、PNG、WEBP或GIF）"
+        return format_lazy(_("文件“{name}”格式不支持（请上传JPG、PNG、WEBP或GIF）"), name=upload.name)
     return None
 
 
@@ -136,10 +138,10 @@ def reporter_phone_reveal(*, actor, case, request_id: int, reason: str) -> str:
     from sanshi.cases.permissions import can_see_case
 
     if not (reason or "").strip():
-        raise ValidationFailed("查看完整号码需要填写理由", errors={"reason": "请填写查看理由"})
+        raise ValidationFailed(_("查看完整号码需要填写理由"), errors={"reason": _("请填写查看理由")})
     request = case.requests.filter(pk=request_id).first()
     if request is None or not can_see_case(actor, case):
-        raise NotFound("诉求不存在")
+        raise NotFound(_("诉求不存在"))
     _audit_reveal(actor=actor, request=request, reason=reason)
     return request.reporter_phone
 

@@ -5,6 +5,7 @@ services as the pages; 400 with field errors, 403/404 as for cases, 409 for a st
 from datetime import datetime
 
 from django.db.models import prefetch_related_objects
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -92,7 +93,7 @@ def _dispatch_out(d: Dispatch) -> dict:
 def _dispatch(dispatch_id: int) -> Dispatch:
     d = Dispatch.objects.select_related("case", "team").filter(pk=dispatch_id).first()
     if d is None:
-        raise NotFound("派单不存在")
+        raise NotFound(_("派单不存在"))
     return d
 
 
@@ -155,7 +156,7 @@ def teams(request):
 def team_duty(request, team_id: int, payload: DutyIn):
     team = ResponseTeam.objects.select_related("street").filter(pk=team_id).first()
     if team is None:
-        raise NotFound("队伍不存在")
+        raise NotFound(_("队伍不存在"))
     services.team_set_duty(actor=request.auth, team=team, on_duty=payload.on_duty)
     t = teams_for_user(request.auth).get(pk=team.pk)
     return {"id": t.pk, "street": t.street.code, "name": t.name, "kind": t.kind, "zones": t.zones,

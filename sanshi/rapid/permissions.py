@@ -8,6 +8,8 @@
 - Putting a team on or off duty: an operator or street officer of the team's street (or above).
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from sanshi.cases.permissions import active_roles, can_see_case, check_case_action
 from sanshi.core.errors import NotFound, NotPermitted
 from sanshi.registry.models import Role, StaffRole
@@ -30,12 +32,12 @@ def check_team_step(user, dispatch: Dispatch) -> None:
     if is_member(user, dispatch.team):
         return
     if can_see_case(user, dispatch.case):
-        raise NotPermitted("只有被派单队伍的队员可以操作")
-    raise NotFound("派单不存在")
+        raise NotPermitted(_("只有被派单队伍的队员可以操作"))
+    raise NotFound(_("派单不存在"))
 
 
 def duty_role(user, team: ResponseTeam) -> StaffRole:
     for role in active_roles(user):
         if role.role in DUTY_ROLES and team.street.path.startswith(role.node.path):
             return role
-    raise NotPermitted("只有该街道指挥中心接线员或街道干部可以调整队伍在岗状态")
+    raise NotPermitted(_("只有该街道指挥中心接线员或街道干部可以调整队伍在岗状态"))

@@ -7,6 +7,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sanshi.core.errors import ApplicationError, NotFound, NotPermitted
@@ -23,8 +25,8 @@ STEPS = {
     "reinforcement": lambda user, d, post, files: services.dispatch_request_reinforcement(
         actor=user, dispatch=d, note=post.get("note", "")),
 }
-DONE = {"accept": "已接单，请尽快赶赴现场", "arrive": "已确认到场", "result": "处置结果已反馈指挥中心",
-        "reinforcement": "增援请求已发给指挥中心"}
+DONE = {"accept": _("已接单，请尽快赶赴现场"), "arrive": _("已确认到场"), "result": _("处置结果已反馈指挥中心"),
+        "reinforcement": _("增援请求已发给指挥中心")}
 
 
 def _page(request, *, errors=None, failed=None, status=200):
@@ -79,7 +81,7 @@ def team_duty(request, team_id: int):
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return render(request, "rapid/teams.html", {"teams": teams_for_user(request.user)}, status=exc.status_code)
-    messages.success(request, f"{team.name}已{'上岗' if on_duty else '下岗'}")
+    messages.success(request, format_lazy(_("{team}已上岗") if on_duty else _("{team}已下岗"), team=team.name))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):

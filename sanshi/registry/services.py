@@ -1,4 +1,6 @@
 from django.db import transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from sanshi.core.errors import NotPermitted, ValidationFailed
 
@@ -18,9 +20,10 @@ CHILD_LEVEL = {
 @transaction.atomic
 def node_create(*, code: str, name: str, level: str, parent: OrgNode | None = None, **fields) -> OrgNode:
     if parent is None and level != Level.DISTRICT:
-        raise ValidationFailed("只有区级节点可以没有上级", errors={"parent": "请选择上级节点"})
+        raise ValidationFailed(_("只有区级节点可以没有上级"), errors={"parent": _("请选择上级节点")})
     if parent is not None and CHILD_LEVEL.get(parent.level) != level:
-        raise ValidationFailed("层级不匹配", errors={"level": f"{parent.get_level_display()}下只能建立下一级节点"})
+        raise ValidationFailed(_("层级不匹配"), errors={"level": format_lazy(_("{level}下只能建立下一级节点"),
+                                                                             level=Level(parent.level).label)})
     path = (parent.path if parent else "/") + code + "/"
     return OrgNode.objects.create(code=code, name=name, level=level, parent=parent, path=path, **fields)
 
@@ -36,7 +39,7 @@ def _security_admin_role(actor, node: OrgNode) -> StaffRole:
         for held in StaffRole.objects.filter(user=actor, role=Role.SECURITY_ADMIN, active=True).select_related("node"):
             if node.path.startswith(held.node.path):
                 return held
-    raise NotPermitted("只有安全管理员可以分配或收回岗位")
+    raise NotPermitted(_("只有安全管理员可以分配或收回岗位"))
 
 
 def _other_admin_roles(user, role: str, *, keep: StaffRole | None = None) -> set[str]:
@@ -54,14 +57,14 @@ def staff_role_grant(*, actor, user, node: OrgNode, role: str, department: Depar
 
     held = _security_admin_role(actor, node)
     if role not in Role.values:
-        raise ValidationFailed("未知的角色", errors={"role": f"未知的角色：{role}"})
+        raise ValidationFailed(_("未知的角色"), errors={"role": format_lazy(_("未知的角色：{role}"), role=role)})
     if role in ADMIN_ROLES and _other_admin_roles(user, role):
-        raise ValidationFailed("系统管理员、安全管理员、审计管理员不能由同一账号兼任",
-                               errors={"role": "该账号已担任另一管理员角色（三员分立）"})
+        raise ValidationFailed(_("系统管理员、安全管理员、审计管理员不能由同一账号兼任"),
+                               errors={"role": _("该账号已担任另一管理员角色（三员分立）")})
     if role == Role.DEPARTMENT_LIAISON and department is None:
-        raise ValidationFailed("请选择所属部门", errors={"department": "区级部门联络员须有所属部门"})
+        raise ValidationFailed(_("请选择所属部门"), errors={"department": _("区级部门联络员须有所属部门")})
     type(user).objects.select_for_update().filter(pk=user.pk).first()  # one grant to an account at a time
-    staff_role, _ = StaffRole.objects.update_or_create(user=user, node=node, role=role,
+    staff_role, _created = StaffRole.objects.update_or_create(user=user, node=node, role=role,
                                                        defaults={"active": True, "department": department})
     audit_record(event="role.grant", actor=actor, role=held.role, node=held.node.code, obj_type="staff_role",
                  obj_id=str(staff_role.pk))

@@ -6,6 +6,8 @@ calendar. The same services as the pages: 400 with field errors, 403 for a role 
 from datetime import date, datetime
 
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
 from sanshi.api.schemas import ErrorOut
@@ -106,7 +108,7 @@ def _entry_out(entry: LedgerEntry, *, with_progress: bool = False, exceptions=No
     out = {
         "id": entry.pk, "case": case.pk, "case_number": case.number, "case_title": case.title,
         "case_status": case.status, "street": entry.street.code, "street_name": entry.street.name,
-        "state": entry.state, "state_label": STATE_LABELS[entry.state], "stage": entry.stage,
+        "state": entry.state, "state_label": str(STATE_LABELS[entry.state]), "stage": entry.stage,
         "claimed_by": str(entry.claimed_by) if entry.claimed_by_id else None, "claimed_at": entry.claimed_at,
         "deadline_at": entry.deadline_at, "deadline_reason": entry.deadline_reason, "overdue_days": overdue,
         "progress_percent": entry.progress_percent, "reminded_at": entry.reminded_at, "warned_at": entry.warned_at,
@@ -131,7 +133,8 @@ def ledger_list(request, show: str = Query("open", description="open | unclaimed
     if show not in LEDGER_FILTERS:
         from sanshi.core.errors import ValidationFailed
 
-        raise ValidationFailed("筛选条件有误", errors={"show": f"只能是 {' | '.join(LEDGER_FILTERS)}"})
+        raise ValidationFailed(_("筛选条件有误"), errors={"show": format_lazy(_("只能是 {choices}"),
+                                                                 choices=" | ".join(LEDGER_FILTERS))})
     exceptions = services.calendar_exceptions()
     return [_entry_out(e, exceptions=exceptions) for e in ledger_for(request.auth, show=show)[offset:offset + limit]]
 

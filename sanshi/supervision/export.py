@@ -3,6 +3,7 @@
 from io import BytesIO
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -11,8 +12,8 @@ from .services import calendar_exceptions, days_between
 
 HEADERS = ["编号", "事项", "清单事项", "街道", "状态", "督办阶段", "认领领导", "认领时间", "完成时限",
            "超期（天）", "进度（%）", "最新进展", "调整时限理由", "挂账时间", "销账时间"]
-STATE_LABELS = {"unclaimed": "待认领", "claimed": "已认领", "reminded": "超期·已提醒", "warned": "超期·已警示",
-                "notified": "超期·已通报", "closed": "已销账"}
+STATE_LABELS = {"unclaimed": _("待认领"), "claimed": _("已认领"), "reminded": _("超期·已提醒"),
+                "warned": _("超期·已警示"), "notified": _("超期·已通报"), "closed": _("已销账")}
 WIDTHS = [18, 30, 18, 12, 12, 16, 12, 17, 12, 10, 10, 40, 24, 17, 17]
 
 
@@ -41,7 +42,7 @@ def ledger_workbook(entries: list[LedgerEntry], *, title: str) -> bytes:
         case = entry.case
         sheet.append([
             case.number, case.title, str(case.catalogue_item) if case.catalogue_item_id else "", entry.street.name,
-            case.get_status_display(), STATE_LABELS[entry.state],
+            case.get_status_display(), str(STATE_LABELS[entry.state]),
             str(entry.claimed_by) if entry.claimed_by_id else "",
             _local(entry.claimed_at), timezone.localtime(entry.deadline_at).date(), overdue,
             entry.progress_percent, latest[0].note if latest else "", entry.deadline_reason,

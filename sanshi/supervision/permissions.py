@@ -10,6 +10,7 @@ as in sanshi/cases/permissions.py: a role at node N covers what lies in N's subt
 """
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from sanshi.cases.permissions import active_roles
 from sanshi.core.errors import NotPermitted
@@ -45,13 +46,13 @@ def check_ledger_claim(user, entry) -> StaffRole:
     for role in active_roles(user):
         if role.role == LEDGER_ROLE and _covers(role, entry.street.path):
             return role
-    raise NotPermitted("只有本街道的街道领导（街道干部）可以认领台账事项")
+    raise NotPermitted(_("只有本街道的街道领导（街道干部）可以认领台账事项"))
 
 
 def check_ledger_handler(user, entry) -> StaffRole:
     role = check_ledger_claim(user, entry)
     if entry.claimed_by_id != user.pk:
-        raise NotPermitted("只有认领该事项的领导可以调整时限、报告进展")
+        raise NotPermitted(_("只有认领该事项的领导可以调整时限、报告进展"))
     return role
 
 
@@ -71,7 +72,7 @@ def check_visit_record(user, visit) -> StaffRole:
     for role in active_roles(user):
         if role.role == VISIT_ROLE and _covers(role, visit.grid.path):
             return role
-    raise NotPermitted("只有该网格的网格长可以登记回访")
+    raise NotPermitted(_("只有该网格的网格长可以登记回访"))
 
 
 def can_edit_calendar(user) -> bool:
@@ -82,4 +83,4 @@ def can_edit_calendar(user) -> bool:
 
 def check_calendar_edit(user) -> None:
     if not can_edit_calendar(user):
-        raise NotPermitted("只有街道干部和系统管理员可以修改节假日安排")
+        raise NotPermitted(_("只有街道干部和系统管理员可以修改节假日安排"))

@@ -3,6 +3,7 @@ board (sanshi/command) may use `overdue_entries` and `overdue_visits`."""
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from sanshi.core.errors import NotFound
 
@@ -33,7 +34,7 @@ def entry_for(user, entry_id: int) -> LedgerEntry:
     entry = (LedgerEntry.objects.select_related("case", "street", "claimed_by", "case__catalogue_item")
              .filter(pk=entry_id).first())
     if entry is None or not can_see_entry(user, entry):
-        raise NotFound("台账事项不存在")  # out of scope looks the same as missing
+        raise NotFound(_("台账事项不存在"))  # out of scope looks the same as missing
     return entry
 
 
@@ -50,7 +51,7 @@ def visits_for(user, *, open_only: bool = True) -> QuerySet[FollowUpVisit]:
 def visit_for(user, visit_id: int) -> FollowUpVisit:
     visit = FollowUpVisit.objects.select_related("case", "grid").filter(pk=visit_id).first()
     if visit is None or not can_see_visit(user, visit):
-        raise NotFound("回访任务不存在")
+        raise NotFound(_("回访任务不存在"))
     return visit
 
 

@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from sanshi.cases.permissions import active_roles
@@ -48,7 +49,7 @@ class RowContext:
         self.user, self.now = user, timezone.now()
         self.leader_paths = [r.node.path for r in active_roles(user) if r.role == LEDGER_ROLE]
         self.exceptions = calendar_exceptions()
-        self.unit = "个工作日" if counts_working_days() else "天"
+        self.unit = _("个工作日") if counts_working_days() else _("天")
 
     def may_claim(self, entry) -> bool:
         return any(entry.street.path.startswith(p) for p in self.leader_paths)
@@ -85,8 +86,8 @@ def ledger_list(request):
     return render(request, "supervision/ledger.html", {
         "rows": rows, "show": show, "chart": _chart(every), "chart_height": 22 * len(STATE_LABELS),
         "is_leader": bool(ctx.leader_paths),
-        "filters": [("open", "在办"), ("unclaimed", "待认领"), ("overdue", "已超期"), ("closed", "已销账"),
-                    ("all", "全部")]})
+        "filters": [("open", _("在办")), ("unclaimed", _("待认领")), ("overdue", _("已超期")), ("closed", _("已销账")),
+                    ("all", _("全部"))]})
 
 
 @login_required
@@ -112,17 +113,17 @@ def ledger_entry(request, entry_id: int):
         try:
             if op == "claim":
                 ledger_claim(actor=request.user, entry=entry)
-                done = "已认领，您是该事项的承办领导"
+                done = _("已认领，您是该事项的承办领导")
             elif op == "deadline":
                 ledger_set_deadline(actor=request.user, entry=entry, deadline=parse_date(request.POST.get("deadline")),
                                     reason=request.POST.get("reason", ""))
-                done = "完成时限已保存"
+                done = _("完成时限已保存")
             elif op == "progress":
                 ledger_report_progress(actor=request.user, entry=entry, note=request.POST.get("note", ""),
                                        percent=request.POST.get("percent", ""))
-                done = "进展已报告"
+                done = _("进展已报告")
             else:
-                raise NotFound("未知的操作")
+                raise NotFound(_("未知的操作"))
         except NotFound:
             raise Http404 from None
         except ApplicationError as exc:
@@ -185,7 +186,7 @@ def visit_view(request, visit_id: int):
             errors = exc.errors or {"general": exc.message}
             messages.error(request, exc.message)
         else:
-            messages.success(request, "回访已登记")
+            messages.success(request, _("回访已登记"))
             return redirect(reverse("visits"))
     return render(request, "supervision/visit.html", {
         "visit": visit, "errors": errors, "posted": request.POST, "satisfactions": Satisfaction.choices,
@@ -205,11 +206,11 @@ def calendar_view(request):
         try:
             if request.POST.get("op") == "remove":
                 calendar_day_remove(actor=request.user, day=day)
-                messages.success(request, "已删除")
+                messages.success(request, _("已删除"))
             else:
                 calendar_day_set(actor=request.user, day=day, is_workday=request.POST.get("is_workday") == "1",
                                  name=request.POST.get("name", ""))
-                messages.success(request, "已保存")
+                messages.success(request, _("已保存"))
         except ApplicationError as exc:
             errors = exc.errors or {"general": exc.message}
             messages.error(request, exc.message)

@@ -292,9 +292,9 @@ def meeting_view(request, meeting_id: int):
                     meeting_resolve_case(actor=request.user, meeting=meeting, case=case,
                                          resolution=request.POST.get("resolution", ""))
                 else:
-                    raise NotFound("未知的操作")
+                    raise NotFound(_("未知的操作"))
         except ApplicationError as exc:
-            messages.error(request, exc.message + "".join(f"：{m}" for m in exc.errors.values()))
+            messages.error(request, exc.message + "".join(_("：") + str(m) for m in exc.errors.values()))
         else:
             messages.success(request, _("已保存"))
         return redirect(reverse("meeting", args=[meeting.pk]))
