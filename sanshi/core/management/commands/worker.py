@@ -17,6 +17,7 @@ from sanshi.rapid.services import clocks_sweep
 from sanshi.supervision.services import supervision_sweep
 
 log = logging.getLogger("sanshi.worker")
+AUDIT_SEAL_BATCH = 5000
 ANONYMISE_JOB = "personal_data.anonymise"
 ANONYMISE_EVERY = timedelta(hours=1)
 
@@ -43,7 +44,7 @@ def sweep_once() -> tuple[int, int, int]:
     ledger ladder (挂账督办) and overdue 回访; the audit journal onto the hash chain."""
     breached = clocks_sweep()
     supervised = supervision_sweep()
-    sealed = 0 if sealing_inline() else audit_seal()
+    sealed = 0 if sealing_inline() else audit_seal(limit=AUDIT_SEAL_BATCH)
     return breached, supervised, sealed
 
 
@@ -52,7 +53,12 @@ def sweep_forever(stopping) -> None:
     try:
         while not stopping():
             try:
-                if not any(sweep_once()):
+                breached, supervised, sealed = sweep_once()
+                # straight on only while there is a backlog: clocks or deadlines acted on, or a full
+                # batch of audit rows; a trickle of audit rows waits for the next poll (a busy
+                # intake writes one per request, and sealing them one by one would cost more CPU
+                # than the requests themselves)
+                if not (breached or supervised or sealed >= AUDIT_SEAL_BATCH):
                     time.sleep(settings.SANSHI_WORKER_POLL_SECONDS)
             except Exception:  # noqa: BLE001 — a failed round (a lost connection) is retried, never fatal
                 log.exception("sweep round failed; retrying")
