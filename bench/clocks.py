@@ -188,8 +188,11 @@ def lag(grid, probes: int, spread_s: float, env: dict) -> dict:
     finally:
         worker.terminate()
         worker.wait(15)
-    lags = [(c.breached_at - c.due_at).total_seconds() for c in
-            Clock.objects.filter(case_id__in=[c.pk for c in cases], breached_at__isnull=False)]
+    probes_q = Clock.objects.filter(case_id__in=[c.pk for c in cases])
+    lags = [(c.breached_at - c.due_at).total_seconds() for c in probes_q.filter(breached_at__isnull=False)]
+    # the probes are measuring instruments, not events: finish them before the next part
+    probes_q.filter(done_at__isnull=True).update(done_at=timezone.now())
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(status=Status.CLOSED)
     return {"acted": len(lags), "probes": probes, "p50": percentile(lags, 50), "p90": percentile(lags, 90),
             "p99": percentile(lags, 99), "max": max(lags) if lags else float("nan")}
 
