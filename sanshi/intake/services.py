@@ -73,7 +73,7 @@ def _validate(data: RequestInput, photos: list[UploadedFile]):
     if len(photos) > settings.SANSHI_MAX_PHOTOS:
         errors["photos"] = format_lazy(_("最多上传{n}张照片"), n=settings.SANSHI_MAX_PHOTOS)
     for upload in photos:
-        problem = _photo_problem(upload)
+        problem = photo_problem(upload)
         if problem:
             errors["photos"] = problem
             break
@@ -82,7 +82,8 @@ def _validate(data: RequestInput, photos: list[UploadedFile]):
     return text, grid, phone
 
 
-def _photo_problem(upload: UploadedFile):
+def photo_problem(upload: UploadedFile):
+    """What is wrong with an uploaded photo (size, not an image, format), or None."""
     limit = settings.SANSHI_MAX_PHOTO_BYTES
     if upload.size > limit:
         return format_lazy(_("照片“{name}”超过{mb}MB"), name=upload.name, mb=limit // (1024 * 1024))

@@ -6,14 +6,12 @@ worker does not fire again."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from PIL import Image, UnidentifiedImageError
 
 from sanshi.audit.services import audit_record
 from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
@@ -308,31 +306,12 @@ def dispatch_arrive(*, actor, dispatch: Dispatch) -> Dispatch:
     return d
 
 
-def photo_problem(upload):
-    """The same check as intake's photos: size limit, a real image (Pillow), an allowed format."""
-    from sanshi.intake.services import ALLOWED_IMAGE_FORMATS
-
-    limit = settings.SANSHI_MAX_PHOTO_BYTES
-    if upload.size > limit:
-        return format_lazy(_("照片超过{mb}MB"), mb=limit // (1024 * 1024))
-    try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            fmt = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return _("文件不是图片")
-    finally:
-        upload.seek(0)
-    if fmt not in ALLOWED_IMAGE_FORMATS:
-        return _("图片格式不支持（请上传JPG、PNG、WEBP或GIF）")
-    return None
-
-
 @transaction.atomic
 def dispatch_report_result(*, actor, dispatch: Dispatch, result: str, photo=None) -> Dispatch:
     """The team's result (with an optional photo): stops the result clock; the text joins
     case.result, which the case's next step (publicise / request evaluation) carries on."""
+    from sanshi.intake.services import photo_problem  # the same check as intake's photos
+
     errors = {}
     result = (result or "").strip()
     if not result:
