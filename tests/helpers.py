@@ -21,3 +21,23 @@ def meeting(client, headers, *, org, body, cases, roles=("grid_worker", "mediato
 
 def actions(case_id) -> list[str]:
     return list(Case.objects.get(pk=case_id).events.order_by("at", "id").values_list("action", flat=True))
+
+
+def run_in_threads(func, n: int = 2, timeout: float = 60) -> None:
+    """Run `func` on `n` threads at once, each on its own database connection (closed at the end):
+    two workers racing for the same rows."""
+    import threading
+
+    from django.db import connection
+
+    def run():
+        try:
+            func()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)

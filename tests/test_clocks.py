@@ -26,6 +26,8 @@ from sanshi.rapid.services import (
     clocks_sweep,
 )
 
+from .helpers import run_in_threads
+
 T0 = datetime(2026, 11, 20, 1, 0, 0, tzinfo=UTC)  # 09:00 in Chongqing
 URGENT = ("dispatch", "arrive", "result", "reinforce")  # other clocks (case deadlines) are not these tests'
 
@@ -177,18 +179,11 @@ def test_two_workers_sweeping_at_once_breach_each_clock_exactly_once(postgres_on
     lock = threading.Lock()
 
     def worker():
-        try:
-            while swept := clocks_sweep(limit=7):
-                with lock:
-                    counts.append(swept)
-        finally:
-            connection.close()
+        while swept := clocks_sweep(limit=7):
+            with lock:
+                counts.append(swept)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    run_in_threads(worker)
 
     assert sum(counts) == 60
     assert Clock.objects.filter(breached_at__isnull=True).count() == 0

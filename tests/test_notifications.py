@@ -25,6 +25,7 @@ from sanshi.core.notify import DELIVER_JOB, notify, sms_to_reporter
 from sanshi.intake.services import RequestInput, request_submit
 
 from .conftest import PASSWORD
+from .helpers import run_in_threads
 
 PHONE = "13812345678"
 
@@ -260,17 +261,10 @@ def test_two_workers_deliver_each_webhook_once(postgres_only, channels, receiver
         notify(recipients=[], subject=f"事件{n}", body="…", kind="clock_breach")
 
     def worker():
-        try:
-            while run_due_jobs(limit=3):
-                pass
-        finally:
-            connection.close()
+        while run_due_jobs(limit=3):
+            pass
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    run_in_threads(worker)
     ids = [headers["X-Sanshi-Delivery"] for headers, _ in receiver.received]
     assert len(ids) == len(set(ids)) == 20
     assert Delivery.objects.filter(status="sent").count() == 20

@@ -3,10 +3,11 @@
 import threading
 
 import pytest
-from django.db import connection
 
 from sanshi.core.jobs import enqueue, job_handler, run_due_jobs
 from sanshi.core.models import Job
+
+from .helpers import run_in_threads
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' rows
@@ -23,16 +24,9 @@ def test_two_workers_run_each_job_exactly_once(postgres_only):
         enqueue("count-once", {"n": n})
 
     def worker():
-        try:
-            while run_due_jobs(limit=7):
-                pass
-        finally:
-            connection.close()
+        while run_due_jobs(limit=7):
+            pass
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    run_in_threads(worker)
     assert sorted(done) == list(range(60))
     assert Job.objects.filter(status="done").count() == 60

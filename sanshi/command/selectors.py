@@ -269,24 +269,14 @@ def _open_groups(scope: BoardScope) -> dict[tuple, int]:
     from django.conf import settings
     from django.core.cache import cache
 
-    def count():
-        return {f"{g}:{o}": n for (g, o), n in _groups(Case.objects.filter(scope.cases_q(),
-                                                                           status__in=OPEN_STATUSES)).items()}
+    def count() -> dict[tuple, int]:
+        return _groups(Case.objects.filter(scope.cases_q(), status__in=OPEN_STATUSES))
 
     seconds = settings.SANSHI_BOARD_LOAD_SECONDS
     if seconds <= 0:
-        cached = count()
-    else:
-        key = "command:open-load:" + ("*" if scope.everything else "|".join(sorted(scope.paths)))
-        cached = cache.get(key)
-        if cached is None:
-            cached = count()
-            cache.set(key, cached, seconds)
-
-    def node(value: str):
-        return None if value == "None" else int(value)
-
-    return {tuple(node(v) for v in k.split(":")): n for k, n in cached.items()}
+        return count()
+    key = "command:open-load:" + ("*" if scope.everything else "|".join(sorted(scope.paths)))
+    return cache.get_or_set(key, count, seconds)
 
 
 def zone_load(scope: BoardScope, *, now: datetime | None = None) -> list[dict]:
