@@ -11,3 +11,7 @@ if getattr(settings, "PRODUCTION", False):
     from sanshi.core.checks import assert_production_ready
 
     assert_production_ready()
+
+from sanshi.core.warmup import warm_up  # noqa: E402
+
+warm_up()  # the triage model before the first request, then gc.freeze (see sanshi/core/warmup.py)

@@ -103,3 +103,23 @@ def test_text_that_gives_nothing_is_routed_to_manual_triage(world, fixture_data,
     response = submit(client, text=text[:4000])
     assert response.status_code == 201
     assert response.json()["suggestion"]["manual"] is True
+
+
+def test_the_server_loads_the_model_before_its_first_request_and_freezes_it(world, fixture_data, model_path):
+    """`sanshi.wsgi` warms up: the model is loaded at boot, not by the first resident's request, and
+    the objects the process holds for good are taken out of the garbage collector's full passes."""
+    import gc
+
+    from sanshi.core.warmup import warm_up
+    from sanshi.triage.ml import TriageModel
+
+    call_command("triage", "train", "--data", *fixture_data, "--no-cv", stdout=io.StringIO())
+    gc.unfreeze()
+    try:
+        warm_up()
+        assert model_path in triage_services._model_cache
+        assert isinstance(triage_services.loaded_model(), TriageModel)
+        assert gc.get_freeze_count() > 10_000  # the modules, the URLconf and the model's vocabularies
+        assert suggest(text="楼上邻居半夜装修噪音扰民").method == "model"
+    finally:
+        gc.unfreeze()  # the rest of the suite runs with an ordinary collector

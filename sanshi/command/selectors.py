@@ -18,7 +18,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     OuterRef,
-    Prefetch,
     Q,
     Subquery,
     Value,
@@ -142,23 +141,41 @@ def street_of(streets, prefix: str = "") -> DbCase:
 
 # ---- the board ------------------------------------------------------------------------------
 
+def _group(rows, key: str = "case_id") -> dict[int, list]:
+    out: dict[int, list] = {}
+    for row in rows:
+        out.setdefault(getattr(row, key), []).append(row)
+    return out
+
+
+def _page(model, ids: list[int]) -> list:
+    """The rows `ids` (a page chosen by a lean query) with their place, in the order of `ids`."""
+    rows = {c.pk: c for c in model.objects.filter(pk__in=ids).select_related("grid__parent__parent", "org__parent")}
+    return [rows[pk] for pk in ids if pk in rows]
+
+
 def urgent_events(scope: BoardScope, *, now: datetime | None = None) -> list[Case]:
     """Open urgent cases with at least one urgent clock still running (or breached and still open),
     most pressing first; each with `.board_clocks` (its clocks), `.board_dispatches` (teams sent,
-    first dispatch and reinforcements) and `.board_zone`. Three queries."""
+    first dispatch and reinforcements), `.board_requests` and `.board_zone`. Five queries: the page
+    of ids from the urgent cases' partial index ordered by their next running clock (no joins, so
+    the database sorts a few hundred bare rows, not rows joined to their places), then for those
+    ids the cases with their place, their clocks, dispatches and request texts."""
     live = Clock.objects.filter(case=OuterRef("pk"), name__in=STEP_NAMES, done_at__isnull=True)
-    cases = list(
-        Case.objects.filter(scope.cases_q(), urgent=True, status__in=OPEN_STATUSES)
-        .filter(Exists(live))
-        .annotate(board_zone=zone_of(), next_due=Subquery(live.order_by("due_at").values("due_at")[:1]))
-        .select_related("grid__parent__parent", "org__parent")  # street and zone without more queries
-        .prefetch_related(Prefetch("requests", queryset=Request.objects.only("id", "case_id", "text")),
-            Prefetch("clocks", queryset=Clock.objects.filter(name__in=STEP_NAMES).order_by("due_at", "id"),
-                     to_attr="board_clocks"),
-            Prefetch("dispatches", queryset=Dispatch.objects.select_related("team").order_by("dispatched_at", "id"),
-                     to_attr="board_dispatches"))
-        .order_by("next_due", "id")[:PANEL_LIMIT])
+    ids = list(Case.objects.filter(scope.cases_q(), urgent=True, status__in=OPEN_STATUSES)
+               .annotate(next_due=Subquery(live.order_by("due_at").values("due_at")[:1]))
+               .filter(next_due__isnull=False).order_by("next_due", "id").values_list("pk", flat=True)[:PANEL_LIMIT])
+    if not ids:
+        return []
+    cases = _page(Case, ids)
+    clocks = _group(Clock.objects.filter(case_id__in=ids, name__in=STEP_NAMES).order_by("due_at", "id"))
+    dispatches = _group(Dispatch.objects.filter(case_id__in=ids).select_related("team").order_by("dispatched_at", "id"))
+    texts = _group(Request.objects.filter(case_id__in=ids).only("id", "case_id", "text").order_by("id"))
     for case in cases:
+        case.board_clocks = clocks.get(case.pk, [])
+        case.board_dispatches = dispatches.get(case.pk, [])
+        case.board_requests = texts.get(case.pk, [])
+        case.board_zone = zone_name(case.grid, case.org)
         case.undispatched = not case.board_dispatches
         answered = {d.reinforcement_for_id for d in case.board_dispatches if d.reinforcement_for_id}
         case.reinforcement_wanted = any(d.reinforcement_requested_at and d.pk not in answered
@@ -169,24 +186,26 @@ def urgent_events(scope: BoardScope, *, now: datetime | None = None) -> list[Cas
 
 def unassigned_requests(scope: BoardScope) -> tuple[list[Case], int]:
     """Cases received and not yet triaged (the pool), urgent-suggested first, then oldest first;
-    with the first request's time and the triage suggestion. Two queries (rows, total)."""
+    with the first request's time and the triage suggestion. Three queries when the pool has rows
+    (ids, the page with its places, its requests), a fourth for the total when it is long."""
     first = Request.objects.filter(case=OuterRef("pk")).order_by("received_at", "id")
     qs = Case.objects.filter(scope.cases_q(), status=Status.RECEIVED)
-    order = (qs.annotate(urgent_suggested=Exists(Request.objects.filter(case=OuterRef("pk"), suggestion__urgent=True)),
-                         received_at=Subquery(first.values("received_at")[:1]))
-             .order_by("-urgent_suggested", "received_at", "id"))
-    # the page of ids first (sorted without joins), then those rows with their suggestion and place
-    ids = list(order.values_list("pk", flat=True)[:PANEL_LIMIT])
-    rows = list(Case.objects.filter(pk__in=ids)
-                .annotate(urgent_suggested=Exists(Request.objects.filter(case=OuterRef("pk"), suggestion__urgent=True)),
-                          received_at=Subquery(first.values("received_at")[:1]),
-                          suggested_kind=Subquery(first.values("suggestion__kind")[:1]),
-                          suggested_code=Subquery(first.values("suggestion__catalogue_code")[:1]))
-                .select_related("grid__parent__parent", "org__parent")
-                .prefetch_related(Prefetch("requests", queryset=Request.objects.only("id", "case_id", "text"))))
-    position = {pk: i for i, pk in enumerate(ids)}
-    rows.sort(key=lambda c: position[c.pk])
+    # the page of ids first (sorted without joins), then those rows with their requests and place
+    ids = list(qs.annotate(urgent_suggested=Exists(Request.objects.filter(case=OuterRef("pk"), suggestion__urgent=True)),
+                           received_at=Subquery(first.values("received_at")[:1]))
+               .order_by("-urgent_suggested", "received_at", "id").values_list("pk", flat=True)[:PANEL_LIMIT])
+    if not ids:
+        return [], 0
+    rows = _page(Case, ids)
+    requests = _group(Request.objects.filter(case_id__in=ids).only("id", "case_id", "text", "received_at", "suggestion")
+                      .order_by("received_at", "id"))
     for row in rows:
+        row.board_requests = requests.get(row.pk, [])
+        head = row.board_requests[0] if row.board_requests else None
+        suggestion = (head.suggestion if head is not None else None) or {}
+        row.urgent_suggested = any((r.suggestion or {}).get("urgent") is True for r in row.board_requests)
+        row.received_at = head.received_at if head is not None else None
+        row.suggested_kind, row.suggested_code = suggestion.get("kind"), suggestion.get("catalogue_code")
         row.board_zone = zone_name(row.grid, row.org)
     total = len(rows) if len(rows) < PANEL_LIMIT else qs.count()
     return rows, total
@@ -339,7 +358,7 @@ def suggestions_for(cases: list[Case]) -> dict[int, object]:
     for case in cases:
         try:
             out[case.pk] = dispatch_suggest(case, exclude=[d.team_id for d in getattr(case, "board_dispatches", [])],
-                                            teams=on_duty)
+                                            teams=on_duty, texts=[r.text for r in case.board_requests])
         except Exception:  # noqa: BLE001 — a failed suggestion must not blank the whole board
             logger.exception("dispatch suggestion failed for case %s", case.pk)
             out[case.pk] = None

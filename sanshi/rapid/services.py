@@ -116,12 +116,15 @@ class DispatchSuggestion:
     keywords: tuple[str, ...] = ()
 
 
-def _case_text(case) -> str:
-    return " ".join([case.title or "", *(r.text for r in case.requests.all())])  # uses a prefetch if any
+def _case_text(case, texts=None) -> str:
+    if texts is None:
+        texts = [r.text for r in case.requests.all()]  # uses a prefetch if any
+    return " ".join([case.title or "", *texts])
 
 
-def police_keywords(case) -> tuple[str, ...]:
-    text = _case_text(case)
+def police_keywords(case, texts=None) -> tuple[str, ...]:
+    """The police keywords in the case's title and request texts (`texts`, when the caller has them)."""
+    text = _case_text(case, texts)
     return tuple(word for word in POLICE_KEYWORDS if word in text)
 
 
@@ -135,12 +138,13 @@ def covers(team: ResponseTeam, zone: str) -> bool:
     return not team.zones or (bool(zone) and zone in team.zones)
 
 
-def dispatch_suggest(case, *, police: bool | None = None, exclude=(), teams=None) -> DispatchSuggestion:
+def dispatch_suggest(case, *, police: bool | None = None, exclude=(), teams=None, texts=None) -> DispatchSuggestion:
     """The on-duty team of the case's street to send, and why: police matters (the operator's call,
     or else the police keywords) to a police team, others to a squad; among those the one covering
     the case's zone first (a zone team before a whole-street team), then one of another zone; only
-    when the street has no such team on duty, a team of the other kind."""
-    words = police_keywords(case)
+    when the street has no such team on duty, a team of the other kind. `teams` (the on-duty teams)
+    and `texts` (the request texts) may be handed in by a caller that loaded them already."""
+    words = police_keywords(case, texts)
     if police is None:
         police = bool(words)
     street = case_street(case)

@@ -69,6 +69,10 @@ def loaded_model():
             except Exception:  # noqa: BLE001 — a broken model file must not stop intake
                 log.exception("triage model at %s could not be loaded; using keyword rules", path)
                 _model_cache[path] = (mtime, None)
+            else:  # the model lives as long as the process: keep its objects out of every full GC pass
+                from sanshi.core.warmup import keep_out_of_gc
+
+                keep_out_of_gc()
         return _model_cache[path][1]
 
 
