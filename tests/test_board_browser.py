@@ -96,3 +96,60 @@ def test_the_compliance_charts_fit_a_phone(world, live_server, browser, tmp_path
     assert "已派单 2 件，尚未派单 1 件" in page.inner_text("#dispatch-distribution")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(tmp_path / "compliance.png"), full_page=True)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' rows
+def test_a_responder_runs_the_steps_on_a_phone_one_tap_each(world, live_server, browser, tmp_path):
+    """The team member's page on a phone: accept, arrived, ask for reinforcement, report the result
+    with a photo from the camera input — each one tap, each an event with its time."""
+    from PIL import Image
+
+    from sanshi.cases.models import CaseEvent
+    from sanshi.rapid.models import TeamMember
+    from sanshi.rapid.services import case_dispatch
+    from sanshi.registry.models import Role
+
+    team = ResponseTeam.objects.create(street=world.street, name="鼎山应急队", kind=TeamKind.SQUAD, on_duty=True)
+    member = world.staff("squad-lead", Role.RESPONDER, world.street)
+    TeamMember.objects.create(team=team, user=member, is_leader=True)
+    request = request_submit(actor=world.operator, data=RequestInput(
+        text="鼎城花园3栋楼道起火冒烟，有老人被困", title="楼道起火", sub_channel="hotline", grid_code=world.grid.code))
+    case = case_triage(actor=world.operator, case=request.case, kind="SHARED", catalogue_code="S5", urgent=True,
+                       reason="紧急事件，按快响处置")
+    dispatch = case_dispatch(actor=world.operator, case=case, team=team)
+    photo = tmp_path / "scene.jpg"
+    Image.new("RGB", (64, 48), (200, 60, 40)).save(photo, "JPEG")
+
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(f"{live_server.url}/accounts/login/?next=/staff/rapid/")
+    page.fill("#id_username", member.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button:has-text('登录')")
+    card = f"#dispatch-{dispatch.pk}"
+    page.wait_for_selector(card)
+    assert "楼道起火" in page.inner_text(card) and "鼎城花园3栋" in page.inner_text(card)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # fits the phone's width
+
+    page.click(f"{card} button:has-text('接单')")
+    page.wait_for_selector(f"{card} button:has-text('已到场')")
+    page.click(f"{card} button:has-text('已到场')")
+    page.wait_for_selector(f"{card} button:has-text('反馈处置结果')")
+    page.click(f"{card} summary:has-text('请求增援')")
+    page.fill(f"#note-{dispatch.pk}", "火势扩大，需要消防和派出所增援")
+    page.click(f"{card} button.secondary:has-text('请求增援')")
+    page.wait_for_selector(f"{card}:has-text('已请求增援')")
+    page.fill(f"#result-{dispatch.pk}", "明火已扑灭，被困老人已转移，无人受伤")
+    page.set_input_files(f"#photo-{dispatch.pk}", str(photo))
+    page.screenshot(path=str(tmp_path / "responder.png"), full_page=True)
+    page.click(f"{card} button:has-text('反馈处置结果')")
+    page.wait_for_selector("text=现在没有待处置的派单")
+
+    dispatch.refresh_from_db()
+    assert dispatch.accepted_at <= dispatch.arrived_at <= dispatch.reinforcement_requested_at <= dispatch.result_at
+    assert dispatch.reinforcement_note == "火势扩大，需要消防和派出所增援"
+    assert dispatch.result == "明火已扑灭，被困老人已转移，无人受伤" and dispatch.photo.name.endswith(".jpg")
+    steps = list(CaseEvent.objects.filter(case=case, action__in=["accept", "arrive", "request_reinforcement",
+                                                                  "report_result"]).order_by("at", "id")
+                 .values_list("action", "actor_id"))
+    assert steps == [("accept", member.pk), ("arrive", member.pk), ("request_reinforcement", member.pk),
+                     ("report_result", member.pk)]
