@@ -387,6 +387,38 @@ def test_mark_all_read_and_an_outside_link_is_not_followed(world, client):
     assert not Notification.objects.filter(recipient=me, read_at__isnull=True).exists()
 
 
+def test_the_api_lists_my_notifications_and_marks_them_read(world, client, token_for):
+    me, other = world.operator, world.street_officer
+    first, second = (notify(recipients=[me], subject=s, body="请尽快处理", kind="clock_breach", link="/staff/command/")[0]
+                     for s in ("快响超时：甲", "快响超时：乙"))
+    [theirs] = notify(recipients=[other], subject="别人的通知", body="…")
+    auth = token_for(me)
+
+    inbox = client.get("/api/v1/notifications", **auth).json()
+    assert inbox["unread"] == 2
+    assert [n["subject"] for n in inbox["items"]] == ["快响超时：乙", "快响超时：甲"]  # newest first, only mine
+    assert inbox["items"][0] | {"created_at": None} == {
+        "id": second.pk, "kind": "clock_breach", "subject": "快响超时：乙", "body": "请尽快处理",
+        "link": "/staff/command/", "created_at": None, "read_at": None}
+
+    # someone else's id is ignored, mine is marked
+    response = client.post("/api/v1/notifications/read", {"ids": [first.pk, theirs.pk]},
+                           content_type="application/json", **auth)
+    assert response.status_code == 200 and response.json() == {"marked": 1, "unread": 1}
+    theirs.refresh_from_db()
+    first.refresh_from_db()
+    assert theirs.read_at is None and first.read_at is not None
+    assert [n["id"] for n in client.get("/api/v1/notifications?unread=true", **auth).json()["items"]] == [second.pk]
+
+    # no ids: all unread; bad input is a field error; without a token, 401
+    assert client.post("/api/v1/notifications/read", {}, content_type="application/json",
+                       **auth).json() == {"marked": 1, "unread": 0}
+    bad = client.post("/api/v1/notifications/read", {"ids": ["x"]}, content_type="application/json", **auth)
+    assert bad.status_code == 400 and "ids" in json.dumps(bad.json()["errors"])
+    assert client.get("/api/v1/notifications").status_code == 401
+    assert Notification.objects.filter(recipient=other, read_at__isnull=True).count() == 1
+
+
 # ---- one's own preferences --------------------------------------------------------------------
 
 def test_a_staff_member_chooses_sms_and_no_email_on_the_inbox_page(world, channels, client, mailoutbox, caplog):

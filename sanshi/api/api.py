@@ -19,6 +19,7 @@ from sanshi.cases.services import case_for_tracking
 from sanshi.cases.transitions import allowed_actions
 from sanshi.catalog.selectors import current_items
 from sanshi.command.api import router as command_router
+from sanshi.core.api import router as notifications_router
 from sanshi.core.errors import ApplicationError, ValidationFailed
 from sanshi.deliberation.services import ParticipantInput, meeting_schedule
 from sanshi.intake.services import RequestInput, request_submit
@@ -197,6 +198,7 @@ def create_meeting(request, payload: schemas.MeetingIn):
 api.add_router("", rapid_router, auth=staff)  # 突发快响: dispatch, responders' steps, teams
 api.add_router("/command", command_router, auth=staff)  # 指挥中心: the board and 1-5-10 compliance
 api.add_router("", supervision_router, auth=staff)  # 台账 (ledger), 回访 (visits), holiday calendar
+api.add_router("", notifications_router, auth=staff)  # one's own in-app notifications
 
 
 @api.get("/catalogue", response={200: list[schemas.CatalogueItemOut], **errors()}, tags=["public"], summary="三事分流责任清单（现行版本）")
