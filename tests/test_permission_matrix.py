@@ -38,6 +38,7 @@ ALLOWED: dict[str, set[str]] = {
     # dispatched team only (rapid.permissions, tests/test_rapid_response.py); breaches are the worker's
     "dispatch": {R.OPERATOR, R.STREET_OFFICER},
     "accept": set(), "arrive": set(), "report_result": set(), "request_reinforcement": set(), "clock_breach": set(),
+    "withdraw_dispatch": set(),  # 撤回派单: rapid.permissions (who may dispatch), tests/test_rapid_response.py
     # supervision: done on the ledger / visit pages under supervision.permissions (street leader claims,
     # the claimer sets the deadline and reports, the grid leader records a visit; the worker's ladder) —
     # never through check_case_action; who may do them is tested in tests/test_supervision.py
@@ -85,6 +86,7 @@ API = {
     ("GET", "/api/v1/dispatches"): "token", ("POST", "/api/v1/dispatches/{dispatch_id}/accept"): "team",
     ("POST", "/api/v1/dispatches/{dispatch_id}/arrive"): "team", ("POST", "/api/v1/dispatches/{dispatch_id}/result"): "team",
     ("POST", "/api/v1/dispatches/{dispatch_id}/reinforcement"): "team", ("GET", "/api/v1/teams"): "token",
+    ("POST", "/api/v1/dispatches/{dispatch_id}/withdraw"): "transition",  # who may dispatch on the case
     ("POST", "/api/v1/teams/{team_id}/duty"): "duty",
     ("GET", "/api/v1/command/board"): "command", ("GET", "/api/v1/command/compliance"): "command",
     # supervision (tests/test_supervision.py): lists filtered by scope, items 404 outside scope, claim and
@@ -96,6 +98,8 @@ API = {
     ("GET", "/api/v1/visits"): "supervision", ("POST", "/api/v1/visits/{visit_id}"): "supervision",
     ("GET", "/api/v1/calendar"): "supervision", ("POST", "/api/v1/calendar"): "supervision",
     ("DELETE", "/api/v1/calendar/{day}"): "supervision",
+    # one's own in-app notifications (tests/test_notifications.py): only one's own, others' ids ignored
+    ("GET", "/api/v1/notifications"): "token", ("POST", "/api/v1/notifications/read"): "token",
 }
 
 

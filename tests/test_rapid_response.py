@@ -4,7 +4,7 @@ its zone, and the team's steps (accept, arrive, result, reinforcement) run again
 centre; only the dispatched team's members act; the page and the API behave the same."""
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -19,6 +19,7 @@ from sanshi.core.jobs import run_due_jobs
 from sanshi.core.models import Notification
 from sanshi.intake.services import RequestInput, request_submit
 from sanshi.rapid.models import Clock, ClockPolicy, Dispatch, ResponseTeam, TeamKind, TeamMember
+from sanshi.rapid.selectors import dispatches_for_member, pending_reinforcement, teams_for_user
 from sanshi.rapid.services import (
     case_dispatch,
     clocks_sweep,
@@ -27,6 +28,8 @@ from sanshi.rapid.services import (
     dispatch_report_result,
     dispatch_request_reinforcement,
     dispatch_suggest,
+    dispatch_withdraw,
+    team_choice,
     team_set_duty,
 )
 from sanshi.registry.models import OrgNode, Role
@@ -611,6 +614,43 @@ def test_two_members_tapping_accept_at_once_accept_once(postgres_only, world, te
     assert Case.objects.get(pk=d.case_id).events.filter(action="accept").count() == 1
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' rows
+def test_two_operators_dispatching_at_once_send_one_team(postgres_only, world, teams, settings):
+    """Both tap "派给…" on the board for the same new event, one the east squad, one the police:
+    the case is locked for the dispatch, so one team goes and the other operator is refused."""
+    import threading
+
+    from django.db import connection
+
+    settings.SANSHI_AUDIT_SEALING = "deferred"  # as in production on PostgreSQL: no chain lock to queue behind
+
+    second = world.staff("operator-2", Role.OPERATOR, world.street)
+    case = _urgent(world)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def tap(user, team):
+        try:
+            barrier.wait(10)
+            case_dispatch(actor=user, case=Case.objects.get(pk=case.pk), team=team)
+            outcomes.append("sent")
+        except TransitionNotAllowed:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tap, args=args)
+               for args in ((world.operator, teams.east), (second, teams.police))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+
+    assert sorted(outcomes) == ["refused", "sent"]
+    assert Dispatch.objects.filter(case=case).count() == 1
+    assert case.events.filter(action="dispatch").count() == 1
+
+
 def test_an_urgency_suggested_by_triage_pre_ticks_the_box_and_the_operator_decides(world, teams, client):
     from sanshi.intake.models import Request
 
@@ -639,3 +679,267 @@ def test_the_admin_manages_teams_with_their_members_and_the_limits(world, teams,
         assert admin_client.get(url).status_code == 200, url
     page = admin_client.get(f"/admin/rapid/responseteam/{teams.east.pk}/change/").content.decode()
     assert "east-1" in page or str(teams.east_user.pk) in page  # the members inline
+
+
+# ---- withdrawing a dispatch and sending another team (撤回与改派) -------------------------------
+
+STUCK = "堵在渝北立交，20分钟内到不了"
+
+
+def _written(case) -> tuple:
+    """What a refused withdrawal must leave as it was: the case's events, its dispatches' withdrawal
+    columns and the withdrawal notices."""
+    return (list(case.events.values_list("action", flat=True)),
+            list(Dispatch.objects.filter(case=case).values_list("pk", "withdrawn_at", "withdrawn_by", "withdraw_reason")),
+            Notification.objects.filter(subject__startswith="撤回派单").count())
+
+
+def test_a_team_not_yet_on_site_is_withdrawn_and_another_sent_while_the_clocks_keep_counting(world, teams):
+    from sanshi.command.selectors import Period, board_scope, compliance
+
+    d = _dispatched(world, teams)  # 东片区应急队 at 09:00:40
+    at(T0 + M, dispatch_accept, actor=teams.east_user, dispatch=d)
+    arrive_due = _clock(d.case, "arrive").due_at
+
+    at(T0 + 3 * M, dispatch_withdraw, actor=world.operator, dispatch=d, reason=f"  {STUCK} ")
+
+    d.refresh_from_db()
+    assert (d.withdrawn_at, d.withdrawn_by, d.withdraw_reason, d.step) == (T0 + 3 * M, world.operator, STUCK, "withdrawn")
+    case = Case.objects.get(pk=d.case_id)
+    assert case.status == "handling"
+    event = case.events.get(action="withdraw_dispatch")
+    assert (event.actor, event.actor_label, event.at, event.from_status, event.to_status) == (
+        world.operator, "指挥中心接线员", T0 + 3 * M, "handling", "handling")
+    assert event.note == STUCK and event.public_note == "东片区应急队已撤回，另行调派"
+    assert event.data == {"dispatch": d.pk, "team": teams.east.pk, "reinforcement_for": None}
+    [notice] = Notification.objects.filter(recipient=teams.east_user, kind="rapid_withdrawn")
+    assert case.number in notice.subject and notice.link == "/staff/rapid/"
+    assert list(dispatches_for_member(teams.east_user)) == []  # no longer pending on the responder's page
+    assert teams_for_user(world.operator).get(pk=teams.east.pk).open_dispatches == 0
+    # the clocks are not reset: the arrive clock still runs from receipt
+    assert (_clock(case, "arrive").due_at, _clock(case, "arrive").done_at) == (arrive_due, None) == (T0 + 5 * M, None)
+    assert _clock(case, "dispatch").done_at == T0 + 40 * S
+
+    # the suggestion leaves the withdrawn team out; the new dispatch is a first dispatch, not a reinforcement
+    assert team_choice(case=case, value="auto", police=None) == teams.west
+    r = at(T0 + 4 * M, case_dispatch, actor=world.operator, case=case, team=teams.west)
+    assert r.reinforcement_for is None and r.step == "accept"
+    redispatch = case.events.filter(action="dispatch").latest("at")
+    assert redispatch.public_note == "已改派西片区应急队赶赴现场" and redispatch.data["redispatch"] is True
+    assert _clock(case, "dispatch").done_at == T0 + 40 * S  # the first dispatch's time stands
+    assert Notification.objects.filter(recipient=teams.west_user, kind="rapid_dispatch").exists()
+    assert teams_for_user(world.operator).get(pk=teams.west.pk).open_dispatches == 1
+
+    # the limit still counts from receipt: the second team misses 09:05 and that is a breach
+    at(T0 + 4 * M + 30 * S, dispatch_accept, actor=teams.west_user, dispatch=r)
+    assert _sweep_and_run(T0 + 5 * M + S) == 1
+    at(T0 + 7 * M, dispatch_arrive, actor=teams.west_user, dispatch=r)
+    arrive = _clock(case, "arrive")
+    assert (arrive.state, arrive.done_at, arrive.due_at) == ("done_late", T0 + 7 * M, T0 + 5 * M)
+    assert actions(case.pk) == ["open", "triage", "dispatch", "accept", "withdraw_dispatch", "dispatch", "accept",
+                                "clock_breach", "arrive"]
+    # the compliance figures hold the team sent instead answerable, not the withdrawn one
+    figures = compliance(board_scope(world.operator), Period(date(2026, 11, 20), date(2026, 11, 20)))
+    assert figures["teams"]["西片区应急队"]["arrive"].breached == 1 and "东片区应急队" not in figures["teams"]
+
+
+def test_a_withdrawal_is_refused_without_a_reason_to_others_than_the_command_centre_and_twice(world, teams):
+    d = _dispatched(world, teams)
+    case = Case.objects.get(pk=d.case_id)
+    before = _written(case)
+
+    with pytest.raises(ValidationFailed) as refused:
+        dispatch_withdraw(actor=world.operator, dispatch=d, reason="  ")
+    assert set(refused.value.errors) == {"reason"}
+    for outsider in (teams.east_user, teams.bystander, world.grid_worker):  # see the case, may not dispatch
+        with pytest.raises(NotPermitted):
+            dispatch_withdraw(actor=outsider, dispatch=d, reason=STUCK)
+    for stranger in (world.other_operator, teams.stranger):  # cannot see the case at all
+        with pytest.raises(NotFound):
+            dispatch_withdraw(actor=stranger, dispatch=d, reason=STUCK)
+    assert _written(case) == before
+
+    dispatch_withdraw(actor=world.street_officer, dispatch=d, reason=STUCK)  # a street officer may too
+    after = _written(case)
+    with pytest.raises(TransitionNotAllowed, match="已撤回"):
+        dispatch_withdraw(actor=world.operator, dispatch=d, reason="再撤一次")
+    # the withdrawn team's steps are refused and write nothing
+    with pytest.raises(TransitionNotAllowed, match="撤回"):
+        dispatch_accept(actor=teams.east_user, dispatch=d)
+    assert _written(case) == after
+    assert Dispatch.objects.get(pk=d.pk).accepted_at is None
+
+
+def test_a_team_on_site_cannot_be_withdrawn(world, teams):
+    d = _dispatched(world, teams)
+    dispatch_accept(actor=teams.east_user, dispatch=d)
+    dispatch_arrive(actor=teams.east_user, dispatch=d)
+    case = Case.objects.get(pk=d.case_id)
+    before = _written(case)
+
+    with pytest.raises(TransitionNotAllowed, match="已到场") as refused:
+        dispatch_withdraw(actor=world.operator, dispatch=d, reason=STUCK)
+    assert refused.value.status_code == 409
+    assert _written(case) == before
+    with pytest.raises(TransitionNotAllowed, match="没有待派的增援请求"):  # and no other first team is sent
+        case_dispatch(actor=world.operator, case=case, team=teams.west)
+
+
+def test_a_withdrawn_team_is_not_suggested_again_but_can_be_sent_again_on_purpose(world, teams):
+    d = _dispatched(world, teams)
+    case = Case.objects.get(pk=d.case_id)
+    dispatch_withdraw(actor=world.operator, dispatch=d, reason="队伍类型不对")
+
+    assert dispatch_suggest(case, exclude=case.dispatches.values_list("team_id", flat=True)).team == teams.west
+    again = case_dispatch(actor=world.operator, case=case, team=teams.east)  # the operator's deliberate choice
+    assert again.team == teams.east and again.reinforcement_for is None
+    with pytest.raises(ValidationFailed, match="该队伍已派往本事项"):  # now it is an active dispatch
+        case_dispatch(actor=world.operator, case=case, team=teams.east)
+    with pytest.raises(TransitionNotAllowed, match="没有待派的增援请求"):
+        case_dispatch(actor=world.operator, case=case, team=teams.west)
+
+
+def test_a_withdrawn_reinforcement_reopens_the_reinforcement_request(world, teams):
+    d = _dispatched(world, teams)
+    at(T0 + M, dispatch_accept, actor=teams.east_user, dispatch=d)
+    at(T0 + 3 * M, dispatch_arrive, actor=teams.east_user, dispatch=d)
+    at(T0 + 8 * M, dispatch_request_reinforcement, actor=teams.east_user, dispatch=d, note="需要民警")
+    case = Case.objects.get(pk=d.case_id)
+    r = at(T0 + 9 * M, case_dispatch, actor=world.operator, case=case, team=teams.police)
+    assert pending_reinforcement(case) is None
+
+    at(T0 + 12 * M, dispatch_withdraw, actor=world.operator, dispatch=r, reason="派出所警力被调走")
+
+    assert pending_reinforcement(case) == d
+    reinforce = _clock(case, "reinforce")
+    assert (reinforce.due_at, reinforce.done_at) == (T0 + 23 * M, None)  # counted from the request still
+    second = at(T0 + 13 * M, case_dispatch, actor=world.operator, case=case, team=teams.west)
+    assert second.reinforcement_for == d
+    assert case.events.get(action="withdraw_dispatch").data["reinforcement_for"] == d.pk
+
+
+def test_the_board_shows_a_case_whose_team_was_withdrawn_as_waiting_for_a_team_again(world, teams, client, token_for):
+    d = _dispatched(world, teams)
+    dispatch_withdraw(actor=world.operator, dispatch=d, reason=STUCK)
+    client.force_login(world.operator)
+
+    html = client.get("/staff/command/board/urgent/").content.decode()
+    event = html.split(f'data-case="{d.case_id}"', 1)[1].split("</article>", 1)[0]
+    assert "待派单" in event and "待派增援" not in event
+    assert '<s class="withdrawn">东片区应急队</s>·已撤回' in event
+    assert 'class="suggested-team">西片区应急队<' in event and f'name="team" value="{teams.west.pk}"' in event
+    assert STUCK not in html  # the reason stays on the case page
+
+    body = client.get("/api/v1/command/board", **token_for(world.operator)).json()
+    [item] = [c for c in body["urgent"] if c["id"] == d.case_id]
+    assert item["needs_team"] is True and item["suggested_team"]["id"] == teams.west.pk
+    assert [(x["team"], x["withdrawn"]) for x in item["dispatches"]] == [("东片区应急队", True)]
+    assert {t["name"]: t["open_dispatches"] for t in body["teams"]}["东片区应急队"] == 0
+
+    # the one-tap button sends the suggested team as a new first dispatch
+    assert client.post("/staff/command/dispatch/", {"case": d.case_id, "team": teams.west.pk}).status_code == 302
+    r = Dispatch.objects.get(case_id=d.case_id, team=teams.west)
+    assert r.reinforcement_for is None
+    event = client.get("/staff/command/board/urgent/").content.decode()
+    event = event.split(f'data-case="{d.case_id}"', 1)[1].split("</article>", 1)[0]
+    assert "待派单" not in event and "西片区应急队·待接单" in event
+
+
+def test_the_case_page_withdraws_a_dispatch_and_offers_another_team(world, teams, client):
+    d = _dispatched(world, teams)
+    url, withdraw = f"/staff/cases/{d.case_id}/", f"/staff/rapid/dispatches/{d.pk}/withdraw/"
+    case = Case.objects.get(pk=d.case_id)
+    client.force_login(world.operator)
+    page = client.get(url).content.decode()
+    assert f'action="{withdraw}"' in page and "撤回派单" in page
+    assert 'id="rapid-dispatch"' not in page  # a team is on its way: nothing to dispatch yet
+    before = _written(case)
+
+    response = client.post(withdraw, {"reason": ""})
+    page = response.content.decode()
+    assert response.status_code == 400 and 'id="rapid-panel"' in page
+    assert "请说明为什么撤回派单" in page and 'data-field="reason"' in page
+    client.force_login(teams.east_user)  # a member of the team does not withdraw it
+    response = client.post(withdraw, {"reason": STUCK})
+    assert response.status_code == 403 and "您没有权限" in response.content.decode()
+    client.force_login(teams.stranger)
+    assert client.post(withdraw, {"reason": STUCK}).status_code == 404
+    assert _written(case) == before
+
+    client.force_login(world.operator)
+    response = client.post(withdraw, {"reason": STUCK})
+    assert response.status_code == 302 and response["Location"] == f"{url}#rapid-panel"
+    page = client.get(url).content.decode()
+    assert "已撤回东片区应急队的派单" in page and f"已撤回（{STUCK}）" in page
+    assert f'action="{withdraw}"' not in page
+    assert 'id="rapid-dispatch"' in page and "东片区应急队已撤回，请改派其他队伍" in page and "改派" in page
+    assert "按建议：西片区应急队" in page
+    response = client.post(withdraw, {"reason": STUCK})  # twice: refused on the page too
+    assert response.status_code == 409 and "已撤回" in response.content.decode()
+
+    assert client.post(url, {"action": "dispatch", "team": "auto", "police": "0"}).status_code == 302
+    r = Dispatch.objects.get(case=case, withdrawn_at__isnull=True)
+    assert r.team == teams.west and r.reinforcement_for is None
+
+    # the withdrawn team's phone: nothing pending, the dispatch listed as withdrawn, a tap refused
+    client.force_login(teams.east_user)
+    page = client.get("/staff/rapid/").content.decode()
+    assert f'id="dispatch-{d.pk}"' not in page and "待处置派单 0 件" in page and "已撤回" in page
+    response = client.post(f"/staff/rapid/dispatches/{d.pk}/accept/")
+    assert response.status_code == 409 and "已被指挥中心撤回" in response.content.decode()
+    assert Dispatch.objects.get(pk=d.pk).accepted_at is None
+
+    # once the new team is on site, it is not withdrawn from the page either
+    dispatch_accept(actor=teams.west_user, dispatch=r)
+    dispatch_arrive(actor=teams.west_user, dispatch=r)
+    client.force_login(world.operator)
+    assert f"/staff/rapid/dispatches/{r.pk}/withdraw/" not in client.get(url).content.decode()
+
+
+def test_the_api_withdraws_a_dispatch_and_dispatches_another_team(world, teams, client, token_for):
+    d = _dispatched(world, teams)
+    operator, east = token_for(world.operator), token_for(teams.east_user)
+    url = f"/api/v1/dispatches/{d.pk}/withdraw"
+
+    response = client.post(url, {"reason": ""}, content_type="application/json", **operator)
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"reason"}
+    client.cookies["django_language"] = "en"
+    response = client.post(url, {}, content_type="application/json", **operator)
+    assert response.json()["detail"] == "Give a reason for withdrawing the dispatch"
+    del client.cookies["django_language"]
+    assert client.post(url, {"reason": STUCK}, content_type="application/json", **east).status_code == 403
+    assert client.post(url, {"reason": STUCK}, content_type="application/json",
+                       **token_for(world.other_operator)).status_code == 404
+    assert client.post("/api/v1/dispatches/999999/withdraw", {"reason": STUCK}, content_type="application/json",
+                       **operator).status_code == 404
+    assert Dispatch.objects.get(pk=d.pk).withdrawn_at is None
+
+    response = client.post(url, {"reason": STUCK}, content_type="application/json", **operator)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["step"] == "withdrawn" and body["withdrawn_at"] and body["withdraw_reason"] == STUCK
+    again = client.post(url, {"reason": STUCK}, content_type="application/json", **operator)
+    assert again.status_code == 409 and "已撤回" in again.json()["detail"]
+    assert client.post(f"/api/v1/dispatches/{d.pk}/accept", **east).status_code == 409
+    assert client.get("/api/v1/dispatches", **east).json() == []
+    assert [x["step"] for x in client.get("/api/v1/dispatches?open=false", **east).json()] == ["withdrawn"]
+
+    response = client.post(f"/api/v1/cases/{d.case_id}/dispatch", {}, content_type="application/json", **operator)
+    assert response.status_code == 201, response.content
+    assert response.json()["team"] == teams.west.pk and response.json()["reinforcement_for"] is None
+    assert actions(d.case_id)[2:] == ["dispatch", "withdraw_dispatch", "dispatch"]
+
+
+def test_the_resident_sees_that_the_team_was_withdrawn_but_not_why(world, teams, client):
+    d = _dispatched(world, teams)
+    reason = "队长王建国电话13912345678打不通"
+    dispatch_withdraw(actor=world.operator, dispatch=d, reason=reason)
+    code = Case.objects.get(pk=d.case_id).requests.get().tracking_code
+
+    timeline = client.get(f"/api/v1/track/{code}").json()["timeline"]
+    [step] = [s for s in timeline if s["action"] == "withdraw_dispatch"]
+    assert step["note"] == "东片区应急队已撤回，另行调派"
+    page = client.get(f"/track/{code}/").content.decode()
+    assert "东片区应急队已撤回，另行调派" in page
+    for text in (str(timeline), page):
+        assert reason not in text and "王建国" not in text and "13912345678" not in text

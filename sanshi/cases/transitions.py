@@ -42,10 +42,11 @@ MOVES: list[Move] = [
     Move("merge", Status.RECEIVED, Status.CLOSED),
     *[Move("link_duplicate", s, s, offered=False) for s in Status if s != Status.CLOSED],  # by merging
     # 突发快响 (sanshi.rapid): an urgent case skips deliberation — dispatched to a response team, whose
-    # steps (and a reinforcement team) are recorded while it is handled; then it goes on as usual
+    # steps (and a reinforcement team) are recorded while it is handled; then it goes on as usual. The
+    # command centre may withdraw a team not yet on site (withdraw_dispatch) and send another (dispatch)
     Move("dispatch", Status.TRIAGED, Status.HANDLING, urgent_only=True, offered=False),
     *[Move(a, Status.HANDLING, Status.HANDLING, urgent_only=True, offered=False)
-      for a in ("dispatch", "accept", "arrive", "report_result", "request_reinforcement")],
+      for a in ("dispatch", "accept", "arrive", "report_result", "request_reinforcement", "withdraw_dispatch")],
     # a limit ran out (the worker, after a clock's breach)
     *[Move("clock_breach", s, s, offered=False) for s in Status if s != Status.CLOSED],
     # supervision (sanshi.supervision): the street's ledger of PUBLIC matters (台账) and its overdue
@@ -74,6 +75,7 @@ ACTION_LABELS = {
     "arrive": _("处置队伍到场"),
     "report_result": _("反馈处置结果"),
     "request_reinforcement": _("请求增援"),
+    "withdraw_dispatch": _("撤回派单"),
     "clock_breach": _("超时告警"),
     "ledger_claim": _("台账认领"),
     "ledger_deadline": _("台账定时限"),

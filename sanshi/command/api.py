@@ -37,6 +37,7 @@ class DispatchOut(Schema):
     arrived_at: datetime | None
     result_at: datetime | None
     reinforcement_requested_at: datetime | None
+    withdrawn: bool = Field(description="撤回派单：队伍已被撤下（另派其他队伍）")
 
 
 class TeamRef(Schema):
@@ -183,7 +184,8 @@ def board(request):
             "dispatches": [{"team_id": d.team_id, "team": d.team.name, "reinforcement": bool(d.reinforcement_for_id),
                             "dispatched_at": d.dispatched_at, "accepted_at": d.accepted_at,
                             "arrived_at": d.arrived_at, "result_at": d.result_at,
-                            "reinforcement_requested_at": d.reinforcement_requested_at}
+                            "reinforcement_requested_at": d.reinforcement_requested_at,
+                            "withdrawn": d.withdrawn_at is not None}
                            for d in c.board_dispatches],
             "needs_team": c.needs_team, **_suggestion(c),
         } for c in data["urgent"]],

@@ -31,6 +31,7 @@ from sanshi.cases.models import OPEN_STATUSES, Case, Status
 from sanshi.cases.permissions import active_roles
 from sanshi.intake.models import Request
 from sanshi.rapid.models import Clock, ClockName, Dispatch, ResponseTeam
+from sanshi.rapid.selectors import redispatch_wanted
 from sanshi.rapid.services import dispatch_suggest
 from sanshi.registry.models import Level, OrgNode, Role
 
@@ -157,10 +158,12 @@ def _page(model, ids: list[int]) -> list:
 def urgent_events(scope: BoardScope, *, now: datetime | None = None) -> list[Case]:
     """Open urgent cases with at least one urgent clock still running (or breached and still open),
     most pressing first; each with `.board_clocks` (its clocks), `.board_dispatches` (teams sent,
-    first dispatch and reinforcements), `.board_requests` and `.board_zone`. Five queries: the page
-    of ids from the urgent cases' partial index ordered by their next running clock (no joins, so
-    the database sorts a few hundred bare rows, not rows joined to their places), then for those
-    ids the cases with their place, their clocks, dispatches and request texts."""
+    first dispatch and reinforcements, withdrawn ones too), `.board_requests` and `.board_zone`; a
+    case whose every first team was withdrawn is undispatched again, a withdrawn reinforcement
+    leaves its request wanted. Five queries: the page of ids from the urgent cases' partial index
+    ordered by their next running clock (no joins, so the database sorts a few hundred bare rows,
+    not rows joined to their places), then for those ids the cases with their place, their
+    clocks, dispatches and request texts."""
     live = Clock.objects.filter(case=OuterRef("pk"), name__in=STEP_NAMES, done_at__isnull=True)
     ids = list(Case.objects.filter(scope.cases_q(), urgent=True, status__in=OPEN_STATUSES)
                .annotate(next_due=Subquery(live.order_by("due_at").values("due_at")[:1]))
@@ -176,10 +179,11 @@ def urgent_events(scope: BoardScope, *, now: datetime | None = None) -> list[Cas
         case.board_dispatches = dispatches.get(case.pk, [])
         case.board_requests = texts.get(case.pk, [])
         case.board_zone = zone_name(case.grid, case.org)
-        case.undispatched = not case.board_dispatches
-        answered = {d.reinforcement_for_id for d in case.board_dispatches if d.reinforcement_for_id}
-        case.reinforcement_wanted = any(d.reinforcement_requested_at and d.pk not in answered
-                                        for d in case.board_dispatches)
+        case.undispatched = not case.board_dispatches or redispatch_wanted(case.board_dispatches)
+        answered = {d.reinforcement_for_id for d in case.board_dispatches
+                    if d.reinforcement_for_id and d.withdrawn_at is None}
+        case.reinforcement_wanted = any(d.reinforcement_requested_at and d.withdrawn_at is None
+                                        and d.pk not in answered for d in case.board_dispatches)
         case.needs_team = case.undispatched or case.reinforcement_wanted
     return cases
 
@@ -331,9 +335,11 @@ def zone_load(scope: BoardScope, *, now: datetime | None = None) -> list[dict]:
 
 
 def team_load(scope: BoardScope) -> list[ResponseTeam]:
-    """Response teams in scope with their open dispatches (sent, no result yet) and members. One query."""
+    """Response teams in scope with their open dispatches (sent, not withdrawn, no result yet) and
+    members. One query."""
     teams = list(ResponseTeam.objects.filter(scope.teams_q()).select_related("street")
-                 .annotate(open_dispatches=Count("dispatches", filter=Q(dispatches__result_at__isnull=True),
+                 .annotate(open_dispatches=Count("dispatches", filter=Q(dispatches__result_at__isnull=True,
+                                                                        dispatches__withdrawn_at__isnull=True),
                                                  distinct=True),
                            member_count=Count("memberships", distinct=True))
                  .order_by("street__path", "name"))
@@ -349,8 +355,9 @@ SUGGESTION_LIMIT = 10
 
 def suggestions_for(cases: list[Case]) -> dict[int, object]:
     """The urgent-flow service's suggestion (team and reason) for each case in `cases`, excluding
-    the teams already sent to it. At most SUGGESTION_LIMIT per refresh: an urgent event should not
-    wait long, so the list is short, and each suggestion is a few queries of its own."""
+    the teams already sent to it (a withdrawn team too: it is not proposed again for the case). At
+    most SUGGESTION_LIMIT per refresh: an urgent event should not wait long, so the list is short,
+    and each suggestion is a few queries of its own."""
     out: dict[int, object] = {}
     cases = cases[:SUGGESTION_LIMIT]
     # every on-duty team once for the whole refresh (a few dozen rows); each suggestion keeps its street's
@@ -463,11 +470,11 @@ def _state(now: datetime) -> DbCase:
 
 def _team_of_clock() -> DbCase:
     """The team answerable for a clock: the first team sent to the case, or for the reinforcement
-    clock the first reinforcement sent. Before any dispatch: 未派单."""
-    first = Dispatch.objects.filter(case=OuterRef("case_id"), reinforcement_for__isnull=True).order_by(
-        "dispatched_at", "id")
-    reinforcement = Dispatch.objects.filter(case=OuterRef("case_id"), reinforcement_for__isnull=False).order_by(
-        "dispatched_at", "id")
+    clock the first reinforcement sent — a team sent instead of a withdrawn one before it (the
+    withdrawn team only when no other was sent). Before any dispatch: 未派单."""
+    order = (F("withdrawn_at").asc(nulls_first=True), "dispatched_at", "id")
+    first = Dispatch.objects.filter(case=OuterRef("case_id"), reinforcement_for__isnull=True).order_by(*order)
+    reinforcement = Dispatch.objects.filter(case=OuterRef("case_id"), reinforcement_for__isnull=False).order_by(*order)
     return Coalesce(DbCase(When(name=ClockName.REINFORCE, then=Subquery(reinforcement.values("team__name")[:1])),
                            default=Subquery(first.values("team__name")[:1]), output_field=CharField()),
                     Value(NO_TEAM), output_field=CharField())

@@ -3,6 +3,7 @@
 mark read by ids or all. A phone app or the command centre's wall client polls the unread count."""
 
 from datetime import datetime
+from typing import Annotated
 
 from ninja import Field, Query, Router, Schema
 
@@ -29,7 +30,7 @@ class InboxOut(Schema):
 
 
 class MarkReadIn(Schema):
-    ids: list[int] | None = Field(None, description="the notifications to mark read; omitted or null: all unread",
+    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(None, description="the notifications to mark read; omitted or null: all unread",
                                   max_length=500)
 
 

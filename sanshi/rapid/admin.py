@@ -30,7 +30,7 @@ class DispatchAdmin(admin.ModelAdmin):
     """Read only: dispatches are written by the urgent flow's services (each step is a case event)."""
 
     list_display = ("case", "team", "dispatched_at", "accepted_at", "arrived_at", "result_at",
-                    "reinforcement_requested_at")
+                    "reinforcement_requested_at", "withdrawn_at")
     list_filter = ("team__street", "team")
 
     def has_add_permission(self, request):

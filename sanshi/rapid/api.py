@@ -1,6 +1,7 @@
 """The urgent flow in the API (mounted by sanshi.api.api under /api/v1, bearer token): dispatch a
-team, a responder's dispatches and their one-tap steps, teams and their duty switch. The same
-services as the pages; 400 with field errors, 403/404 as for cases, 409 for a step out of turn."""
+team (or withdraw it before it is on site), a responder's dispatches and their one-tap steps, teams
+and their duty switch. The same services as the pages; 400 with field errors, 403/404 as for
+cases, 409 for a step out of turn."""
 
 from datetime import datetime
 
@@ -41,7 +42,7 @@ class DispatchOut(Schema):
     team_kind: str
     police: bool
     reinforcement_for: int | None
-    step: str = Field(..., description="accept | arrive | result | done")
+    step: str = Field(..., description="accept | arrive | result | done | withdrawn")
     dispatched_at: datetime
     accepted_at: datetime | None
     arrived_at: datetime | None
@@ -50,6 +51,8 @@ class DispatchOut(Schema):
     photo: str | None
     reinforcement_requested_at: datetime | None
     reinforcement_note: str
+    withdrawn_at: datetime | None = Field(None, description="withdrawn by the command centre (撤回派单)")
+    withdraw_reason: str = Field("", description="why it was withdrawn (staff only)")
     clocks: list[ClockOut]
 
 
@@ -60,6 +63,10 @@ class DispatchIn(Schema):
 
 class ReinforcementIn(Schema):
     note: str = Field("", description="what the scene needs")
+
+
+class WithdrawIn(Schema):
+    reason: str = Field("", description="why the team is withdrawn (kept for staff, not shown to the public)")
 
 
 class TeamOut(Schema):
@@ -84,7 +91,8 @@ def _dispatch_out(d: Dispatch) -> dict:
         "reinforcement_for": d.reinforcement_for_id, "step": d.step, "dispatched_at": d.dispatched_at,
         "accepted_at": d.accepted_at, "arrived_at": d.arrived_at, "result_at": d.result_at, "result": d.result,
         "photo": d.photo.url if d.photo else None, "reinforcement_requested_at": d.reinforcement_requested_at,
-        "reinforcement_note": d.reinforcement_note,
+        "reinforcement_note": d.reinforcement_note, "withdrawn_at": d.withdrawn_at,
+        "withdraw_reason": d.withdraw_reason,
         "clocks": [{"name": c.name, "due_at": c.due_at, "done_at": c.done_at, "breached": c.breached}
                    for c in d.case.clocks.all()],
     }
@@ -144,6 +152,13 @@ def result(request, dispatch_id: int, result: Form[str] = "", photo: File[Upload
 def reinforcement(request, dispatch_id: int, payload: ReinforcementIn):
     return _dispatch_out(services.dispatch_request_reinforcement(actor=request.auth, dispatch=_dispatch(dispatch_id),
                                                                  note=payload.note))
+
+
+@router.post("/dispatches/{dispatch_id}/withdraw", response={200: DispatchOut, **errors(403, 404, 409)},
+             summary="撤回派单（队伍到场前；之后可改派其他队伍）")
+def withdraw(request, dispatch_id: int, payload: WithdrawIn):
+    return _dispatch_out(services.dispatch_withdraw(actor=request.auth, dispatch=_dispatch(dispatch_id),
+                                                    reason=payload.reason))
 
 
 @router.get("/teams", response={200: list[TeamOut], **errors()}, summary="本街道应急处置队伍")

@@ -145,6 +145,11 @@ class Dispatch(models.Model):
     reinforcement_note = models.TextField(_("增援说明"), blank=True)
     reinforcement_requested_by = models.ForeignKey("accounts.User", null=True, blank=True,
                                                    on_delete=models.SET_NULL, related_name="+")
+    # withdrawn by the command centre before the team arrived (撤回派单), so that another team goes
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    withdraw_reason = models.CharField(_("撤回理由"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["dispatched_at", "id"]
@@ -156,8 +161,14 @@ class Dispatch(models.Model):
         return f"{self.case_id} → {self.team_id}"
 
     @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
     def step(self) -> str:
-        """The team's next step: accept | arrive | result | done."""
+        """The team's next step: accept | arrive | result | done — or withdrawn (no more steps)."""
+        if self.withdrawn_at is not None:
+            return "withdrawn"
         if self.accepted_at is None:
             return "accept"
         if self.arrived_at is None:

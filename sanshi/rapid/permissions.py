@@ -5,6 +5,8 @@
 - A team's steps (accept, arrive, result, reinforcement) belong to the members of the dispatched
   team only. As with cases, what the user cannot see looks missing (404); a user who can see the
   case but is not in the team is refused (403).
+- Withdrawing a dispatch (撤回派单) is the dispatcher's: an operator or street officer whose scope
+  covers the case (403); who cannot see the case gets 404.
 - Putting a team on or off duty: an operator or street officer of the team's street (or above).
 """
 
@@ -21,6 +23,13 @@ DUTY_ROLES = {Role.OPERATOR, Role.STREET_OFFICER}
 
 def check_dispatcher(user, case) -> StaffRole:
     return check_case_action(user, case, "dispatch")
+
+
+def check_withdrawer(user, dispatch: Dispatch) -> StaffRole:
+    """The role under which `user` may withdraw `dispatch` (who may dispatch on its case)."""
+    if not can_see_case(user, dispatch.case):
+        raise NotFound(_("派单不存在"))
+    return check_dispatcher(user, dispatch.case)
 
 
 def is_member(user, team: ResponseTeam) -> bool:

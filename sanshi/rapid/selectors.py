@@ -1,12 +1,13 @@
 """Reads of the urgent flow, shared by the responder's page, the API and the command-centre board."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from sanshi.cases.permissions import active_roles
 
 from .models import Clock, Dispatch, ResponseTeam
 
-OPEN_DISPATCH = Q(result_at__isnull=True, case__status="handling")
+# a dispatch the team still has to work on: no result yet, the case still handled, not withdrawn
+OPEN_DISPATCH = Q(result_at__isnull=True, case__status="handling", withdrawn_at__isnull=True)
 
 
 def dispatches_for_member(user, *, open_only: bool = True):
@@ -32,7 +33,9 @@ def teams_for_user(user):
         q |= Q(street__path__startswith=path)
     return (ResponseTeam.objects.filter(q).select_related("street")
             .annotate(open_dispatches=Count("dispatches", filter=Q(dispatches__result_at__isnull=True,
-                                                                   dispatches__case__status="handling"), distinct=True),
+                                                                   dispatches__case__status="handling",
+                                                                   dispatches__withdrawn_at__isnull=True),
+                                            distinct=True),
                       member_count=Count("memberships", distinct=True))
             .order_by("street__path", "kind", "name"))
 
@@ -42,5 +45,15 @@ def case_dispatches(case):
 
 
 def pending_reinforcement(case) -> Dispatch | None:
-    return (case.dispatches.filter(reinforcement_requested_at__isnull=False, reinforcements__isnull=True)
-            .select_related("team").first())
+    """The (first) reinforcement request of the case not yet answered by a reinforcement still sent:
+    a withdrawn reinforcement re-opens its request."""
+    answered = Dispatch.objects.filter(reinforcement_for=OuterRef("pk"), withdrawn_at__isnull=True)
+    return (case.dispatches.filter(reinforcement_requested_at__isnull=False, withdrawn_at__isnull=True)
+            .exclude(Exists(answered)).select_related("team").order_by("reinforcement_requested_at", "id").first())
+
+
+def redispatch_wanted(dispatches) -> bool:
+    """Whether a case's first dispatch has to be made again (改派): it had first dispatches (not
+    reinforcements) and every one of them was withdrawn. `dispatches`: the case's dispatches, loaded."""
+    first = [d for d in dispatches if d.reinforcement_for_id is None]
+    return bool(first) and all(d.withdrawn_at is not None for d in first)

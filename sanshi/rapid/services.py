@@ -15,6 +15,7 @@ from django.utils.translation import pgettext_lazy
 
 from sanshi.audit.services import audit_record
 from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
+from sanshi.core.i18n import stored_in_canonical_language
 from sanshi.core.jobs import enqueue, enqueue_many
 from sanshi.core.notify import notify
 from sanshi.registry.models import Level, OrgNode, Role, StaffRole
@@ -29,7 +30,8 @@ from .models import (
     ResponseTeam,
     TeamKind,
 )
-from .permissions import check_dispatcher, check_team_step, duty_role
+from .permissions import check_dispatcher, check_team_step, check_withdrawer, duty_role
+from .selectors import pending_reinforcement, redispatch_wanted
 
 CLOCK_BREACH_JOB = "clock_breach"
 
@@ -226,25 +228,34 @@ def _require_urgent(case) -> None:
 def case_dispatch(*, actor, case, team: ResponseTeam, police: bool | None = None) -> Dispatch:
     """Send `team` to an urgent case. The first dispatch (case triaged) moves it to handling and
     stops the dispatch clock — late is a breach; while handling, a dispatch answers the pending
-    reinforcement request (Dispatch.reinforcement_for)."""
-    from sanshi.cases.models import Status
+    reinforcement request (Dispatch.reinforcement_for), or, when every first dispatch was withdrawn
+    (`dispatch_withdraw`), is a new first dispatch (改派) — the clocks keep counting from receipt."""
+    from sanshi.audit.services import audit_lock
+    from sanshi.cases.models import Case, Status
 
     role = check_dispatcher(actor, case)
     _require_urgent(case)
+    # one dispatcher at a time per case (the audit lock first: the one lock order of transition()):
+    # two operators tapping "派给…" at once send one team, the second is refused
+    audit_lock()
+    status = Case.objects.select_for_update().values_list("status", flat=True).get(pk=case.pk)
     street = case_street(case)
     team = ResponseTeam.objects.select_for_update().get(pk=team.pk)  # its duty state as of now
     if team.street_id != getattr(street, "pk", None):
         raise ValidationFailed(_("队伍不属于事项所在街道"), errors={"team": format_lazy(_("{team}不属于{street}"), team=team.name, street=street)})
     if not team.on_duty:
         raise ValidationFailed(_("队伍不在岗"), errors={"team": format_lazy(_("{team}当前不在岗，请选择在岗队伍"), team=team.name)})
-    if case.dispatches.filter(team=team).exists():
+    # a withdrawn team may be sent again on purpose (the suggestion leaves it out)
+    if case.dispatches.filter(team=team, withdrawn_at__isnull=True).exists():
         raise ValidationFailed(_("该队伍已派往本事项"), errors={"team": format_lazy(_("{team}已派往本事项，请选择其他队伍"), team=team.name)})
     reinforcement_for = None
-    if case.status == Status.HANDLING:
-        reinforcement_for = (case.dispatches.filter(reinforcement_requested_at__isnull=False)
-                             .exclude(reinforcements__isnull=False).order_by("reinforcement_requested_at").first())
-        if reinforcement_for is None:
-            raise TransitionNotAllowed(_("该事项已派单，且没有待派的增援请求"))
+    redispatch = False
+    if status == Status.HANDLING:
+        redispatch = redispatch_wanted(case.dispatches.only("id", "reinforcement_for", "withdrawn_at"))
+        if not redispatch:
+            reinforcement_for = pending_reinforcement(case)
+            if reinforcement_for is None:
+                raise TransitionNotAllowed(_("该事项已派单，且没有待派的增援请求"))
     if police is None:
         police = team.kind == TeamKind.POLICE
     now = timezone.now()
@@ -253,9 +264,9 @@ def case_dispatch(*, actor, case, team: ResponseTeam, police: bool | None = None
                                        reason=dispatch_suggest(case, police=police).reason[:200])
     what = f"增援：{team.name}" if reinforcement_for else team.name
     _transition(case=case, action="dispatch", actor=actor, actor_label=role.get_role_display(),
-                public_note=f"已派{what}赶赴现场",
+                public_note=f"已{'改' if redispatch else ''}派{what}赶赴现场",
                 data={"dispatch": dispatch.pk, "team": team.pk, "police": police,
-                      "reinforcement_for": getattr(reinforcement_for, "pk", None)})
+                      "reinforcement_for": getattr(reinforcement_for, "pk", None), "redispatch": redispatch})
     if reinforcement_for is None:
         clock_complete(case=case, name=ClockName.DISPATCH, at=now)
     notify(recipients=team.members.filter(is_active=True),
@@ -268,6 +279,8 @@ def case_dispatch(*, actor, case, team: ResponseTeam, police: bool | None = None
 def _team_step(actor, dispatch: Dispatch) -> Dispatch:
     check_team_step(actor, dispatch)
     locked = Dispatch.objects.select_for_update(of=("self",)).select_related("case", "team").get(pk=dispatch.pk)
+    if locked.withdrawn_at is not None:  # read under the lock: a withdrawal and a tap never both go through
+        raise TransitionNotAllowed(_("该派单已被指挥中心撤回，无需继续处置"))
     if locked.case.status != "handling":
         from sanshi.cases.models import Status
 
@@ -374,6 +387,48 @@ def dispatch_request_reinforcement(*, actor, dispatch: Dispatch, note: str) -> D
     notify(recipients=_operators(street), subject=f"请求增援：{case.number}·{d.team.name}",
            body=f"「{case.title}」{d.team.name}请求增援：{note}。{advice}。增援须在{policy.reinforce_minutes}分钟内到场。",
            kind="rapid_reinforcement", link=_case_link(case))
+    return d
+
+
+@stored_in_canonical_language  # the actor label stored on the event is Chinese whatever the UI language
+@transaction.atomic
+def dispatch_withdraw(*, actor, dispatch: Dispatch, reason: str) -> Dispatch:
+    """Take a team off an urgent event before it is on site (撤回派单) — stuck on the way, or the
+    wrong kind of team — so that the command centre sends another (`case_dispatch`: a new first
+    dispatch, or again the reinforcement that answers the request). Only who may dispatch on the
+    case; a team on site finishes or asks for reinforcement instead. One `withdraw_dispatch` event
+    (the reason in its staff note, never in the public note); the team's members are told. The
+    clocks are not touched: the arrive clock keeps counting from receipt."""
+    from sanshi.cases.models import Status
+
+    role = check_withdrawer(actor, dispatch)
+    _require_urgent(dispatch.case)
+    d = Dispatch.objects.select_for_update(of=("self",)).select_related("case", "team").get(pk=dispatch.pk)
+    case = d.case
+    if case.status != Status.HANDLING:
+        raise TransitionNotAllowed(format_lazy(_("事项当前状态「{status}」，派单已结束"),
+                                               status=Status(case.status).label))
+    if d.withdrawn_at is not None:
+        raise TransitionNotAllowed(format_lazy(_("{team}的派单已撤回"), team=d.team.name))
+    if d.arrived_at is not None:
+        raise TransitionNotAllowed(format_lazy(
+            _("{team}已到场，不能撤回派单：请由队伍反馈处置结果，或请求增援"), team=d.team.name))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("请填写撤回理由"), errors={"reason": _("请说明为什么撤回派单（如堵在路上、队伍类型不对）")})
+    if len(reason) > 200:
+        raise ValidationFailed(_("撤回理由太长"), errors={"reason": format_lazy(
+            _("撤回理由最多200字（现有{n}字）"), n=len(reason))})
+    d.withdrawn_at, d.withdrawn_by, d.withdraw_reason = timezone.now(), actor, reason
+    d.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
+    # the public note names the team only: the reason may speak of people and stays with the staff
+    _transition(case=case, action="withdraw_dispatch", actor=actor, actor_label=role.get_role_display(),
+                note=reason, public_note=f"{d.team.name}已撤回，另行调派",
+                data={"dispatch": d.pk, "team": d.team_id, "reinforcement_for": d.reinforcement_for_id})
+    notify(recipients=d.team.members.filter(is_active=True),
+           subject=f"撤回派单：{case.number} {case.title}",
+           body=f"指挥中心已撤回{d.team.name}对「{case.title}」的派单，无需再赶赴现场。",
+           kind="rapid_withdrawn", link=reverse("responder"))
     return d
 
 
