@@ -5,7 +5,7 @@ import pytest
 from sanshi.catalog.baseline import ITEMS
 from sanshi.triage.ml import TriageModel
 
-from .fixture import DEPT_MESSAGES, KIND_MESSAGES
+from .fixture import DEPT_MESSAGES, DEPT_TAXONOMY, KIND_MESSAGES
 
 
 def kind_rows(part: str):
@@ -29,4 +29,4 @@ def dept_rows():
 @pytest.fixture(scope="session")
 def model():
     return TriageModel.train(kind_rows=kind_rows("train"), dept_rows=dept_rows(), catalogue_items=ITEMS,
-                             cross_validation=False)
+                             cross_validation=False, taxonomy=DEPT_TAXONOMY)

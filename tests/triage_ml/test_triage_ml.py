@@ -18,9 +18,11 @@ from sanshi.triage.ml import (
     read_corrections,
     read_rows,
 )
+from sanshi.triage.ml.io import file_kind, read_taxonomy
+from sanshi.triage.ml.model import fit_department, predict_department, taxonomy_terms
 
 from .conftest import dept_rows, kind_rows
-from .fixture import NOT_URGENT_TEST, URGENT_TEST
+from .fixture import DEPT_TAXONOMY, NOT_URGENT_TEST, URGENT_TEST
 
 
 def test_heldout_kind_accuracy_well_above_chance(model):
@@ -91,6 +93,54 @@ def test_urgent_detection(model):
         assert r.urgent.label == "false", (s, r.urgent)
 
 
+# each names a category of the test taxonomy that no training message contains
+TAXONOMY_CASES = [
+    ("快递员把包裹扔在门口就走了", "交通运输", "快递"),
+    ("体育馆周末不对外开放，想锻炼都没地方", "教育文体", "体育馆"),
+    ("招聘会上的企业要求先交押金才给面试", "劳动和社会保障", "招聘会"),
+]
+
+
+@pytest.mark.parametrize(("text", "dept", "term"), TAXONOMY_CASES)
+def test_taxonomy_term_steers_department(model, text, dept, term):
+    """A department's category name from the taxonomy pulls a message towards it and is shown
+    as evidence, although no training message contains the name."""
+    r = model.predict(text)
+    assert r.department.label == dept and term in r.department.evidence
+    plain = fit_department(dept_rows(), taxonomy=())  # the same data without the taxonomy
+    assert "lex" not in plain
+    label, p_plain, ev_plain = predict_department(plain, [text])[0]
+    assert term not in ev_plain
+    assert r.department.probability > (p_plain if label == dept else 0.0)
+
+
+def test_taxonomy_terms_and_files(tmp_path):
+    terms = taxonomy_terms([("城乡建设", "城市建设和市政管理", "园林绿化"), ("卫生计生", "医政监管", "医疗技术和服务"),
+                            ("城乡建设", "其他", "其他"), ("农村农业", "农业生产", "种子")],
+                           ["城乡建设", "卫生计生"])
+    assert {"城市建设和市政管理", "城市建设", "市政管理", "园林绿化", "医政监管", "医疗技术和服务", "医疗技术"} == set(terms)
+    # 服务 (a part of < 3 characters), 其他 and departments outside the classes are left out
+    p = tmp_path / "taxonomy.csv"
+    p.write_text("一级分类,二级分类,三级分类\n" + "".join(",".join(r) + "\n" for r in DEPT_TAXONOMY),
+                 encoding="utf-8")
+    assert file_kind(p) == "taxonomy" and read_taxonomy(p) == DEPT_TAXONOMY
+
+
+def test_department_model_from_before_still_predicts(monkeypatch):
+    """Department parts trained before the head block and the taxonomy lexicon (only "vec",
+    "clf", "coef", "names", "classes") still predict, as scikit-learn would."""
+    import sanshi.triage.ml.model as m
+
+    monkeypatch.setattr(m, "DEPT_HEAD_CHARS", 0)
+    core = fit_department(dept_rows(), taxonomy=())
+    assert set(core) == {"vec", "clf", "coef", "names", "classes"}
+    texts = ["公交车司机开车太猛，乘客摔倒了", "学校收费太高", "社保断缴了怎么办"]
+    got = predict_department(core, texts)
+    P = core["clf"].predict_proba(core["vec"].transform(texts))
+    assert [g[0] for g in got] == [core["classes"][j] for j in P.argmax(1)]
+    assert [round(g[1], 6) for g in got] == [round(float(p), 6) for p in P.max(1)]
+
+
 def test_save_load_round_trip(model, tmp_path):
     p = tmp_path / "m.joblib"
     model.save(p)
@@ -157,9 +207,12 @@ def test_cmd_train_eval_classify(tmp_path):
     kp, dp, mp = tmp_path / "kind.csv", tmp_path / "dept.csv", tmp_path / "m.joblib"
     _write(kp, kind_rows("train"), ["id", "title", "text", "label", "code"])
     _write(dp, dept_rows(), ["id", "title", "text", "label"])
+    (tmp_path / "taxonomy.csv").write_text(  # found beside the department file
+        "一级分类,二级分类,三级分类\n" + "".join(",".join(r) + "\n" for r in DEPT_TAXONOMY), encoding="utf-8")
     out = io.StringIO()
-    cmd_train([str(kp), str(dp)], str(mp), ITEMS, out, cross_validation=False)
+    m = cmd_train([str(kp), str(dp)], str(mp), ITEMS, out, cross_validation=False)
     assert "[2/4]" in out.getvalue() and mp.exists()
+    assert "（taxonomy）" in out.getvalue() and m.report["n_taxonomy_terms"] > 10
     assert len(read_rows(kp)) == len(kind_rows("train"))
 
     tp = tmp_path / "test.csv"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import default_data_files, file_kind, read_corrections, read_rows
+from .io import default_data_files, file_kind, read_corrections, read_rows, read_taxonomy
 from .model import DEPARTMENTS, KINDS, TriageModel
 
 
@@ -61,8 +61,14 @@ def cmd_train(data_paths, model_path, catalogue_items, out=None, corrections_pat
     paths = list(data_paths) or default_data_files()
     if not paths:
         raise FileNotFoundError("没有训练数据：请给出 CSV 文件，或设置 SANSHI_TRIAGE_DATA")
-    kind_rows, dept_rows, corrections = [], [], []
-    for p in list(paths) + list(corrections_paths):
+    kind_rows, dept_rows, corrections, taxonomy = [], [], [], []
+    paths = list(paths)
+    kinds = [file_kind(p) for p in paths]
+    if "department" in kinds and "taxonomy" not in kinds:
+        # the official category tree, when it sits beside a department file (as in shared/data)
+        beside = [Path(p).parent / "taxonomy.csv" for p, k in zip(paths, kinds, strict=True) if k == "department"]
+        paths += [str(b) for b in dict.fromkeys(beside) if b.is_file()][:1]
+    for p in paths + list(corrections_paths):
         what = file_kind(p)
         if what == "kind":
             rows = read_rows(p)
@@ -70,6 +76,9 @@ def cmd_train(data_paths, model_path, catalogue_items, out=None, corrections_pat
         elif what == "department":
             rows = read_rows(p)
             dept_rows += rows
+        elif what == "taxonomy":
+            rows = read_taxonomy(p)
+            taxonomy += rows
         else:
             rows = read_corrections(p)
             corrections += rows
@@ -79,7 +88,7 @@ def cmd_train(data_paths, model_path, catalogue_items, out=None, corrections_pat
     t = time.time()
     model = TriageModel.train(kind_rows=kind_rows, dept_rows=dept_rows, catalogue_items=catalogue_items,
                               corrections=corrections, progress=_progress(out),
-                              cross_validation=cross_validation)
+                              cross_validation=cross_validation, taxonomy=taxonomy)
     n = 5 if cross_validation else 4
     out.write(f"[{n}/{n}] 保存模型 → {model_path}\n")
     model.save(model_path)

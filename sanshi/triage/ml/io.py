@@ -9,6 +9,7 @@ from pathlib import Path
 
 CORRECTION_COLUMNS = ["text", "title", "kind", "catalogue_code", "department", "urgent"]
 KINDS = ("PUBLIC", "SHARED", "HOUSEHOLD")
+TAXONOMY_COLUMNS = ("一级分类", "二级分类", "三级分类")
 
 
 def _open(path) -> io.TextIOBase:
@@ -21,8 +22,10 @@ def header(path) -> list[str]:
 
 
 def file_kind(path) -> str:
-    """'kind', 'department' or 'corrections', recognised by the CSV header."""
+    """'kind', 'department', 'corrections' or 'taxonomy', recognised by the CSV header."""
     cols = set(header(path))
+    if set(TAXONOMY_COLUMNS[:2]) <= cols:
+        return "taxonomy"
     if {"text", "kind"} <= cols and ("catalogue_code" in cols or "department" in cols):
         return "corrections"
     if {"text", "label"} <= cols:
@@ -82,6 +85,17 @@ def read_corrections(path) -> list[dict]:
     return out
 
 
+def read_taxonomy(path) -> list[tuple[str, str, str]]:
+    """The official category tree: one (一级分类, 二级分类, 三级分类) tuple per row."""
+    out = []
+    with _open(path) as fh:
+        for r in csv.DictReader(fh):
+            row = tuple((r.get(c) or "").strip() for c in TAXONOMY_COLUMNS)
+            if row[0] and row[1]:
+                out.append(row)
+    return out
+
+
 def default_data_dir() -> Path | None:
     env = os.environ.get("SANSHI_TRIAGE_DATA")
     if env:
@@ -92,10 +106,30 @@ def default_data_dir() -> Path | None:
 
 
 def default_data_files() -> list[str]:
-    """kind_dev.csv and dept_train.csv under the default data dir (whatever exists)."""
+    """kind_dev.csv, dept_train.csv (with the taxonomy.csv beside it) and corrections*.csv
+    under the default data dir (whatever exists)."""
     base = default_data_dir()
     if base is None:
         return []
-    files = [base / "sanshi" / "kind_dev.csv", base / "teddy2020c" / "dept_train.csv"]
+    dept = base / "teddy2020c" / "dept_train.csv"
+    files = [base / "sanshi" / "kind_dev.csv", dept]
+    if dept.exists():
+        files.append(dept.parent / "taxonomy.csv")
     files += sorted(base.glob("corrections*.csv"))
     return [str(p) for p in files if p.exists()]
+
+
+def default_taxonomy_file() -> str | None:
+    """taxonomy.csv beside dept_train.csv in the default data dir, when it exists."""
+    base = default_data_dir()
+    p = base / "teddy2020c" / "taxonomy.csv" if base is not None else None
+    return str(p) if p is not None and p.is_file() else None
+
+
+def default_taxonomy() -> list[tuple[str, str, str]]:
+    """The rows of default_taxonomy_file(), or [] when there is none (training works without)."""
+    p = default_taxonomy_file()
+    try:
+        return read_taxonomy(p) if p else []
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
