@@ -29,6 +29,8 @@ urlpatterns = [
     path("staff/", include("sanshi.supervision.urls")),  # 台账, 回访, 节假日 (docs/deadlines.md)
     path("staff/notifications/", notification_views.notifications_view, name="notifications"),
     path("staff/rapid/", rapid_views.responder, name="responder"),  # 突发快响: a responder's dispatches
+    path("staff/rapid/dispatches/<int:dispatch_id>/withdraw/", rapid_views.dispatch_withdraw,
+         name="dispatch-withdraw"),  # the command centre's, from the case page (before the team's steps)
     path("staff/rapid/dispatches/<int:dispatch_id>/<str:step>/", rapid_views.dispatch_step, name="dispatch-step"),
     path("staff/rapid/teams/", rapid_views.teams, name="rapid-teams"),
     path("staff/rapid/teams/<int:team_id>/duty/", rapid_views.team_duty, name="rapid-team-duty"),

@@ -63,6 +63,8 @@ PAGES = {
     # duty switch is the street's operators and street officers (403)
     "staff/rapid/": "staff", "staff/rapid/teams/": "staff",
     "staff/rapid/dispatches/<int:dispatch_id>/<str:step>/": "team", "staff/rapid/teams/<int:team_id>/duty/": "duty",
+    # withdrawing a dispatch (撤回派单) is POST, for who may dispatch on the case: 403 in scope, 404 outside
+    "staff/rapid/dispatches/<int:dispatch_id>/withdraw/": "transition",
     # "command": operators and street officers only, 403 for other roles (tests/test_command_board.py)
     "staff/command/": "command", "staff/command/board/": "command", "staff/command/dispatch/": "command",
     "staff/command/duty/": "command", "staff/command/compliance/": "command",

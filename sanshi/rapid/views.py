@@ -49,8 +49,6 @@ def responder(request):
 @require_POST
 def dispatch_step(request, dispatch_id: int, step: str):
     dispatch = Dispatch.objects.select_related("case", "team").filter(pk=dispatch_id).first()
-    if dispatch is not None and step == "withdraw":  # the command centre's, from the case page
-        return _withdraw(request, dispatch)
     if dispatch is None or step not in STEPS:
         raise Http404
     try:
@@ -67,9 +65,17 @@ def dispatch_step(request, dispatch_id: int, step: str):
     return redirect(reverse("responder"))
 
 
-def _withdraw(request, dispatch: Dispatch):
+@login_required
+@require_POST
+def dispatch_withdraw(request, dispatch_id: int):
     """撤回派单 from the case page's 突发快响 panel (the form beside the dispatch form). A refusal
     shows the case page again with the message, the field error and the reason as typed."""
+    from sanshi.cases.actions import get_case_or_404
+    from sanshi.web.views import case_page  # the case page belongs to sanshi.web: imported when used
+
+    dispatch = Dispatch.objects.select_related("case", "team").filter(pk=dispatch_id).first()
+    if dispatch is None:
+        raise Http404
     reason = request.POST.get("reason", "")
     try:
         services.dispatch_withdraw(actor=request.user, dispatch=dispatch, reason=reason)
@@ -77,24 +83,16 @@ def _withdraw(request, dispatch: Dispatch):
         raise Http404 from None
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        request.rapid_withdraw_failed = {"dispatch": dispatch.pk, "errors": exc.errors, "reason": reason}
-        return _case_page(request, dispatch.case_id, status=exc.status_code)
+        failed = {"dispatch": dispatch.pk, "errors": exc.errors, "reason": reason}
+        try:
+            case = get_case_or_404(request.user, dispatch.case_id)
+        except NotFound:
+            raise Http404 from None
+        return case_page(request, case, errors=exc.errors or {},
+                         failed_action="withdraw_dispatch", status=exc.status_code,
+                         extra={"rapid_withdraw_failed": failed})
     messages.success(request, format_lazy(_("已撤回{team}的派单，请改派其他队伍"), team=dispatch.team.name))
     return redirect(reverse("case", args=[dispatch.case_id]) + "#rapid-panel")
-
-
-def _case_page(request, case_id: int, *, status: int):
-    """The case page, rendered by its own view (the panel reads `request.rapid_withdraw_failed`). The
-    request goes in as a GET: the page is shown, its own form handling does not run on our POST."""
-    from sanshi.web.views import case_view  # the case page belongs to sanshi.web: imported when used
-
-    method, request.method = request.method, "GET"
-    try:
-        response = case_view(request, case_id)
-    finally:
-        request.method = method  # as it came, for the audit of a refused access
-    response.status_code = status
-    return response
 
 
 @login_required

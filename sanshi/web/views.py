@@ -198,6 +198,15 @@ def case_view(request, case_id: int):
         else:
             messages.success(request, _("已完成：%(action)s") % {"action": ACTION_LABELS.get(action, action)})
             return redirect(reverse("case", args=[case.pk]))
+    return case_page(request, case, errors=errors, failed_action=failed_action, revealed=revealed)
+
+
+def case_page(request, case, *, errors=None, failed_action: str = "", revealed=(), status: int | None = None,
+              extra: dict | None = None):
+    """Render the case page for `case` (already checked visible to the user): after a GET, or again
+    after a refused act with its `errors` (status 400 unless given) — also for the acts of other
+    apps' forms on the page (the urgent flow's withdraw form passes its own status and `extra`)."""
+    errors = errors or {}
     requests = list(case.requests.all())
     handler = is_assigned_handler(request.user, case)
     meetings = Meeting.objects.filter(org=case.org, body=case.body, held_at__isnull=True) if case.org else []
@@ -212,7 +221,8 @@ def case_view(request, case_id: int):
         "meetings": meetings, "agenda": case.agenda_items.select_related("meeting"),
         "errors": errors, "failed_action": failed_action, "posted": request.POST,
         "similar": similar_open_cases(case) if case.status == Status.RECEIVED else [],
-    }, status=400 if errors else 200)
+        **(extra or {}),
+    }, status=status or (400 if errors else 200))
 
 
 @login_required

@@ -45,7 +45,7 @@ def rapid_case_panel(context, case):
     redispatch = handling and redispatch_wanted(dispatches)  # every first team withdrawn: send another
     pending = pending_reinforcement(case) if handling and not redispatch else None
     can_dispatch = dispatcher and ((case.status == "triaged" and not dispatches) or redispatch or pending is not None)
-    failed = getattr(context["request"], "rapid_withdraw_failed", None) or {}  # a refused withdrawal, shown again
+    failed = context.get("rapid_withdraw_failed") or {}  # a refused withdrawal, shown again (rapid.views)
     for d in dispatches:  # a team not yet on site may be withdrawn by whoever may dispatch
         d.can_withdraw = dispatcher and handling and d.withdrawn_at is None and d.arrived_at is None
         d.withdraw_failed = failed if failed.get("dispatch") == d.pk else None

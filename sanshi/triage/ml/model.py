@@ -107,6 +107,21 @@ def _is_cjk(cp: np.ndarray) -> np.ndarray:
             | ((cp >= 0xF900) & (cp <= 0xFAFF)))
 
 
+def _terms_in(doc: str, by_first: dict[str, list[tuple[str, object]]]):
+    """(term, payload, count) for each term of `by_first` (terms grouped by their first character)
+    found in `doc`: a document is only searched for the terms whose first character it contains."""
+    for ch in by_first.keys() & set(doc):
+        for term, payload in by_first[ch]:
+            n = doc.count(term)
+            if n:
+                yield term, payload, n
+
+
+def _drop_contained(found: list[str]) -> list[str]:
+    """`found` (longest first) without the terms contained in a longer one before them."""
+    return [w for i, w in enumerate(found) if not any(w in f for f in found[:i])]
+
+
 class Lexicon:
     """Keyword hits per catalogue item (log counts) and per kind (sums)."""
 
@@ -139,12 +154,9 @@ class Lexicon:
         for r, d in enumerate(docs):
             counts = np.zeros(n_items)
             found = set()
-            for ch in self._by_first.keys() & set(d):
-                for w, js in self._by_first[ch]:
-                    n = d.count(w)
-                    if n:
-                        counts[js] += n
-                        found.add(w)
+            for w, js, n in _terms_in(d, self._by_first):
+                counts[js] += n
+                found.add(w)
             if present is not None:
                 present.append(found)
             for j in np.flatnonzero(counts):
@@ -162,8 +174,7 @@ class Lexicon:
                 continue
             found += [w for w in kws if (w in present if present is not None else w in doc)]
         # longest first, drop words contained in another hit
-        found = sorted(dict.fromkeys(found), key=len, reverse=True)  # stable: catalogue order on ties
-        return [w for i, w in enumerate(found) if not any(w in f for f in found[:i])]
+        return _drop_contained(sorted(dict.fromkeys(found), key=len, reverse=True))  # stable: catalogue order on ties
 
 
 _TAX_SPLIT = re.compile(r"[和与及、，,/()（）]")
@@ -220,12 +231,9 @@ class TaxonomyLexicon:
         out = np.zeros((len(docs), len(self.classes)))
         for r, d in enumerate(docs):
             found = set()
-            for ch in self._by_first.keys() & set(d):
-                for t, row in self._by_first[ch]:
-                    n = d.count(t)
-                    if n:
-                        out[r] += np.log1p(n) * row
-                        found.add(t)
+            for t, row, n in _terms_in(d, self._by_first):
+                out[r] += np.log1p(n) * row
+                found.add(t)
             if present is not None:
                 present.append(found)
         return out
@@ -233,8 +241,7 @@ class TaxonomyLexicon:
     def hits(self, cls: str, present: set) -> list[str]:
         """Terms of department cls found (present: what matrix() found), longest first,
         without terms contained in a longer hit."""
-        found = sorted((t for t in present if cls in self.terms[t]), key=lambda t: (-len(t), t))
-        return [t for i, t in enumerate(found) if not any(t in f for f in found[:i])]
+        return _drop_contained(sorted((t for t in present if cls in self.terms[t]), key=lambda t: (-len(t), t)))
 
 
 def _char_vec(min_df=2, ngram=(1, 2), sublinear=True):
@@ -510,7 +517,7 @@ def _fast_dept(core):
         else:
             W, b = fast.linear(clf)
             proba = lambda X: fast.softmax_proba(np.asarray(X @ W) + b)  # noqa: E731
-        coef = core["coef"][:, :len(core["names"])]
+        coef = core["coef"]  # the whole-document n-gram columns (the evidence spans read them)
         f = {"vec": fast.FastTfidf(core["vec"]), "proba": proba, "names": [str(n) for n in core["names"]],
              "rel": coef - coef.mean(0, keepdims=True)}
         if core.get("head_vec") is not None:
