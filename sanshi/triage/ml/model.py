@@ -333,8 +333,10 @@ def _fit_kind_core(docs, kinds, codes, weights, items, catalogue=True):
 
 def _kind_features(core, docs, counts=None, present=None):
     f = core.get("_fast")
-    T = f["vec"].transform(docs, counts) if f else core["vec"].transform(docs)
-    return sp.hstack([T, sp.csr_matrix(LEX_WEIGHT * core["lex"].matrix(docs, present))], format="csr")
+    lex = LEX_WEIGHT * core["lex"].matrix(docs, present)
+    if f:
+        return fast.hstack([f["vec"].transform(docs, counts), fast.Rows.from_dense(lex)])
+    return sp.hstack([core["vec"].transform(docs), sp.csr_matrix(lex)], format="csr")
 
 
 def _fast_kind(core):
@@ -538,24 +540,9 @@ def _dept_features(core, docs, counts=None, present=None):
         n, w = core["head"]
         blocks.append(w * f["head_vec"].transform([d[:n] for d in docs]))
     if core.get("lex") is not None:
-        blocks.append(sp.csr_matrix((core["lex_weight"] * core["lex"].matrix(docs, present)).astype(np.float32)))
-    return _hstack_csr(blocks)
-
-
-def _hstack_csr(blocks) -> sp.csr_matrix:
-    """sp.hstack for CSR blocks with sorted indices, in float32 (a float64 block would make
-    every product upcast the weight matrix), without scipy's COO round trip (~0.4 ms a call)."""
-    n = blocks[0].shape[0]
-    rows, cols, data, off = [], [], [], 0
-    for b in blocks:
-        rows.append(np.repeat(np.arange(n), np.diff(b.indptr)))
-        cols.append(b.indices.astype(np.int64) + off)
-        data.append(b.data.astype(np.float32, copy=False))
-        off += b.shape[1]
-    r = np.concatenate(rows)
-    order = np.argsort(r, kind="stable")  # blocks in column order: stays sorted within a row
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n))])
-    return sp.csr_matrix((np.concatenate(data)[order], np.concatenate(cols)[order], indptr), shape=(n, off))
+        blocks.append(fast.Rows.from_dense(core["lex_weight"] * core["lex"].matrix(docs, present)))
+    # in float32: a float64 block would make every product upcast the weight matrix
+    return fast.hstack(blocks, dtype=np.float32)
 
 
 def predict_department(core, docs, counts=None):
