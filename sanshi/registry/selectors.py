@@ -4,7 +4,11 @@ from .models import Level, OrgNode
 
 
 def grid_by_code(code: str) -> OrgNode | None:
-    return OrgNode.objects.filter(code=code, level__in=[Level.GRID, Level.MICRO_GRID]).first()
+    # code is unique: get() needs no ORDER BY (first() would sort by path), on every intake
+    try:
+        return OrgNode.objects.get(code=code, level__in=[Level.GRID, Level.MICRO_GRID])
+    except OrgNode.DoesNotExist:
+        return None
 
 
 def grid_for_address(address: str) -> OrgNode | None:
