@@ -943,3 +943,27 @@ def test_the_resident_sees_that_the_team_was_withdrawn_but_not_why(world, teams,
     assert "东片区应急队已撤回，另行调派" in page
     for text in (str(timeline), page):
         assert reason not in text and "王建国" not in text and "13912345678" not in text
+
+
+def test_the_audit_trail_names_the_role_each_dispatch_step_was_taken_under(world, teams):
+    """Staff often hold two roles. A grid worker who is also a responder in the team accepts and
+    arrives as the responder; a grid worker who is also a street officer withdraws the team as
+    the one who may dispatch: the audit row names that role, not whichever role came first."""
+    from sanshi.audit.services import audit_seal_all
+    from sanshi.registry.models import StaffRole
+
+    member = world.staff("dual-member", Role.GRID_WORKER, world.grid)
+    StaffRole.objects.create(user=member, role=Role.RESPONDER, node=world.street)
+    TeamMember.objects.create(team=teams.east, user=member)
+    officer = world.staff("dual-officer", Role.GRID_WORKER, world.grid)
+    StaffRole.objects.create(user=officer, role=Role.STREET_OFFICER, node=world.street)
+
+    d = _dispatched(world, teams)
+    at(T0 + M, dispatch_accept, actor=member, dispatch=d)
+    at(T0 + 2 * M, dispatch_withdraw, actor=officer, dispatch=d, reason=STUCK)
+    audit_seal_all()
+    rows = {e.event: (e.actor_username, e.role, e.node)
+            for e in AuditEntry.objects.filter(obj_type="case", obj_id=str(d.case_id))}
+    assert rows["case.dispatch"] == ("operator", "operator", "T1")
+    assert rows["case.accept"] == ("dual-member", "responder", "T1")
+    assert rows["case.withdraw_dispatch"] == ("dual-officer", "street_officer", "T1")

@@ -190,17 +190,25 @@ def audit_denied(request, obj_type: str = "", obj_id: str = "") -> None:
     audit_refusal(event="access.denied", actor=actor, obj_type=obj_type, obj_id=obj_id, outcome=Outcome.DENIED)
 
 
+# actions whose permission is checked as another action's (the audit row names that role)
+_CHECKED_AS = {"link_duplicate": "merge", "withdraw_dispatch": "dispatch"}
+_TEAM_STEPS = {"accept", "arrive", "report_result", "request_reinforcement"}
+
+
 def case_actor_scope(actor, case, action: str) -> dict:
     """The role and node under which `actor` acted on `case`, when the actor holds one (for
     `transition()`); empty for a resident or an account without a covering role."""
     if not getattr(actor, "is_authenticated", False):
         return {"role": "", "node": ""}
     from sanshi.cases.permissions import ACTION_ROLES, EVALUATOR_ROLES, roles_covering
+    from sanshi.registry.models import Role
 
     if action in ("close", "escalate"):
         allowed = EVALUATOR_ROLES.get(case.kind, set())
+    elif action in _TEAM_STEPS:  # taken as a member of the dispatched team: the responder's role
+        allowed = {Role.RESPONDER}
     else:
-        allowed = ACTION_ROLES.get({"link_duplicate": "merge"}.get(action, action), set())
+        allowed = ACTION_ROLES.get(_CHECKED_AS.get(action, action), set())
     covering = roles_covering(actor, case)
     role = next((r for r in covering if r.role in allowed), covering[0] if covering else None)
     if role is None:
