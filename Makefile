@@ -30,8 +30,7 @@ run: demo
 	@echo "==> 启动 Web 服务 http://$(HOST):$(PORT)/ 与后台 worker（Ctrl-C 同时停止）"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(BIN)/sanshi worker & \
-	  $(BIN)/gunicorn sanshi.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 \
-	    --access-logfile - --log-level warning & \
+	  $(BIN)/uwsgi --ini uwsgi.ini --http-socket $(HOST):$(PORT) --processes 2 --threads 4 & \
 	  wait
 
 test: setup

@@ -15,3 +15,9 @@ if getattr(settings, "PRODUCTION", False):
 from sanshi.core.warmup import warm_up  # noqa: E402
 
 warm_up()  # the triage model before the first request, then gc.freeze (see sanshi/core/warmup.py)
+
+# uWSGI imports this module once in its master and forks the workers: a database connection
+# opened above (the production check) must not be inherited by them, sharing one socket
+from django.db import connections  # noqa: E402
+
+connections.close_all()
