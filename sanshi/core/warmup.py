@@ -1,10 +1,10 @@
 """Process warm-up for the web server: what the first requests would otherwise wait for.
 
 The uWSGI master imports `sanshi.wsgi`, which calls `warm_up()`: the triage model is loaded
-before the workers are forked and take their first request (not during it), then every object alive at that
-moment is moved out of the cyclic garbage collector's reach (`gc.freeze`). Those objects — the
-modules, the URLconf, the model's vocabularies — live as long as the process, yet a full
-collection walks all of them again: ~200,000 objects, 60–130 ms measured on this machine, a
+before the workers are forked and take their first request (not during it), then every object
+alive at that moment is moved out of the cyclic garbage collector's reach (`gc.freeze`). Those
+objects — the modules, the URLconf, the model's vocabularies — live as long as the process, yet
+a full collection walks all of them again: ~200,000 objects, 60–130 ms measured on this machine, a
 pause that every request in flight waits through (it was most of the board's p99). After the
 freeze a full collection walks only what requests made since: a few milliseconds."""
 

