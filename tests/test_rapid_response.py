@@ -946,8 +946,8 @@ def test_the_resident_sees_that_the_team_was_withdrawn_but_not_why(world, teams,
 
 
 def test_the_audit_trail_names_the_role_each_dispatch_step_was_taken_under(world, teams):
-    """Staff often hold two roles. A grid worker who is also a responder in the team accepts and
-    arrives as the responder; a grid worker who is also a street officer withdraws the team as
+    """Staff often hold two roles. A grid worker who is also a responder in the team accepts the
+    dispatch as the responder; a grid worker who is also a street officer withdraws the team as
     the one who may dispatch: the audit row names that role, not whichever role came first."""
     from sanshi.audit.services import audit_seal_all
     from sanshi.registry.models import StaffRole
