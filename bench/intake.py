@@ -1,4 +1,5 @@
-"""Benchmark: POST /api/v1/requests against a real server (uWSGI with uwsgi.ini + PostgreSQL) on this machine.
+"""Benchmark: POST /api/v1/requests against a real server (uWSGI with uwsgi.ini, or gunicorn with
+--server gunicorn) + PostgreSQL on this machine.
 
 Prints: sustained requests/s with N concurrent clients, and p50/p90/p99 latency at a fixed
 100 requests/s (open loop: requests are sent on schedule whether or not earlier ones returned).
@@ -6,6 +7,7 @@ Targets (issue 2): ≥ 300 requests/s sustained; p99 ≤ 100 ms at 100 requests/
 
     .venv/bin/python bench/intake.py [--database-url postgres://postgres@127.0.0.1:5432/sanshi_bench]
                                      [--seconds 10] [--clients 16] [--workers 5]
+                                     [--server uwsgi|gunicorn]
 
 Only loopback traffic; every loop is bounded in count and time.
 
@@ -165,7 +167,10 @@ def main() -> int:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/sanshi_bench")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=5, help="uWSGI worker processes (2 × cores + 1)")
+    parser.add_argument("--workers", type=int, default=5, help="server worker processes (2 × cores + 1)")
+    parser.add_argument("--server", choices=["uwsgi", "gunicorn"], default="uwsgi",
+                        help="uwsgi: what make run and production use (docs/adr/0003-web-server.md); "
+                             "gunicorn: the server issue 2 names, for comparison (a dev dependency)")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     env = {**os.environ, "DATABASE_URL": args.database_url, "DJANGO_SETTINGS_MODULE": "sanshi.settings.dev",
@@ -183,13 +188,18 @@ def main() -> int:
         "d=n(code='B',name='区',level='district'); s=n(code='B1',name='街道',level='street',parent=d)\n"
         "c=n(code='B1C1',name='社区',level='community',parent=s); n(code='B1C1-G01',name='网格',level='grid',parent=c)")],
         env=env, check=True)
-    server_log = tempfile.NamedTemporaryFile("w+", prefix="sanshi-bench-uwsgi-", suffix=".log", delete=False)
+    server_log = tempfile.NamedTemporaryFile("w+", prefix=f"sanshi-bench-{args.server}-", suffix=".log", delete=False)
     speed = machine_speed_ms()
     print(f"      machine speed: {speed:.0f} ms CPU for a fixed Python loop (lower is faster)", flush=True)
-    print(f"[2/4] uWSGI (uwsgi.ini) with {args.workers} worker processes on 127.0.0.1:{args.port} …", flush=True)
-    server = subprocess.Popen([BIN / "uwsgi", "--ini", str(ROOT / "uwsgi.ini"), "--http-socket",
-                               f"127.0.0.1:{args.port}", "--processes", str(args.workers)],
-                              env=env, cwd=ROOT, stdout=server_log, stderr=subprocess.STDOUT)
+    if args.server == "uwsgi":
+        print(f"[2/4] uWSGI (uwsgi.ini) with {args.workers} worker processes on 127.0.0.1:{args.port} …", flush=True)
+        command = [BIN / "uwsgi", "--ini", str(ROOT / "uwsgi.ini"), "--http-socket", f"127.0.0.1:{args.port}",
+                   "--processes", str(args.workers)]
+    else:  # the issue's wording: gunicorn sync workers, the app loaded once before the fork as uWSGI does
+        print(f"[2/4] gunicorn (sync, --preload) with {args.workers} workers on 127.0.0.1:{args.port} …", flush=True)
+        command = [BIN / "gunicorn", "sanshi.wsgi:application", "--bind", f"127.0.0.1:{args.port}", "--preload",
+                   "--workers", str(args.workers), "--log-level", "warning"]
+    server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=server_log, stderr=subprocess.STDOUT)
     # the worker runs beside the server as in production (it seals the audit journal, sends feedback)
     worker = subprocess.Popen([BIN / "sanshi", "worker"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
@@ -231,7 +241,7 @@ def main() -> int:
         print(f"      at 100 requests/s: p50 {f['p50']:.1f} ms, p90 {f['p90']:.1f} ms, p99 {f['p99']:.1f} ms, "
               f"mean {f['mean']:.1f} ms (statuses {f['statuses']})   [target p99 ≤ 100 ms]")
         print(json.dumps({"bench": "intake", "sustained_rps": round(s["rps"], 1), "p50_ms_at_100rps": round(f["p50"], 1),
-                          "p99_ms_at_100rps": round(f["p99"], 1), "workers": args.workers, "server": "uwsgi",
+                          "p99_ms_at_100rps": round(f["p99"], 1), "workers": args.workers, "server": args.server,
                           "machine_speed_ms": round(speed),
                           "cpu_ms_per_request": {"server": s.get("cpu_app_ms"), "worker": s.get("cpu_worker_ms"),
                                                  "postgres": s.get("cpu_db_ms")},

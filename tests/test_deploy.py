@@ -49,3 +49,15 @@ def test_production_refuses_a_per_process_cache(tmp_path):
     result = subprocess.run([sys.executable, "-m", "sanshi", "check"], env=env, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode != 0 and "CACHE_URL" in result.stderr
+
+
+def test_the_wsgi_module_has_every_route_loaded_before_the_first_request(tmp_path):
+    """The uWSGI master imports `sanshi.wsgi` once and forks: the views and the API's routes are
+    loaded there, so no worker builds them while a resident waits for its first answer."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "sanshi.settings.dev",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
+           "SANSHI_TRIAGE_MODEL_PATH": str(tmp_path / "no-model.joblib")}
+    probe = ("import sys, sanshi.wsgi; "
+             "print(all(m in sys.modules for m in ('sanshi.urls', 'sanshi.api.api', 'sanshi.web.views')))")
+    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "True", result.stdout + result.stderr

@@ -76,7 +76,7 @@ def case_open(*, actor, request) -> Case:
     """Open the case for a newly received request (called inside intake's transaction, before
     the request row is written, so the request is saved once with its case)."""
     now = timezone.now()
-    case = Case.objects.create(title=request.title or request.text[:40], grid=request.grid,
+    case = Case.objects.create(title=request.title or request.text[:40], grid_id=request.grid_id,
                                status=Status.RECEIVED, number=new_case_number(now))
     request.case = case
     return case

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +16,7 @@ from sanshi.core.crypto import lookup_hash
 from sanshi.core.errors import NotFound, ValidationFailed
 from sanshi.core.i18n import stored_in_canonical_language
 from sanshi.core.personal import normalise_phone
-from sanshi.registry.selectors import grid_by_code, grid_for_address
+from sanshi.registry.selectors import forget_grid_ids, grid_for_address, grid_id_by_code
 from sanshi.triage.services import suggest
 
 from .channels import CHANNEL_OF, SubChannel
@@ -58,13 +58,14 @@ def _validate(data: RequestInput, photos: list[UploadedFile]):
         errors["reporter_name"] = _("姓名不能超过50字")
     if len(data.address or "") > 200:
         errors["address"] = _("地址不能超过200字")
-    grid = None
+    grid_id = None
     if data.grid_code:
-        grid = grid_by_code(data.grid_code.strip())
-        if grid is None:
+        grid_id = grid_id_by_code(data.grid_code.strip())
+        if grid_id is None:
             errors["grid"] = format_lazy(_("网格编码“{code}”不存在"), code=data.grid_code)
     elif data.address:
         grid = grid_for_address(data.address)
+        grid_id = grid.pk if grid else None
     phone = ""
     try:
         phone = normalise_phone(data.reporter_phone)
@@ -79,7 +80,7 @@ def _validate(data: RequestInput, photos: list[UploadedFile]):
             break
     if errors:
         raise ValidationFailed(_("提交内容有误，请按提示修改"), errors=errors)
-    return text, grid, phone
+    return text, grid_id, phone
 
 
 def photo_problem(upload: UploadedFile):
@@ -104,10 +105,21 @@ def photo_problem(upload: UploadedFile):
 @stored_in_canonical_language
 def request_submit(*, actor, data: RequestInput, photos: list[UploadedFile] | None = None) -> Request:
     """Validate and store a request with its case; return the request (case attached)."""
+    photos = photos or []
+    try:
+        return _submit(actor=actor, data=data, photos=photos)
+    except IntegrityError:
+        # A grid deleted or re-coded by another process within the grid-code cache's lifetime
+        # (its id no longer exists), or a tracking-code collision: nothing was stored. Once more,
+        # asking the database: the resident gets "unknown grid" or a new code, never a 500.
+        forget_grid_ids()
+        return _submit(actor=actor, data=data, photos=photos)
+
+
+def _submit(*, actor, data: RequestInput, photos: list[UploadedFile]) -> Request:
     from sanshi.cases.services import case_open, case_record_opening
 
-    photos = photos or []
-    text, grid, phone = _validate(data, photos)
+    text, grid_id, phone = _validate(data, photos)
     suggestion = suggest(text=text, title=data.title)
     with transaction.atomic():
         request = Request(
@@ -116,7 +128,7 @@ def request_submit(*, actor, data: RequestInput, photos: list[UploadedFile] | No
             text=text,
             channel=CHANNEL_OF[SubChannel(data.sub_channel)],
             sub_channel=data.sub_channel,
-            grid=grid,
+            grid_id=grid_id,
             address=(data.address or "").strip(),
             reporter_name=(data.reporter_name or "").strip(),
             reporter_phone=phone,

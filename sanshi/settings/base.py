@@ -236,6 +236,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="sanshi@localhost")
 # The command-centre board counts every open case per 片区 at most this often (the live counts —
 # urgent, unassigned, overdue — are fresh on every refresh); 0 counts on every refresh.
 SANSHI_BOARD_LOAD_SECONDS = env.int("SANSHI_BOARD_LOAD_SECONDS", default=60)
+# Intake remembers which grid a grid code names for this many seconds per process (a renamed or
+# deleted code is seen by the other processes after at most this long); 0 asks the database each time.
+SANSHI_GRID_CACHE_SECONDS = env.int("SANSHI_GRID_CACHE_SECONDS", default=60)
 # Audit rows reach the hash chain "inline" (in the act's transaction, under the chain's lock) or
 # "deferred" (the worker seals the journal within about a second; acts never wait for the chain).
 # "auto": deferred on PostgreSQL, inline on SQLite (docs/audit.md).
