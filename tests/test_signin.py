@@ -275,6 +275,19 @@ def test_anonymous_requests_are_limited_per_address(db, client, settings):
     assert client.get("/api/v1/catalogue", REMOTE_ADDR="10.0.0.2").status_code == 200
 
 
+def test_a_limited_client_is_told_when_to_retry_and_served_again_after_the_period(db, client, settings):
+    import time_machine
+
+    settings.SANSHI_RATE_ANON = "2/min"
+    with time_machine.travel("2026-12-03 10:00:00 +0800", tick=False) as clock:
+        assert [client.get("/api/v1/catalogue").status_code for _ in range(2)] == [200, 200]
+        clock.shift(20)
+        refused = client.get("/api/v1/catalogue")
+        assert refused.status_code == 429 and refused["Retry-After"] == "40"
+        clock.shift(40)
+        assert client.get("/api/v1/catalogue").status_code == 200
+
+
 def test_signed_in_requests_are_limited_per_user(world, client, settings, token_for):
     operator, secretary = token_for(world.operator), token_for(world.secretary)
     settings.SANSHI_RATE_USER = "3/min"
