@@ -48,7 +48,13 @@ class AuditJournal(AuditFields):
     """Audit rows as the acts write them, in the act's own transaction, before they are chained.
     With deferred sealing (PostgreSQL's default) the worker moves them onto the chain within about
     a second (`audit_seal`), so that no act waits for the chain's lock; inline sealing (SQLite)
-    chains each row at once and this table stays empty. Append-only on PostgreSQL like the chain."""
+    chains each row at once and this table stays empty. Append-only on PostgreSQL like the chain.
+
+    Only the primary key is indexed: the sealer reads in id order, nothing searches here, and every
+    audited act inserts a row (the chain keeps its indexes on time and event)."""
+
+    at = models.DateTimeField(_("时间"))
+    event = models.CharField(_("事件"), max_length=64)
 
     class Meta:
         ordering = ["id"]

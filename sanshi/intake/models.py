@@ -21,7 +21,8 @@ class Request(models.Model):
     address = models.CharField(_("地址"), max_length=200, blank=True)
     reporter_name = models.CharField(_("反映人"), max_length=50, blank=True)
     reporter_phone = EncryptedTextField(_("联系电话"), blank=True)  # encrypted at rest
-    reporter_phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    # exact lookups only: a plain index (db_index would add a second, LIKE-pattern index on PostgreSQL)
+    reporter_phone_hash = models.CharField(max_length=64, blank=True, editable=False)
     submitted_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="submitted_requests")
     received_at = models.DateTimeField(_("受理时间"), db_index=True)
@@ -33,6 +34,7 @@ class Request(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [models.Index(fields=["reporter_phone_hash"], name="request_phone_hash_idx")]
         verbose_name = _("诉求")
         verbose_name_plural = _("诉求")
 
