@@ -123,3 +123,22 @@ def test_the_server_loads_the_model_before_its_first_request_and_freezes_it(worl
         assert suggest(text="楼上邻居半夜装修噪音扰民").method == "model"
     finally:
         gc.unfreeze()  # the rest of the suite runs with an ordinary collector
+
+
+def test_with_a_trained_model_the_operator_sees_the_duplicate_and_not_the_other_matter(
+        world, client, token_for, fixture_data, model_path):
+    """Similar requests use the trained model's vocabulary once there is one (the method the
+    bench's hand-judged pairs measure)."""
+    call_command("triage", "train", "--data", *fixture_data, "--no-cv", "--no-db-corrections", stdout=io.StringIO())
+    original = submit(client, text="鼎城花园3栋电梯又坏了，已经困过两次人，维修资金申请一直没有结果。", grid="T1C1-G01")
+    other = submit(client, text="楼上邻居半夜装修，电钻声音吵得睡不着", grid="T1C1-G01")
+    repeat = submit(client, text="鼎城花园3栋的电梯又坏了，困过人，维修资金一直申请不下来。", grid="T1C1-G01")
+    case_id = {r.json()["tracking_code"]: Case.objects.get(requests__tracking_code=r.json()["tracking_code"]).pk
+               for r in (original, other, repeat)}
+
+    similar = client.get(f"/api/v1/cases/{case_id[repeat.json()['tracking_code']]}/similar",
+                         **token_for(world.operator)).json()
+
+    assert triage_services.loaded_model() is not None
+    assert [s["id"] for s in similar] == [case_id[original.json()["tracking_code"]]]
+    assert similar[0]["score"] >= 0.25

@@ -198,7 +198,8 @@ SANSHI_TRIAGE_MODEL_PATH = env.str("SANSHI_TRIAGE_MODEL_PATH", default=str(VAR_D
 SANSHI_HOTSPOT_DAYS = env.int("SANSHI_HOTSPOT_DAYS", default=30)
 SANSHI_HOTSPOT_MIN_SIZE = env.int("SANSHI_HOTSPOT_MIN_SIZE", default=3)
 SANSHI_SIMILAR_DAYS = env.int("SANSHI_SIMILAR_DAYS", default=30)
-SANSHI_SIMILAR_MIN_SCORE = env.float("SANSHI_SIMILAR_MIN_SCORE", default=0.3)
+# cosine cut for "possibly a duplicate": 0.25 is where bench/triage.py's hand-judged pairs turn right (docs/triage.md)
+SANSHI_SIMILAR_MIN_SCORE = env.float("SANSHI_SIMILAR_MIN_SCORE", default=0.25)
 SANSHI_WORKER_POLL_SECONDS = env.float("SANSHI_WORKER_POLL_SECONDS", default=1.0)
 SANSHI_JOB_MAX_ATTEMPTS = env.int("SANSHI_JOB_MAX_ATTEMPTS", default=8)
 # Back-off between attempts: SANSHI_JOB_BACKOFF_SECONDS, doubling, at most SANSHI_JOB_BACKOFF_MAX_SECONDS.

@@ -5,11 +5,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import linear_kernel
 
 from sanshi.cases.models import OPEN_STATUSES, Case
 from sanshi.registry.models import Level
+
+from .ml import most_similar
+from .services import loaded_model
 
 
 def _case_text(case: Case) -> str:
@@ -19,8 +20,10 @@ def _case_text(case: Case) -> str:
 
 def similar_open_cases(case: Case, *, limit: int = 5) -> list[tuple[Case, float]]:
     """Open cases in the same community (or anywhere, for a request without a grid) received in the
-    last SANSHI_SIMILAR_DAYS days whose text is similar (char 2–3-gram TF-IDF cosine ≥
-    SANSHI_SIMILAR_MIN_SCORE), most similar first."""
+    last SANSHI_SIMILAR_DAYS days whose text is similar, most similar first: character 2–3-gram
+    TF-IDF cosine ≥ SANSHI_SIMILAR_MIN_SCORE, with the trained model's vocabulary and IDF (the
+    method and cut that bench/triage.py measures by hand-judged pairs), or a TF-IDF fitted on the
+    texts at hand when there is no model."""
     since = timezone.now() - timedelta(days=settings.SANSHI_SIMILAR_DAYS)
     candidates = (Case.objects.filter(status__in=OPEN_STATUSES, created_at__gte=since)
                   .exclude(pk=case.pk).exclude(status="received", requests__isnull=True))
@@ -33,10 +36,8 @@ def similar_open_cases(case: Case, *, limit: int = 5) -> list[tuple[Case, float]
         return []
     texts = [_case_text(case)] + [
         "\n".join(f"{r.title}\n{r.text}" for r in c.requests.all()) or c.title for c in candidates]
-    matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True).fit_transform(texts)
-    scores = linear_kernel(matrix[0:1], matrix[1:]).ravel()
-    ranked = sorted(zip(candidates, scores, strict=True), key=lambda pair: pair[1], reverse=True)
-    return [(c, round(float(s), 3)) for c, s in ranked[:limit] if s >= settings.SANSHI_SIMILAR_MIN_SCORE]
+    ranked = most_similar(texts[0], texts[1:], k=limit, model=loaded_model())
+    return [(candidates[i], round(score, 3)) for i, score in ranked if score >= settings.SANSHI_SIMILAR_MIN_SCORE]
 
 
 def hotspots_for(user, *, days: int | None = None, min_size: int | None = None) -> dict[str, list[dict]]:
