@@ -78,17 +78,26 @@ def _clean(fields: dict) -> dict:
     return out
 
 
+def _row(*, at: datetime | None = None, **fields) -> AuditEntry | AuditJournal:
+    """The row to write, unsaved: a journal row, or with inline sealing on the chained entry (which
+    takes the chain's lock: inside the caller's transaction)."""
+    row = AuditJournal(at=at or timezone.now(), **_clean(fields))
+    if not sealing_inline():
+        return row
+    _chain_lock()
+    last = _last_entry()
+    return _chained(row, last.seq if last else 0, last.hash if last else GENESIS_HASH)
+
+
 def _append(*, at: datetime | None = None, **fields) -> AuditEntry | AuditJournal:
     """Write one row: to the journal, and with inline sealing on to the chain at once (then the
     chained row is returned)."""
-    row = AuditJournal(at=at or timezone.now(), **_clean(fields))
     if not sealing_inline():
+        row = _row(at=at, **fields)
         row.save(force_insert=True)
         return row
     with transaction.atomic(savepoint=False):
-        _chain_lock()
-        last = _last_entry()
-        entry = _chained(row, last.seq if last else 0, last.hash if last else GENESIS_HASH)
+        entry = _row(at=at, **fields)
         entry.save(force_insert=True)
     return entry
 
@@ -150,6 +159,15 @@ def audit_record(*, event: str, actor=None, role: str = "", node: str = "", obj_
     fields = _fields(event=event, actor=actor, role=role, node=node, obj_type=obj_type, obj_id=obj_id,
                      outcome=outcome, context=request_context())
     return _append(**fields)
+
+
+def audit_row(*, event: str, actor=None, role: str = "", node: str = "", obj_type: str = "",
+              obj_id: str = "", outcome: str = Outcome.OK) -> AuditEntry | AuditJournal:
+    """The row `audit_record` would write, unsaved, for a caller that writes it together with the
+    act's own rows (`sanshi.core.db.insert_together`). With inline sealing it is the chained entry
+    and the chain's lock is taken: then call inside the act's transaction."""
+    return _row(**_fields(event=event, actor=actor, role=role, node=node, obj_type=obj_type, obj_id=obj_id,
+                          outcome=outcome, context=request_context()))
 
 
 def audit_refusal(*, event: str, actor=None, role: str = "", node: str = "", obj_type: str = "",

@@ -3,16 +3,17 @@
 
 import secrets
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from sanshi.audit.services import audit_lock, audit_record, case_actor_scope
+from sanshi.audit.services import audit_lock, audit_record, audit_row, case_actor_scope
 from sanshi.catalog.models import Kind
 from sanshi.catalog.selectors import current_item
 from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from sanshi.core.jobs import enqueue
+from sanshi.intake.channels import sub_channel_label
 from sanshi.rapid.services import clocks_start_urgent
 from sanshi.registry.models import Department, Level, OrgNode
 from sanshi.registry.selectors import grid_by_code
@@ -72,25 +73,21 @@ def new_case_number(now) -> str:
     return f"{timezone.localtime(now):%Y%m%d}-{suffix}"
 
 
-def case_open(*, actor, request) -> Case:
-    """Open the case for a newly received request (called inside intake's transaction, before
-    the request row is written, so the request is saved once with its case)."""
-    now = timezone.now()
-    case = Case.objects.create(title=request.title or request.text[:40], grid_id=request.grid_id,
-                               status=Status.RECEIVED, number=new_case_number(now))
-    request.case = case
-    return case
+def case_for_request(request) -> Case:
+    """The case a newly received request opens, unsaved: intake writes it with the request."""
+    return Case(title=request.title or request.text[:40], grid_id=request.grid_id, status=Status.RECEIVED,
+                number=new_case_number(timezone.now()))
 
 
-def case_record_opening(*, actor, case: Case, request) -> CaseEvent:
-    from sanshi.audit.services import audit_record
-
-    audit_record(event="case.open", actor=actor, obj_type="case", obj_id=str(case.pk))
-    return CaseEvent.objects.create(case=case, action="open", from_status="", to_status=Status.RECEIVED,
-                                    actor=actor if getattr(actor, "is_authenticated", False) else None,
-                                    actor_label=_label(actor), at=request.received_at,
-                                    public_note=f"诉求已受理（{request.get_sub_channel_display()}）",
-                                    data={"request": request.pk, "channel": request.channel})
+def case_opening_rows(*, actor, case: Case, request) -> list[models.Model]:
+    """The rows recording a case's opening, unsaved: its first event and its audit row (intake
+    writes them with the case and the request, whose ids they need)."""
+    return [audit_row(event="case.open", actor=actor, obj_type="case", obj_id=str(case.pk)),
+            CaseEvent(case=case, action="open", from_status="", to_status=Status.RECEIVED,
+                      actor=actor if getattr(actor, "is_authenticated", False) else None,
+                      actor_label=_label(actor), at=request.received_at,
+                      public_note=f"诉求已受理（{sub_channel_label(request.sub_channel)}）",
+                      data={"request": request.pk, "channel": request.channel})]
 
 
 def _node_at(grid: OrgNode, level: str) -> OrgNode:
