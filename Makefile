@@ -28,10 +28,11 @@ demo: migrate
 run: demo
 	@$(BIN)/sanshi triage ensure-model || true
 	@echo "==> 启动 Web 服务 http://$(HOST):$(PORT)/ 与后台 worker（Ctrl-C 同时停止）"
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/sanshi worker & \
-	  $(BIN)/uwsgi --ini uwsgi.ini --http-socket $(HOST):$(PORT) --processes 2 --threads 4 & \
-	  wait
+	@$(BIN)/sanshi worker & worker=$$!; \
+	  $(BIN)/uwsgi --ini uwsgi.ini --http-socket $(HOST):$(PORT) --processes 2 --threads 4 & web=$$!; \
+	  trap 'kill $$worker $$web 2>/dev/null; wait; exit 0' INT TERM; \
+	  trap 'kill $$worker $$web 2>/dev/null' EXIT; \
+	  wait $$web
 
 test: setup
 	@$(BIN)/ruff check .
