@@ -14,6 +14,7 @@ from django.urls import reverse
 from sanshi.audit.models import AuditEntry, AuditJournal
 from sanshi.audit.selectors import audit_chain_verify
 from sanshi.audit.services import audit_record, audit_seal, audit_seal_all
+from sanshi.intake.models import Request
 from sanshi.registry.models import Role, StaffRole
 
 from .conftest import PASSWORD
@@ -27,7 +28,7 @@ def test_an_act_writes_the_journal_and_the_worker_puts_it_on_the_chain(world, cl
     before = AuditEntry.objects.count()
     response = submit(client, text="小区路灯坏了好几天", grid="T1C1-G01")
     assert response.status_code == 201
-    case_id = str(response.json()["id"])
+    case_id = str(Request.objects.get(pk=response.json()["id"]).case_id)  # the answer's id is the request's
 
     journal = AuditJournal.objects.get(event="case.open")
     assert journal.obj_id == case_id

@@ -4,7 +4,7 @@ change to the registry never files a request on the wrong grid or answers 500.""
 import pytest
 from django.db import connection
 
-from sanshi.cases.models import Case
+from sanshi.cases.models import Case, CaseEvent
 from sanshi.intake.models import Request
 from sanshi.registry.models import Level
 from sanshi.registry.selectors import forget_grid_ids, grid_id_by_code
@@ -71,3 +71,4 @@ def test_a_grid_deleted_by_another_process_gives_unknown_grid_not_500(client):
     assert response.status_code == 400
     assert "X1C1-G01" in response.json()["errors"]["grid"]
     assert Request.objects.count() == 0 and Case.objects.count() == 0
+    assert CaseEvent.objects.count() == 0  # the event written in the same statement is not there either

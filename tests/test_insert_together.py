@@ -8,7 +8,7 @@ from django.db.models.signals import post_save
 
 from sanshi.audit.models import AuditEntry, AuditJournal
 from sanshi.cases.models import Case, CaseEvent, Status
-from sanshi.core.db import insert_together, reserve_ids
+from sanshi.core.db import insert_together, reserve_ids, writing_together
 from sanshi.intake.models import Request
 from sanshi.registry.models import Level
 from sanshi.registry.services import node_create
@@ -100,16 +100,10 @@ def test_a_failing_row_leaves_none_of_the_others_behind():
     request = Request(tracking_code="TAKEN23456", text=TEXT, channel="resident", sub_channel="web",
                       received_at="2026-12-03T08:00:00+08:00")
 
-    with pytest.raises(IntegrityError):
-        if connection.vendor == "postgresql":
-            reserve_ids([case])
-            request.case = case
-            insert_together([case, request])
-        else:
-            with transaction.atomic():
-                reserve_ids([case])
-                request.case = case
-                insert_together([case, request])
+    with pytest.raises(IntegrityError), writing_together():  # PostgreSQL: no transaction at all
+        reserve_ids([case])
+        request.case = case
+        insert_together([case, request])
 
     assert not Case.objects.filter(number="20261203-FAILED").exists()
     assert Request.objects.count() == 1

@@ -11,14 +11,25 @@ Other databases (SQLite) save the rows one by one, inside the caller's transacti
 """
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.models import NOT_PROVIDED, Field, Model, signals
 from django.db.models.sql import InsertQuery
 
 
 def _fast(alias: str) -> bool:
     return connections[alias].vendor == "postgresql"
+
+
+def writing_together(*, transaction_needed: bool = False, using: str = DEFAULT_DB_ALIAS) -> AbstractContextManager:
+    """Where to call `reserve_ids` and `insert_together`: on PostgreSQL outside a transaction
+    nothing (the one statement is atomic by itself: no BEGIN and COMMIT); otherwise — SQLite, a
+    caller's transaction (then a savepoint, so a failed insert leaves it usable), or
+    `transaction_needed` (e.g. a lock the rows need) — `transaction.atomic()`."""
+    if _fast(using) and not transaction_needed and not connections[using].in_atomic_block:
+        return nullcontext()
+    return transaction.atomic(using=using)
 
 
 def reserve_ids(objs: Sequence[Model]) -> None:

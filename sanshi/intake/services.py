@@ -3,12 +3,11 @@
 on PostgreSQL (`sanshi.core.db.insert_together`), one transaction elsewhere."""
 
 import secrets
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +15,7 @@ from PIL import Image, UnidentifiedImageError
 
 from sanshi.audit.services import sealing_inline
 from sanshi.core.crypto import lookup_hash
-from sanshi.core.db import insert_together, reserve_ids
+from sanshi.core.db import insert_together, reserve_ids, writing_together
 from sanshi.core.errors import NotFound, ValidationFailed
 from sanshi.core.i18n import stored_in_canonical_language
 from sanshi.core.personal import normalise_phone
@@ -141,11 +140,8 @@ def _submit(*, actor, data: RequestInput, photos: list[UploadedFile]) -> Request
         suggestion=suggestion.as_dict(),
     )
     case = case_for_request(request)
-    # PostgreSQL with deferred audit sealing: the rows go out as one statement, atomic by itself
-    # (two round trips in all instead of six). Otherwise, and inside a caller's transaction (then
-    # a savepoint, so that a failed insert leaves it usable for the retry), one transaction.
-    one_statement = connection.vendor == "postgresql" and not sealing_inline() and not connection.in_atomic_block
-    with nullcontext() if one_statement else transaction.atomic():
+    # inline audit sealing takes the chain's lock, which lasts as long as a transaction
+    with writing_together(transaction_needed=sealing_inline()):
         reserve_ids([case, request])
         request.case = case
         insert_together([case, request, *(Photo(request=request, image=upload) for upload in photos),
