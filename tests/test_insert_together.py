@@ -3,7 +3,9 @@ PostgreSQL, one transaction on SQLite. What lands in the database is what `save(
 written, the rows point at each other, and a failure leaves nothing behind."""
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
+from django.db.models import Value
+from django.db.models.functions import Upper
 from django.db.models.signals import post_save
 
 from sanshi.audit.models import AuditEntry, AuditJournal
@@ -22,6 +24,13 @@ COMPARED = [f.attname for f in Case._meta.concrete_fields if f.attname not in ("
 
 def _case(grid, number: str, **fields) -> Case:
     return Case(title="路灯不亮", grid=grid, status=Status.RECEIVED, number=number, **fields)
+
+
+def _grid_outside_the_test_transaction():
+    district = node_create(code="Y", name="区", level=Level.DISTRICT)
+    street = node_create(code="Y1", name="街道", level=Level.STREET, parent=district)
+    community = node_create(code="Y1C1", name="社区", level=Level.COMMUNITY, parent=street)
+    return node_create(code="Y1C1-G01", name="网格", level=Level.GRID, parent=community)
 
 
 def test_an_intake_writes_four_rows_that_point_at_each_other(world, client):
@@ -90,10 +99,7 @@ def test_reserved_ids_are_not_handed_out_again(world):
 def test_a_failing_row_leaves_none_of_the_others_behind():
     """Outside any transaction (the intake path on PostgreSQL): the tracking code is taken, so the
     request's insert fails, and the case written in the same statement is not there either."""
-    district = node_create(code="Y", name="区", level=Level.DISTRICT)
-    street = node_create(code="Y1", name="街道", level=Level.STREET, parent=district)
-    community = node_create(code="Y1C1", name="社区", level=Level.COMMUNITY, parent=street)
-    grid = node_create(code="Y1C1-G01", name="网格", level=Level.GRID, parent=community)
+    grid = _grid_outside_the_test_transaction()
     Request.objects.create(tracking_code="TAKEN23456", text=TEXT, channel="resident", sub_channel="web",
                            received_at="2026-12-03T08:00:00+08:00")
     case = _case(grid, "20261203-FAILED")
@@ -121,3 +127,44 @@ def test_ids_outside_a_transaction_come_from_postgresql_only():
         with pytest.raises(RuntimeError, match="transaction"):
             reserve_ids([case])
         assert case.pk is None
+
+
+def test_a_value_given_as_an_expression_is_written_as_save_would(world):
+    case = _case(world.grid, "20261203-EXPRES")
+    case.title = Upper(Value("lamp"))
+
+    with transaction.atomic():
+        insert_together([case])
+
+    assert Case.objects.get(pk=case.pk).title == "LAMP"
+
+
+def _drop_from_the_server_side(conn) -> int:
+    pid = conn.connection.info.backend_pid
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    return pid
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_reserving_ids_on_a_connection_the_database_dropped_reconnects(postgres_only):
+    """An intake's first statement (reserving ids) is also the connection's health check: when
+    PostgreSQL has dropped the kept connection (a restart, an idle timeout), it opens a new one and
+    the intake goes on, as with Django's own `SELECT 1` check before the first statement."""
+    grid = _grid_outside_the_test_transaction()
+    connection.ensure_connection()
+    dropped = _drop_from_the_server_side(connection)
+    connection.health_check_done = False  # as Django marks a kept connection when a request starts
+    case = _case(grid, "20261203-AGAIN1")
+
+    with writing_together():
+        reserve_ids([case])
+        insert_together([case])
+
+    assert Case.objects.get(number="20261203-AGAIN1").pk == case.pk
+    assert connection.connection.info.backend_pid != dropped
+
