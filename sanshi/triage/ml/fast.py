@@ -65,6 +65,12 @@ def hstack(blocks: list[Rows], dtype=None) -> Rows:
     n = blocks[0].shape[0]
     if len(blocks) == 1 and dtype is None:
         return blocks[0]
+    if n == 1:  # one message (the intake path): the blocks' entries one after another
+        offsets = np.cumsum([0] + [b.n_features for b in blocks])
+        values = np.concatenate([b.data for b in blocks])
+        return Rows(np.array([0, len(values)]),
+                    np.concatenate([b.indices.astype(np.int64) + off for b, off in zip(blocks, offsets[:-1], strict=True)]),
+                    values.astype(dtype, copy=False) if dtype is not None else values, int(offsets[-1]))
     rows, cols, data, off = [], [], [], 0
     for b in blocks:
         rows.append(np.repeat(np.arange(n), np.diff(b.indptr)))
@@ -104,7 +110,8 @@ class FastTfidf:
             self.keys = np.asarray(keys, dtype=np.int64)[order]
             self.cols = np.asarray(cols, dtype=np.int64)[order]
 
-    def _row(self, doc: str):
+    def _grams(self, doc: str) -> tuple[np.ndarray, np.ndarray]:
+        """The document's distinct n-gram keys (sorted) and their counts."""
         s = _WS2.sub(" ", doc.lower() if self.lower else doc)
         cp = np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
         parts = []
@@ -113,19 +120,33 @@ class FastTfidf:
         if self.hi >= 2 and len(cp) > 1:
             parts.append(((cp[:-1] << 21) | cp[1:]) + _BI)
         if not parts:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.unique(np.concatenate(parts) if len(parts) > 1 else parts[0], return_counts=True)
+
+    def _row(self, doc: str, grams=None):
+        u, cnt = self._grams(doc) if grams is None else grams
+        if not len(u):
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        u, cnt = np.unique(np.concatenate(parts), return_counts=True)
         pos = np.searchsorted(self.keys, u)
         pos[pos >= len(self.keys)] = 0
         hit = self.keys[pos] == u
         return self.cols[pos[hit]], cnt[hit].astype(np.float32)
 
-    def counts(self, docs: list[str]) -> list[Counter]:
+    def same_grams(self, other: FastTfidf) -> bool:
+        """Whether `other.counts(docs)` can stand for this vectoriser's own (same n-grams)."""
+        return (self.numeric, self.lo, self.hi, self.lower) == (other.numeric, other.lo, other.hi, other.lower)
+
+    def counts(self, docs: list[str]) -> list:
+        """The documents' n-grams with their counts, to pass to `transform` of this vectoriser or of
+        another one that reads the same n-grams (`same_grams`): two vectorisers over one text count
+        its n-grams once."""
+        if self.numeric:
+            return [self._grams(d) for d in docs]
         return count_ngrams(docs, self.lo, self.hi, self.lower)
 
-    def transform(self, docs: list[str], counts: list[Counter] | None = None) -> Rows:
+    def transform(self, docs: list[str], counts: list | None = None) -> Rows:
         if self.numeric:
-            return self._transform_numeric(docs)
+            return self._transform_numeric(docs, counts)
         indptr, indices, data = [0], [], []
         vocab = self.vocab
         for c in counts if counts is not None else self.counts(docs):
@@ -150,10 +171,10 @@ class FastTfidf:
                     self.n_features)
 
 
-    def _transform_numeric(self, docs: list[str]) -> Rows:
+    def _transform_numeric(self, docs: list[str], counts: list | None = None) -> Rows:
         indptr, indices, data = [0], [], []
-        for d in docs:
-            ii, v = self._row(d)
+        for n, d in enumerate(docs):
+            ii, v = self._row(d, counts[n] if counts is not None else None)
             if len(ii):
                 if self.sublinear:
                     v = np.log(v) + 1.0

@@ -427,7 +427,8 @@ def fit_kind(kind_rows, catalogue_items, corrections=(), inner_folds=5, seed=0):
 
 def predict_kind(core, docs, counts=None):
     """[(kind, p_kind, kind_evidence, code, p_code, code_evidence)] for composed documents.
-    counts: character 1-2-gram Counters of docs, when already computed."""
+    counts: the documents' n-grams as the kind vectoriser counts them (FastTfidf.counts), when
+    already counted."""
     f = _fast_kind(core)
     present: list[set] = []
     X = _kind_features(core, docs, counts, present)
@@ -748,9 +749,10 @@ class TriageModel:
                 docs.append(doc)
         if docs:
             st = self.state
-            counts = None
+            kind_vec, dept_vec = _fast_kind(st["kind"])["vec"], _fast_dept(st["department"])["vec"]
+            counts = kind_vec.counts(docs)  # n-grams counted once for both classifiers
             kinds = predict_kind(st["kind"], docs, counts)
-            depts = predict_department(st["department"], docs, counts)
+            depts = predict_department(st["department"], docs, counts if dept_vec.same_grams(kind_vec) else None)
             urgents = predict_urgent(st["urgent"], docs)
             for n, i in enumerate(todo):
                 kind, pk, evk, code, pc, evc = kinds[n]
