@@ -115,10 +115,12 @@ def sustained(port: int, seconds: float, clients: int) -> dict:
             "p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
 
 
-def sustained_wrk(port: int, seconds: float, clients: int) -> dict | None:
+def sustained_wrk(port: int, seconds: float, clients: int, threads: int) -> dict | None:
     """The same load from wrk (C, Debian package), which leaves more CPU to the server than
-    Python threads do. Returns None when wrk is not installed."""
+    Python threads do; its own CPU per request is measured too (it shares the machine's two cores
+    with the server). Returns None when wrk is not installed."""
     import re
+    import resource
     import shutil
 
     if not shutil.which("wrk"):
@@ -128,10 +130,13 @@ def sustained_wrk(port: int, seconds: float, clients: int) -> dict | None:
               f"wrk.body = [[{body}]]\n")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
         f.write(script)
-    out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "-s", f.name,
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "-s", f.name,
                           f"http://127.0.0.1:{port}/api/v1/requests"], capture_output=True, text=True, check=True).stdout
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)
     os.unlink(f.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    wrk_cpu = (done.ru_utime + done.ru_stime) - (used.ru_utime + used.ru_stime)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     p50 = re.search(r"50%\s+([\d.]+)(ms|s|us)", out)
     p99 = re.search(r"99%\s+([\d.]+)(ms|s|us)", out)
@@ -140,7 +145,8 @@ def sustained_wrk(port: int, seconds: float, clients: int) -> dict | None:
         value, unit = float(m.group(1)), m.group(2)
         return value * {"ms": 1, "s": 1000, "us": 0.001}[unit]
 
-    return {"rps": rps, "non2xx": int(non2xx.group(1)) if non2xx else 0, "p50": ms(p50), "p99": ms(p99)}
+    return {"rps": rps, "non2xx": int(non2xx.group(1)) if non2xx else 0, "p50": ms(p50), "p99": ms(p99),
+            "cpu_ms": wrk_cpu / max(rps * seconds, 1) * 1000}
 
 
 def fixed_rate(port: int, rate: float, seconds: float) -> dict:
@@ -172,6 +178,7 @@ def main() -> int:
                         help="uwsgi: what make run and production use (docs/adr/0003-web-server.md); "
                              "gunicorn: the server issue 2 names, for comparison (a dev dependency)")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--wrk-threads", type=int, default=2, help="wrk's threads (it runs on the same two cores)")
     args = parser.parse_args()
     env = {**os.environ, "DATABASE_URL": args.database_url, "DJANGO_SETTINGS_MODULE": "sanshi.settings.dev",
            "DEBUG": "false", "LOG_LEVEL": "WARNING",
@@ -223,7 +230,7 @@ def main() -> int:
               f"p50 {s['p50']:.1f} ms, p99 {s['p99']:.1f} ms   [target ≥ 300 requests/s]")
         pids, pg = server_pids(server.pid), postgres_pids()
         before = (cpu_seconds(pids), cpu_seconds(pg), cpu_seconds([worker.pid]))
-        w = sustained_wrk(args.port, args.seconds, args.clients)
+        w = sustained_wrk(args.port, args.seconds, args.clients, args.wrk_threads)
         if w:
             served = w["rps"] * args.seconds
             app_ms = (cpu_seconds(pids) - before[0]) / served * 1000
@@ -231,9 +238,10 @@ def main() -> int:
             worker_ms = (cpu_seconds([worker.pid]) - before[2]) / served * 1000
             print(f"      sustained (wrk, {args.clients} connections): {w['rps']:.0f} requests/s, "
                   f"non-2xx {w['non2xx']}, p50 {w['p50']:.1f} ms, p99 {w['p99']:.1f} ms")
-            print(f"      CPU per request: server {app_ms:.2f} ms, worker {worker_ms:.2f} ms, PostgreSQL {db_ms:.2f} ms "
-                  f"(2 cores = 2,000 ms of CPU per second)")
+            print(f"      CPU per request: server {app_ms:.2f} ms, worker {worker_ms:.2f} ms, PostgreSQL {db_ms:.2f} ms, "
+                  f"wrk {w['cpu_ms']:.2f} ms (2 cores = 2,000 ms of CPU per second)")
             s["cpu_app_ms"], s["cpu_db_ms"], s["cpu_worker_ms"] = round(app_ms, 2), round(db_ms, 2), round(worker_ms, 2)
+            s["cpu_wrk_ms"] = round(w["cpu_ms"], 2)
             if w["non2xx"] == 0:
                 s["rps"] = max(s["rps"], w["rps"])
         print(f"[4/4] fixed rate: 100 requests/s for {args.seconds:.0f} s …", flush=True)
@@ -244,7 +252,7 @@ def main() -> int:
                           "p99_ms_at_100rps": round(f["p99"], 1), "workers": args.workers, "server": args.server,
                           "machine_speed_ms": round(speed),
                           "cpu_ms_per_request": {"server": s.get("cpu_app_ms"), "worker": s.get("cpu_worker_ms"),
-                                                 "postgres": s.get("cpu_db_ms")},
+                                                 "postgres": s.get("cpu_db_ms"), "wrk": s.get("cpu_wrk_ms")},
                           "audit_sealing": env.get("SANSHI_AUDIT_SEALING", "auto"),
                           "database": args.database_url.split(":", 1)[0]}))
     finally:

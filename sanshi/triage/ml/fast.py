@@ -42,6 +42,9 @@ class Rows:
 
     @classmethod
     def from_dense(cls, M: np.ndarray) -> Rows:
+        if M.shape[0] == 1:  # one message
+            c = np.flatnonzero(M[0])
+            return cls(np.array([0, len(c)]), c, M[0, c], M.shape[1])
         r, c = np.nonzero(M)
         indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=M.shape[0]))])
         return cls(indptr, c, M[r, c], M.shape[1])
@@ -231,10 +234,21 @@ class FastCalibrated:
         # all the folds' linear models in one matrix: one sparse product per batch
         self.W, self.b = np.ascontiguousarray(np.hstack(Ws)), np.concatenate(bs)
         self.n = n
+        # every fold a one-vs-rest model over all the classes (the usual case): the folds' sigmoids
+        # as (folds × classes) arrays, computed together
+        self.stacked = None
+        if n > 2 and all(w == n and np.array_equal(pos, np.arange(n)) for w, _, _, pos in self.parts):
+            self.stacked = (np.vstack([a for _, a, _, _ in self.parts]), np.vstack([bb for _, _, bb, _ in self.parts]))
 
     def predict_proba(self, X) -> np.ndarray:
-        out = np.zeros((X.shape[0], self.n))
         F = np.asarray(X @ self.W) + self.b
+        if self.stacked is not None:
+            a, bb = self.stacked
+            P = 1.0 / (1.0 + np.exp(a * F.reshape(X.shape[0], len(self.parts), self.n) + bb))
+            s = P.sum(2, keepdims=True)
+            P = np.divide(P, s, out=np.full_like(P, 1 / self.n), where=s != 0)
+            return P.sum(1) / len(self.parts)
+        out = np.zeros((X.shape[0], self.n))
         start = 0
         for width, a, bb, pos in self.parts:
             f = F[:, start:start + width]

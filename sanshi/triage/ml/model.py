@@ -346,6 +346,7 @@ def _fast_kind(core):
         f = {"vec": fast.FastTfidf(core["vec"]), "W": W, "b": b, "classes": list(core["kind_clf"].classes_),
              "names": [str(n) for n in core["vec"].get_feature_names_out()]}
         f["rel"] = (W[:n_text] - W[:n_text].mean(1, keepdims=True)).T.copy() if W.shape[1] > 1 else None
+        f["kind_order"] = [f["classes"].index(k) if k in f["classes"] else None for k in KINDS]
         if "cat_clf" in core:
             Wc, bc = fast.linear(core["cat_clf"])
             f.update(Wc=Wc, bc=bc, cat_rel=(Wc[:n_text] - Wc[:n_text].mean(1, keepdims=True)).T.copy())
@@ -356,7 +357,9 @@ def _fast_kind(core):
 def _kind_proba(core, X):
     f = _fast_kind(core)
     P = fast.softmax_proba(np.asarray(X @ f["W"]) + f["b"])
-    order = [f["classes"].index(k) if k in f["classes"] else None for k in KINDS]
+    order = f["kind_order"]
+    if None not in order:  # every kind was trained
+        return P[:, order]
     return np.column_stack([P[:, o] if o is not None else np.zeros(len(P)) for o in order])
 
 
@@ -436,7 +439,9 @@ def predict_kind(core, docs, counts=None):
     P = P / np.clip(P.sum(1, keepdims=True), 1e-12, None)
     cat_classes = core["cat_clf"].classes_
     C = fast.softmax_proba(np.asarray(X @ f["Wc"]) + f["bc"])
-    code_mask = {k: np.array([core["code_kind"].get(c) == k for c in cat_classes]) for k in KINDS}
+    code_mask = f.get("code_mask")
+    if code_mask is None:  # which catalogue classes belong to each kind: once per model
+        code_mask = f["code_mask"] = {k: np.array([core["code_kind"].get(c) == k for c in cat_classes]) for k in KINDS}
     out = []
     for i, d in enumerate(docs):
         k = int(P[i].argmax())
