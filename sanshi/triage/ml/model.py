@@ -150,19 +150,24 @@ class Lexicon:
         """present: when a list is given, the set of keywords found in each document is appended."""
         n_items = len(self.items)
         out = np.zeros((len(docs), n_items + len(self.kinds)))
-        kind_col = [n_items + self.kinds.index(kind) for _, kind, _ in self.items]
+        kind_col = self.__dict__.get("_kind_col")
+        if kind_col is None:
+            kind_col = self._kind_col = [n_items + self.kinds.index(kind) for _, kind, _ in self.items]
         for r, d in enumerate(docs):
-            counts = np.zeros(n_items)
+            counts: dict[int, int] = {}
             found = set()
             for w, js, n in _terms_in(d, self._by_first):
-                counts[js] += n
+                for j in dict.fromkeys(js):  # an item naming a keyword twice counts it once
+                    counts[j] = counts.get(j, 0) + n
                 found.add(w)
             if present is not None:
                 present.append(found)
-            for j in np.flatnonzero(counts):
-                v = np.log1p(counts[j])
-                out[r, j] = v
-                out[r, kind_col[j]] += v
+            if counts:
+                cols = sorted(counts)
+                values = np.log1p(np.array([counts[j] for j in cols], dtype=float)).tolist()
+                for j, v in zip(cols, values, strict=True):
+                    out[r, j] = v
+                    out[r, kind_col[j]] += v
         return out
 
     def hits(self, doc: str, kind: str | None = None, code: str | None = None,
@@ -281,7 +286,8 @@ def _spans(doc: str, x, weights: np.ndarray, names, k: int = 5) -> list[str]:
         order = top[np.argsort(-contrib[top])]
     else:
         order = np.argsort(-contrib)
-    grams = [(names[idx[i]], float(contrib[i])) for i in order if contrib[i] > 0 and len(names[idx[i]]) > 1]
+    grams = [(names[j], c) for j, c in zip(idx[order].tolist(), contrib[order].tolist(), strict=True)
+             if c > 0 and len(names[j]) > 1]
     if not grams:
         return []
     score = dict(grams)
