@@ -1,7 +1,6 @@
 """Every write to a case. Each public function is one transaction and goes through
 `transition()`, the one guarded function that moves a case and writes its event row."""
 
-import secrets
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -11,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from sanshi.audit.services import audit_lock, audit_record, audit_row, case_actor_scope
 from sanshi.catalog.models import Kind
 from sanshi.catalog.selectors import current_item
+from sanshi.core.crypto import random_code
 from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from sanshi.core.jobs import enqueue
 from sanshi.intake.channels import sub_channel_label
@@ -22,8 +22,6 @@ from .models import Case, CaseEvent, Status, WhistleCall
 from .permissions import can_see_case, check_case_action
 from .routing import BODY_OF_LEVEL, ESCALATION, routing_for
 from .transitions import ACTION_LABELS, find_move
-
-NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def _label(actor, role=None) -> str:
@@ -69,8 +67,7 @@ def transition(*, case: Case, action: str, actor=None, actor_label: str = "", no
 
 def new_case_number(now) -> str:
     """Date + 6 random symbols (never derived from the tracking code, which is a credential)."""
-    suffix = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(6))
-    return f"{timezone.localtime(now):%Y%m%d}-{suffix}"
+    return f"{timezone.localtime(now):%Y%m%d}-{random_code(6)}"
 
 
 def case_for_request(request) -> Case:

@@ -8,6 +8,7 @@ import base64
 import functools
 import hashlib
 import hmac
+import secrets
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -58,3 +59,13 @@ def lookup_hash(value: str) -> str:
     if not value:
         return ""
     return hmac.new(_hash_key(_marker()), value.encode(), hashlib.sha256).hexdigest()
+
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O, 1/I: easy to read out on the phone
+
+
+def random_code(length: int) -> str:
+    """`length` symbols of CODE_ALPHABET from the system's secure random source (5 random bits
+    each, drawn in one call; 32 symbols, so every code is equally likely)."""
+    bits = secrets.randbits(5 * length)
+    return "".join(CODE_ALPHABET[(bits >> (5 * i)) & 31] for i in range(length))

@@ -2,7 +2,6 @@
 `received`, with its first event and audit row) are written together or not at all: one statement
 on PostgreSQL (`sanshi.core.db.insert_together`), one transaction elsewhere."""
 
-import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
 from sanshi.audit.services import sealing_inline
-from sanshi.core.crypto import lookup_hash
+from sanshi.core.crypto import lookup_hash, random_code
 from sanshi.core.db import insert_together, reserve_ids, writing_together
 from sanshi.core.errors import NotFound, ValidationFailed
 from sanshi.core.i18n import stored_in_canonical_language
@@ -25,14 +24,13 @@ from sanshi.triage.services import suggest
 from .channels import CHANNEL_OF, SubChannel
 from .models import MAX_TEXT, Photo, Request
 
-ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 
 
 def new_tracking_code() -> str:
     """10 characters from 32 symbols: 2^50 codes, so a collision is not a practical concern; the
     unique index would refuse one (the resident then simply submits again)."""
-    return "".join(secrets.choice(ALPHABET) for _ in range(10))
+    return random_code(10)
 
 
 @dataclass(frozen=True)
