@@ -120,8 +120,7 @@ def _insert_sql(obj: Model, fields: list[Field], alias: str) -> tuple[str, list]
     insert compiler prepares them (pre_save, then get_db_prep_save). A value that is an expression,
     or a field with its own placeholder (geometry), goes through the compiler itself."""
     connection = connections[alias]
-    values = [field.pre_save(obj, True) for field in fields]
-    if any(hasattr(v, "resolve_expression") for v in values) or any(hasattr(f, "get_placeholder") for f in fields):
+    if any(hasattr(f, "get_placeholder") or hasattr(getattr(obj, f.attname), "resolve_expression") for f in fields):
         query = InsertQuery(type(obj))
         query.insert_values(fields, [obj])
         (sql, params), = query.get_compiler(alias).as_sql()
@@ -132,7 +131,7 @@ def _insert_sql(obj: Model, fields: list[Field], alias: str) -> tuple[str, list]
         qn = connection.ops.quote_name
         sql = _SQL[key] = (f"INSERT INTO {qn(obj._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
                            f"VALUES ({', '.join(['%s'] * len(fields))})")
-    return sql, [field.get_db_prep_save(v, connection=connection) for field, v in zip(fields, values, strict=True)]
+    return sql, [field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in fields]
 
 
 _SQL: dict[tuple, str] = {}
