@@ -1,7 +1,6 @@
 """Every write to a case. Each public function is one transaction and goes through
 `transition()`, the one guarded function that moves a case and writes its event row."""
 
-
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import format_lazy

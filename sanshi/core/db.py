@@ -80,13 +80,15 @@ def _fetch_as_health_check(connection, sql: str, params: list):
     if check:
         connection.health_check_done = True  # this statement is the check
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
+        return _fetch_one(connection, sql, params)
     except (OperationalError, InterfaceError):
         if not check or connection.is_usable():
             raise  # the statement failed, not the connection
         connection.close()
+        return _fetch_one(connection, sql, params)
+
+
+def _fetch_one(connection, sql: str, params: list):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()

@@ -140,19 +140,19 @@ class Lexicon:
                 where.setdefault(w, []).append(j)
         for w, js in where.items():
             self._by_first.setdefault(w[0], []).append((w, js))
+        # the column of each item's kind, beside the item columns
+        self._kind_col = [len(self.items) + self.kinds.index(kind) for _, kind, _ in self.items]
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        if "_by_first" not in state:
+        if "_by_first" not in state or "_kind_col" not in state:  # a model file from before
             self._index()
 
     def matrix(self, docs: list[str], present: list | None = None) -> np.ndarray:
         """present: when a list is given, the set of keywords found in each document is appended."""
         n_items = len(self.items)
         out = np.zeros((len(docs), n_items + len(self.kinds)))
-        kind_col = self.__dict__.get("_kind_col")
-        if kind_col is None:
-            kind_col = self._kind_col = [n_items + self.kinds.index(kind) for _, kind, _ in self.items]
+        kind_col = self._kind_col
         for r, d in enumerate(docs):
             counts: dict[int, int] = {}
             found = set()
