@@ -1,5 +1,6 @@
 # sanshi — two commands: `make run` and `make test` (see README.md).
-PYTHON ?= python3
+# the interpreter .venv is built with: empty = tools/find-python picks one (the distribution's first)
+PYTHON ?=
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -10,7 +11,8 @@ PORT   ?= 8000
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@echo "==> 建立虚拟环境并安装依赖（首次约需 1–2 分钟）"
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { py='$(PYTHON)'; [ -n "$$py" ] || py=$$(sh tools/find-python) || exit 1; \
+	  echo "==> Python: $$py ($$($$py -c 'import platform; print(platform.python_version())'))"; "$$py" -m venv $(VENV); }
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@$(BIN)/python -m pip install --quiet --progress-bar off -c requirements/constraints.txt -e '.[dev]'
 	@touch $(STAMP)
