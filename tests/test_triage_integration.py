@@ -142,3 +142,18 @@ def test_with_a_trained_model_the_operator_sees_the_duplicate_and_not_the_other_
     assert triage_services.loaded_model() is not None
     assert [s["id"] for s in similar] == [case_id[original.json()["tracking_code"]]]
     assert similar[0]["score"] >= 0.25
+
+
+def test_the_stored_suggestion_is_the_whole_suggestion_and_a_copy(world, fixture_data, model_path):
+    """`as_dict` (what intake stores and the API returns) holds every field, the model's details
+    included, in containers of its own: changing the stored dict leaves the suggestion as it was."""
+    from dataclasses import asdict
+
+    call_command("triage", "train", "--data", *fixture_data, "--no-cv", "--no-db-corrections", stdout=io.StringIO())
+    s = suggest(text="小区电梯经常坏，物业不管，老人上下楼很困难，请社区协调物业公司尽快维修")
+    stored = s.as_dict()
+    assert stored == asdict(s)
+    assert stored["method"] == "model" and stored["details"]["model_version"]
+    stored["evidence"].append("改过")
+    stored["details"]["department_evidence"].append("改过")
+    assert "改过" not in s.evidence and "改过" not in s.details["department_evidence"]
