@@ -61,3 +61,28 @@ def test_the_wsgi_module_has_every_route_loaded_before_the_first_request(tmp_pat
              "print(all(m in sys.modules for m in ('sanshi.urls', 'sanshi.api.api', 'sanshi.web.views')))")
     result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
     assert result.stdout.strip().splitlines()[-1] == "True", result.stdout + result.stderr
+
+
+
+def find_python(env=None):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.run(["/bin/sh", "tools/find-python"], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_setup_picks_the_first_python_that_can_build_the_venv(tmp_path):
+    """tools/find-python (what `make setup` builds .venv with) skips an interpreter that is too old
+    or lacks venv, takes the first good one, and says in Chinese what is missing when none is."""
+    old = tmp_path / "python3.9"
+    old.write_text("#!/bin/sh\nexit 1\n")  # fails the version-and-venv probe, as Python 3.9 would
+    old.chmod(0o755)
+    picked = find_python({**os.environ, "SANSHI_PYTHON_CANDIDATES": f"{old} {sys.executable}"})
+    assert picked.returncode == 0 and picked.stdout.strip() == sys.executable
+
+    refused = find_python({**os.environ, "SANSHI_PYTHON_CANDIDATES": str(old)})
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert "需要 Python ≥ 3.11" in refused.stderr
+
+    probe = "import sys, venv, ensurepip; print(sys.version_info >= (3, 11))"
+    chosen = find_python().stdout.strip()
+    assert subprocess.run([chosen, "-c", probe], capture_output=True, text=True, timeout=60).stdout.strip() == "True"
