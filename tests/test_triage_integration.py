@@ -154,6 +154,7 @@ def test_the_stored_suggestion_is_the_whole_suggestion_and_a_copy(world, fixture
     stored = s.as_dict()
     assert stored == asdict(s)
     assert stored["method"] == "model" and stored["details"]["model_version"]
+    assert not any(a != b and a in b for a in s.evidence for b in s.evidence)  # kind and item evidence merged
     stored["evidence"].append("改过")
     stored["details"]["department_evidence"].append("改过")
     assert "改过" not in s.evidence and "改过" not in s.details["department_evidence"]

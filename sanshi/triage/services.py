@@ -102,6 +102,8 @@ DEPARTMENT_CODES = {"城乡建设": "ZJ", "劳动和社会保障": "RS", "教育
 
 
 def _from_model(result) -> Suggestion:
+    from .ml import merge_evidence
+
     kind = result.kind.label or None
     code = result.catalogue.label or None
     if kind and code and code[0] != kind[0]:  # keep the item inside the predicted kind
@@ -110,7 +112,7 @@ def _from_model(result) -> Suggestion:
     return Suggestion(
         kind=None if result.manual and not kind else kind, catalogue_code=code,
         confidence=round(float(result.kind.probability), 3),
-        evidence=list(dict.fromkeys(result.kind.evidence + result.catalogue.evidence))[:6],
+        evidence=merge_evidence(result.kind.evidence, result.catalogue.evidence, k=6),
         method="model", manual=result.manual, reason=result.reason,
         department=DEPARTMENT_CODES.get(department) if department else None,
         urgent=result.urgent.label == "true",

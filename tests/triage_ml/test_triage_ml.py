@@ -14,6 +14,7 @@ from sanshi.triage.ml import (
     cmd_train,
     hotspots,
     manual_reason,
+    merge_evidence,
     most_similar,
     read_corrections,
     read_rows,
@@ -255,3 +256,23 @@ def test_similar_and_hotspots():
     street = next(h for h in hs if sorted(h["ids"]) == [5, 6, 7])
     assert street["scope"] == "street" and street["size"] == 3 and "垃圾" in street["label"]
     assert hotspots(items, min_size=5) == []
+
+
+def test_evidence_is_clean_chinese_phrases():
+    """What the operator reads as evidence: stretches of the text covered by the n-grams that pushed
+    most, split at punctuation and digits, weak end characters and particles trimmed, pronouns left
+    out, strongest first (the n-gram weights here are made up so the expected phrases are known)."""
+    import numpy as np
+
+    from sanshi.triage.ml.model import _spans
+
+    doc = "3号楼电梯经常坏,物业不管的，我们"
+    pushes = {"号楼": 0.2, "电梯": 1.0, "梯经": 0.1, "坏,": 0.3, "物业": 0.9, "业不": 0.3, "不管": 0.5,
+              "管的": 0.4, "我们": 0.8, "常": 0.9}
+    names = np.array(list(pushes))
+    weights = np.array(list(pushes.values()))
+    x = (np.arange(len(names)), np.ones(len(names)))
+    assert _spans(doc, x, weights, names) == ["物业不管", "电梯"]
+
+    merged = merge_evidence(["物业不管", "电梯"], ["电梯维修", "物业"], k=6)
+    assert merged == ["物业不管", "电梯维修"]

@@ -39,7 +39,7 @@ from . import fast
 from . import urgent as urg
 from .io import default_taxonomy
 from .seeds import NON_URGENT_SEEDS, SEED_MESSAGES, URGENT_SEEDS
-from .text import _CJK, clean, compose, manual_reason
+from .text import _CJK, _CJK_RUN, clean, compose, manual_reason
 
 FORMAT = 1
 KINDS = ["PUBLIC", "SHARED", "HOUSEHOLD"]
@@ -270,8 +270,38 @@ def _catalogue_docs(items):
     return docs, codes
 
 
+# Pronouns, question words and fillers: they push a classifier now and then but tell the operator
+# nothing about the matter, so they are never shown as evidence.
+_EMPTY_EVIDENCE = frozenset(
+    "我们 你们 他们 我的 我家 什么 怎么 为什么 有没 没有 一直 一点 这个 那个 这样 这些 现在 已经 可以 请问 希望 "
+    "问题 情况 关注 是否 还是 就是 但是 因为 所以 如果 能否 一下 一个 一些 不是 不能 有关 相关".split())
+_EDGE_SHARE = 0.25  # an end character stays only if its bigram pushed at least this share of the strongest
+_PARTICLES = frozenset("的了与和及是在么吗呢吧啊把被对给也都就还又")  # never the first or last character of evidence
+
+
+def _trimmed(s: str, score: dict) -> str:
+    """`s` without end characters whose bigram pushed little (小区电梯经 → 小区电梯 when 梯经 is weak),
+    then without particles at either end (的公 → 公); may come back shorter than 2 characters."""
+    pushes = [score.get(s[j:j + 2], 0.0) for j in range(len(s) - 1)]
+    floor = _EDGE_SHARE * max(pushes)
+    a, b = 0, len(pushes)
+    while b - a > 1 and pushes[a] < floor:
+        a += 1
+    while b - a > 1 and pushes[b - 1] < floor:
+        b -= 1
+    s = s[a:b + 1]
+    a, b = 0, len(s)
+    while a < b and s[a] in _PARTICLES:
+        a += 1
+    while b > a and s[b - 1] in _PARTICLES:
+        b -= 1
+    return s[a:b]
+
+
 def _spans(doc: str, x, weights: np.ndarray, names, k: int = 5) -> list[str]:
-    """Evidence: contiguous stretches of the text covered by the n-grams that pushed most."""
+    """Evidence: stretches of Chinese text covered by the n-grams that pushed most, split at
+    punctuation, digits and Latin letters, their weak end characters and particles trimmed, 2 to
+    10 characters; pronouns and question words alone are left out."""
     if isinstance(x, tuple):
         idx, data = x
     else:
@@ -291,27 +321,33 @@ def _spans(doc: str, x, weights: np.ndarray, names, k: int = 5) -> list[str]:
     if not grams:
         return []
     score = dict(grams)
-    marked: set[int] = set()
+    covered = []  # (start, end) of each occurrence, the first three of each n-gram
     for g, _ in grams:
         start = doc.find(g)
         n = 0
         while start >= 0 and n < 3:
-            marked.update(range(start, start + len(g)))
+            covered.append((start, start + len(g)))
             start = doc.find(g, start + 1)
             n += 1
-    runs = {}
-    pos = sorted(marked)
-    a = 0
-    for i in range(1, len(pos) + 1):
-        if i == len(pos) or pos[i] != pos[i - 1] + 1:  # a run of marked characters ends
-            s = doc[pos[a]:pos[i - 1] + 1][:10]
-            if len(_CJK.findall(s)) >= 2:
-                runs[s] = sum(score.get(s[j:j + 2], 0.0) for j in range(len(s) - 1))
-            a = i
+    if not covered:
+        return []
+    covered.sort()
+    runs: dict[str, float] = {}
+    a, b = covered[0]
+    for c0, c1 in [*covered[1:], (len(doc) + 1, 0)]:
+        if c0 > b:  # a run of covered characters [a, b) ends
+            for piece in _CJK_RUN.findall(doc, a, b):
+                s = _trimmed(piece[:10], score)
+                if len(s) > 1 and s not in _EMPTY_EVIDENCE:
+                    runs[s] = sum(score.get(s[j:j + 2], 0.0) for j in range(len(s) - 1))
+            a, b = c0, c1
+        elif c1 > b:
+            b = c1
     return [s for s, _ in sorted(runs.items(), key=lambda kv: -kv[1])][:k]
 
 
-def _merge_evidence(*lists, k=5) -> list[str]:
+def merge_evidence(*lists, k=5) -> list[str]:
+    """The phrases of `lists` in order, at most k, a phrase contained in another kept once, as the longer."""
     out: list[str] = []
     for lst in lists:
         for w in lst:
@@ -464,11 +500,11 @@ def predict_kind(core, docs, counts=None):
         x = (X.indices[a:b], X.data[a:b])
         ev_k = []
         if kind in f["classes"] and f["rel"] is not None:
-            ev_k = _merge_evidence(core["lex"].hits(d, kind=kind, present=present[i]),
+            ev_k = merge_evidence(core["lex"].hits(d, kind=kind, present=present[i]),
                                    _spans(d, x, f["rel"][f["classes"].index(kind)], f["names"]))
         ev_c = []
         if j is not None:
-            ev_c = _merge_evidence(core["lex"].hits(d, code=code, present=present[i]), _spans(d, x, f["cat_rel"][j], f["names"]))
+            ev_c = merge_evidence(core["lex"].hits(d, code=code, present=present[i]), _spans(d, x, f["cat_rel"][j], f["names"]))
         out.append((kind, float(P[i, k]), ev_k, code, p_code, ev_c))
     return out
 
@@ -569,7 +605,7 @@ def predict_department(core, docs, counts=None):
         cls = str(core["classes"][j])
         a, b = X.indptr[i], X.indptr[i + 1]
         spans = _spans(d, (X.indices[a:b], X.data[a:b]), f["rel"][j], f["names"])
-        ev = _merge_evidence(lex.hits(cls, present[i]), spans) if lex is not None else spans
+        ev = merge_evidence(lex.hits(cls, present[i]), spans) if lex is not None else spans
         out.append((cls, float(P[i, j]), ev))
     return out
 
