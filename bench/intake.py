@@ -19,6 +19,7 @@ import argparse
 import http.client
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -197,7 +198,9 @@ def main() -> int:
         env=env, check=True)
     server_log = tempfile.NamedTemporaryFile("w+", prefix=f"sanshi-bench-{args.server}-", suffix=".log", delete=False)
     speed = machine_speed_ms()
-    print(f"      machine speed: {speed:.0f} ms CPU for a fixed Python loop (lower is faster)", flush=True)
+    interpreter = f"{platform.python_version()} {os.path.realpath(sys.executable)}"  # the loop depends on it (ADR 0004)
+    print(f"      machine speed: {speed:.0f} ms CPU for a fixed Python loop (lower is faster; Python {interpreter})",
+          flush=True)
     if args.server == "uwsgi":
         print(f"[2/4] uWSGI (uwsgi.ini) with {args.workers} worker processes on 127.0.0.1:{args.port} …", flush=True)
         command = [BIN / "uwsgi", "--ini", str(ROOT / "uwsgi.ini"), "--http-socket", f"127.0.0.1:{args.port}",
@@ -250,7 +253,7 @@ def main() -> int:
               f"mean {f['mean']:.1f} ms (statuses {f['statuses']})   [target p99 ≤ 100 ms]")
         print(json.dumps({"bench": "intake", "sustained_rps": round(s["rps"], 1), "p50_ms_at_100rps": round(f["p50"], 1),
                           "p99_ms_at_100rps": round(f["p99"], 1), "workers": args.workers, "server": args.server,
-                          "machine_speed_ms": round(speed),
+                          "machine_speed_ms": round(speed), "python": interpreter,
                           "cpu_ms_per_request": {"server": s.get("cpu_app_ms"), "worker": s.get("cpu_worker_ms"),
                                                  "postgres": s.get("cpu_db_ms"), "wrk": s.get("cpu_wrk_ms")},
                           "audit_sealing": env.get("SANSHI_AUDIT_SEALING", "auto"),
