@@ -633,3 +633,29 @@ def test_the_menu_leads_each_role_to_its_supervision_pages(world, client, who, s
     page = client.get("/staff/").content.decode()
     assert all(f'id="{link}"' in page for link in shown)
     assert not any(f'id="{link}"' in page for link in hidden)
+
+
+def test_the_home_page_asks_for_next_years_holidays_before_they_matter(world, client, settings):
+    """From November, a street officer (who edits the calendar) is told on the home page that next
+    year's holidays are missing, with a link to enter them; entering a day ends the reminder. An
+    operator, who cannot edit the calendar, is not asked. In January the current year is asked for."""
+    def banner(user, moment):
+        with time_machine.travel(moment, tick=False):
+            client.force_login(user)  # inside: sessions expire
+            response = client.get("/staff/")
+        assert response.status_code == 200
+        page = response.content.decode()
+        return 'id="calendar-missing"' in page, page
+
+    shown, page = banner(world.street_officer, local(2026, 12, 3, 10))
+    assert shown and "2027 年的节假日与调休安排还没有录入" in page and "/staff/calendar/?year=2027" in page
+    assert not banner(world.street_officer, local(2026, 10, 30, 10))[0]  # before November: not yet
+    assert not banner(world.operator, local(2026, 12, 3, 10))[0]
+
+    calendar_day_set(actor=world.street_officer, day=date(2027, 1, 1), is_workday=False, name="元旦")
+    assert not banner(world.street_officer, local(2026, 12, 3, 10))[0]
+    CalendarDay.objects.filter(date__year=2027).delete()
+    assert "2027 年的节假日" in banner(world.street_officer, local(2027, 1, 4, 10))[1]
+
+    settings.SANSHI_DEADLINE_COUNTS = "calendar"  # holidays do not count: nothing to ask for
+    assert not banner(world.street_officer, local(2026, 12, 3, 10))[0]

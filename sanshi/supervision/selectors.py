@@ -7,10 +7,27 @@ from django.utils.translation import gettext_lazy as _
 
 from sanshi.core.errors import NotFound
 
-from .models import FollowUpVisit, LedgerEntry
+from .models import CalendarDay, FollowUpVisit, LedgerEntry
 from .permissions import can_see_entry, can_see_visit, ledger_scope, visit_scope
 
 LEDGER_FILTERS = ("open", "unclaimed", "overdue", "closed", "all")
+# The State Council publishes next year's holiday schedule in the autumn (Nov 2025 for 2026):
+# from this month on, a missing next year is worth a reminder.
+CALENDAR_REMIND_FROM_MONTH = 11
+
+
+def calendar_year_missing(today=None) -> int | None:
+    """The year whose holidays nobody has entered and soon matter: this year, or from November
+    next year; None when both are there or deadlines count calendar days (then holidays do not
+    matter). Without its rows a year counts weekends only, so 元旦 and 春节 deadlines come out short."""
+    from .services import counts_working_days
+
+    if not counts_working_days():
+        return None
+    today = today or timezone.localdate()
+    years = [today.year] + ([today.year + 1] if today.month >= CALENDAR_REMIND_FROM_MONTH else [])
+    entered = {d.year for d in CalendarDay.objects.filter(date__year__in=years).dates("date", "year")}
+    return next((y for y in years if y not in entered), None)
 
 
 def ledger_for(user, *, show: str = "open") -> QuerySet[LedgerEntry]:

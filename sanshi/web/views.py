@@ -32,6 +32,8 @@ from sanshi.deliberation.services import (
 from sanshi.evaluation.services import evaluation_by_party
 from sanshi.intake.services import RequestInput, reporter_phone_reveal, request_submit
 from sanshi.registry.models import Department, Level, OrgNode
+from sanshi.supervision.permissions import can_edit_calendar
+from sanshi.supervision.selectors import calendar_year_missing
 from sanshi.triage.similar import hotspots_for, similar_open_cases
 
 from .forms import MeetingForm, RequestForm, StaffRequestForm
@@ -123,6 +125,7 @@ def staff_home(request):
         "status_counts": [(s.value, s.label, by_status.get(s.value, 0), round(100 * by_status.get(s.value, 0) / peak))
                           for s in Status],
         "kind_counts": by_kind, "bodies": bodies, "pool_count": pool(request.user).count(),
+        "calendar_missing": calendar_year_missing() if can_edit_calendar(request.user) else None,
     })
 
 
