@@ -1,11 +1,14 @@
 """Intake remembers which grid a grid code names (door plates send the same codes all day), and a
 change to the registry never files a request on the wrong grid or answers 500."""
 
+from pathlib import Path
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from sanshi.cases.models import Case, CaseEvent
-from sanshi.intake.models import Request
+from sanshi.intake.models import Photo, Request
 from sanshi.registry.models import Level
 from sanshi.registry.selectors import forget_grid_ids, grid_id_by_code
 from sanshi.registry.services import node_create
@@ -72,3 +75,26 @@ def test_a_grid_deleted_by_another_process_gives_unknown_grid_not_500(client):
     assert "X1C1-G01" in response.json()["errors"]["grid"]
     assert Request.objects.count() == 0 and Case.objects.count() == 0
     assert CaseEvent.objects.count() == 0  # the event written in the same statement is not there either
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_refused_report_leaves_no_photo_file_behind(client, settings):
+    """The photo is written to storage before the INSERT that then fails on the deleted grid: the
+    refusal removes the file again, so a refused report stores nothing, on disk either."""
+    from .test_refusals import png_bytes
+
+    district = node_create(code="X", name="区", level=Level.DISTRICT)
+    street = node_create(code="X1", name="街道", level=Level.STREET, parent=district)
+    community = node_create(code="X1C1", name="社区", level=Level.COMMUNITY, parent=street)
+    doomed = node_create(code="X1C1-G01", name="网格", level=Level.GRID, parent=community)
+    assert grid_id_by_code("X1C1-G01") == doomed.pk
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM registry_orgnode WHERE id = %s", [doomed.pk])
+    files_before = sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
+
+    photo = SimpleUploadedFile("leak.png", png_bytes(), content_type="image/png")
+    page = client.post("/report/", {"text": TEXT, "sub_channel": "web", "grid": "X1C1-G01", "photos": [photo]})
+
+    assert page.status_code == 400 and "X1C1-G01" in page.content.decode()
+    assert Request.objects.count() == 0 and Photo.objects.count() == 0
+    assert sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()) == files_before

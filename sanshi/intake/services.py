@@ -138,13 +138,25 @@ def _submit(*, actor, data: RequestInput, photos: list[UploadedFile]) -> Request
         suggestion=suggestion.as_dict(),
     )
     case = case_for_request(request)
-    # inline audit sealing takes the chain's lock, which lasts as long as a transaction
-    with writing_together(transaction_needed=sealing_inline()):
-        reserve_ids([case, request])
-        request.case = case
-        insert_together([case, request, *(Photo(request=request, image=upload) for upload in photos),
-                         *case_opening_rows(actor=actor, case=case, request=request)])
+    photo_rows: list[Photo] = []
+    try:
+        # inline audit sealing takes the chain's lock, which lasts as long as a transaction
+        with writing_together(transaction_needed=sealing_inline()):
+            reserve_ids([case, request])
+            request.case = case
+            photo_rows = [Photo(request=request, image=upload) for upload in photos]  # the request's id is known now
+            insert_together([case, request, *photo_rows, *case_opening_rows(actor=actor, case=case, request=request)])
+    except BaseException:
+        _delete_saved_files(photo_rows)  # the rows are not there: neither are their files
+        raise
     return request
+
+
+def _delete_saved_files(photo_rows: list[Photo]) -> None:
+    """Files that saving the rows wrote to storage (an image field writes its file before the INSERT)."""
+    for row in photo_rows:
+        if row.image and row.image._committed and row.image.name:
+            row.image.storage.delete(row.image.name)
 
 
 def reporter_phone_reveal(*, actor, case, request_id: int, reason: str) -> str:
