@@ -29,6 +29,9 @@ from sanshi.triage.ml import TriageModel, cross_validate, most_similar, read_row
 from sanshi.triage.ml.cli import print_report  # noqa: E402
 from sanshi.triage.ml.io import default_data_dir  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from intake import cpu_model  # noqa: E402  (bench/intake.py: the host's CPU, printed beside the figures)
+
 # Top-1 similar-request suggestions for the 30-message sample below (seed 0), judged by hand
 # by the engineer who built the model: "right" = the suggestion is about the same matter (same
 # place or object and the same problem), i.e. worth showing as "like an open case".
@@ -90,6 +93,7 @@ def main() -> None:
     kind_rows = read_rows(data / "sanshi" / "kind_dev.csv")
     dept_rows = read_rows(data / "teddy2020c" / "dept_train.csv")
     model_path = Path(args.model)
+    print(f"CPU: {cpu_model()}", flush=True)
 
     print("== training / cross-validation")
     if args.retrain or not model_path.exists():
