@@ -1,5 +1,7 @@
 """What each user sees on the pages (Chinese, phone-sized, with a clear next step)."""
 
+import re
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -45,6 +47,9 @@ def test_operator_pool_lists_waiting_requests_with_suggestion(world, client):
     login(client, world.operator)
     page = client.get("/staff/pool/").content.decode()
     assert "小区物业费又涨了" in page and "S2" in page and "未定位网格" in page
+    # the suggestion reads as the operator speaks: 共事, not SHARED; the confidence as a percentage
+    assert '<span class="badge k-SHARED">共事</span> S2 · 置信度 ' in page and ">SHARED<" not in page
+    assert re.search(r"置信度 \d{1,3}%", page)
     login(client, world.sibling_worker)
     page = client.get("/staff/pool/").content.decode()
     assert "小区物业费又涨了" not in page
@@ -56,6 +61,7 @@ def test_triage_from_the_case_page(world, client):
     login(client, world.operator)
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
     assert "系统建议" in page and "138****5678" in page and "13812345678" not in page
+    assert re.search(r'系统建议：<span class="badge k-SHARED">共事</span> S2，置信度 \d{1,3}%', page)
     bad = client.post(f"/staff/cases/{case.pk}/", {"action": "triage", "kind": "PUBLIC", "catalogue_code": "P1"})
     assert bad.status_code == 400 and "修改系统建议的分类需要填写理由" in bad.content.decode()
     ok = client.post(f"/staff/cases/{case.pk}/", {"action": "triage", "kind": "SHARED", "catalogue_code": "S2"})

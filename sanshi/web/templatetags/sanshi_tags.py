@@ -1,8 +1,25 @@
 from django import template
 
+from sanshi.catalog.models import Kind
+
 register = template.Library()
 
 
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key, "") if hasattr(mapping, "get") else ""
+
+
+@register.filter
+def kind_label(value):
+    """公事 / 共事 / 家事 (translated) for a kind code such as a suggestion stores; the code itself when unknown."""
+    return Kind(value).label if value in Kind.values else value
+
+
+@register.filter
+def percent(value):
+    """0.9012 → "90%": a suggestion's confidence as operators read it; "" when it is not a number."""
+    try:
+        return f"{float(value):.0%}"
+    except (TypeError, ValueError):
+        return ""
