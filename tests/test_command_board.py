@@ -3,6 +3,7 @@ what is kept from other streets, and the figures for a known set of clocks."""
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -101,6 +102,9 @@ def test_unassigned_requests_urgent_suggested_first(command, client):
     unassigned = panel(client.get(LIVE).content.decode(), "unassigned")
     assert unassigned.index(flagged.case.title) < unassigned.index(older.case.title)
     assert unassigned.count("建议按紧急处理") == 1
+    # the suggested kind in the operator's words (公事 / 共事 / 家事), never the stored code
+    kinds = re.findall(r"建议 (\S+) ", unassigned)
+    assert kinds and set(kinds) <= {"公事", "共事", "家事"}, kinds
     # the team to send once the operator confirms it as urgent: the squad covering 东片区
     assert unassigned.count("确认为紧急事件后建议派") == 1 and "鼎山应急队" in unassigned
     # once triaged it leaves the panel
