@@ -68,6 +68,9 @@ def test_triage_from_the_case_page(world, client):
     assert ok.status_code == 302
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
     assert "已分拣" in page and "东门社区·社区评议会" in page and "召集" in page
+    # the timeline names the statuses as the page does, not by their stored codes
+    timeline = page[page.index('id="timeline"'):]
+    assert "已受理 → 已分拣" in timeline and "received" not in timeline and "triaged" not in timeline
 
 
 def test_meeting_pages_take_a_case_to_resolution(world, client, token_for):

@@ -1,5 +1,6 @@
 from django import template
 
+from sanshi.cases.models import Status
 from sanshi.catalog.models import Kind
 
 register = template.Library()
@@ -14,6 +15,12 @@ def get_item(mapping, key):
 def kind_label(value):
     """公事 / 共事 / 家事 (translated) for a kind code such as a suggestion stores; the code itself when unknown."""
     return Kind(value).label if value in Kind.values else value
+
+
+@register.filter
+def status_label(value):
+    """已受理 / 议事中 / … (translated) for a status code such as an event row stores; the code when unknown."""
+    return Status(value).label if value in Status.values else value
 
 
 @register.filter
