@@ -10,7 +10,7 @@ from sanshi.deliberation.models import Meeting
 from sanshi.intake.models import Request
 
 from .conftest import PASSWORD
-from .helpers import act, submit
+from .helpers import act, meeting, submit
 
 
 def login(client, user):
@@ -136,3 +136,49 @@ def test_stored_timeline_stays_chinese_when_the_operator_uses_english(world, cli
     client.post(f"/staff/cases/{case.pk}/", {"action": "triage", "kind": "SHARED", "catalogue_code": "S2"})
     event = case.events.get(action="triage")
     assert event.public_note == "已分拣为「共事」，交东门社区·社区评议会" and event.actor_label == "指挥中心接线员"
+
+
+def test_the_case_page_offers_each_user_only_the_actions_they_may_take(world, client, token_for):
+    created = submit(client, text="小区物业费又涨了，服务却越来越差", grid="T1C1-G01").json()
+    case = Case.objects.get(requests__tracking_code=created["tracking_code"])
+    sec = token_for(world.secretary)
+    act(client, token_for(world.operator), case.pk, action="triage", kind="SHARED", catalogue_code="S2")
+    meeting_id = meeting(client, sec, org="T1C1", body="community_review_meeting", cases=[case.pk],
+                         roles=("community_secretary", "property_rep", "resident_rep"))
+    act(client, sec, case.pk, action="resolve", meeting=meeting_id, resolution="业主大会表决物业服务标准")
+    act(client, sec, case.pk, action="publicise", result="物业整改", notice="物业服务标准已公示")
+    api = act(client, sec, case.pk, action="request_evaluation").json()
+    # the rating is the one action an evaluating case takes: close or escalate follow from it
+    assert api["status"] == "evaluating" and api["allowed_actions"] == ["evaluate"]
+
+    # the community secretary handled it but does not rate it: no rating form, a plain word on who does
+    login(client, world.secretary)
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert 'id="action-evaluate"' not in page and 'value="close"' not in page and 'value="escalate"' not in page
+    assert "事项正在等待评价，您不是这一类事项的评价人员。由居务监督委员会和民主监督员评价。" in page
+
+    # the supervision committee rates SHARED matters: the form is there and it closes the case
+    login(client, world.committee)
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert 'id="action-evaluate"' in page and "提交评价" in page
+    response = client.post(f"/staff/cases/{case.pk}/", {"action": "evaluate", "rating": "good", "comment": "满意"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "closed"
+    assert "事项已办结，无需操作。" in client.get(f"/staff/cases/{case.pk}/").content.decode()
+
+
+def test_staff_who_do_not_handle_a_step_are_told_who_does(world, client):
+    created = submit(client, text="小区物业费又涨了", grid="T1C1-G01").json()
+    case = Case.objects.get(requests__tracking_code=created["tracking_code"])
+    login(client, world.operator)
+    client.post(f"/staff/cases/{case.pk}/", {"action": "triage", "kind": "SHARED", "catalogue_code": "S2"})
+    # a democratic supervisor of the street sees the triaged case but convenes nothing
+    login(client, world.supervisor)
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert 'id="action-deliberate"' not in page and 'id="action-triage"' not in page
+    assert "这一步由东门社区社区评议会的经办人员办理" in page
+    # the secretary of the community takes it to the meeting
+    login(client, world.secretary)
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert 'id="action-deliberate"' in page and "这一步由" not in page

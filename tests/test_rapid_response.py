@@ -660,7 +660,7 @@ def test_an_urgency_suggested_by_triage_pre_ticks_the_box_and_the_operator_decid
         **request.suggestion, "urgent": True, "details": {"urgent_probability": 0.93, "urgent_evidence": ["起火"]}})
     client.force_login(world.operator)
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
-    assert 'name="urgent" value="1" checked' in page and "0.93" in page
+    assert 'name="urgent" value="1" checked' in page and "（93%）" in page
     assert "东片区应急队" in page  # whom the one click would send
 
     # the operator unticks it: an ordinary case, no clocks, no dispatch, on to deliberation

@@ -59,21 +59,43 @@ def scope_filter(user, *, grid_field: str = "grid", org_field: str = "org") -> Q
     return q if any_role else None
 
 
-def check_case_action(user, case, action: str) -> StaffRole:
-    """Return the role under which `user` may do `action` on `case`, or raise NotPermitted."""
-    allowed = ACTION_ROLES.get(action)
-    if action == "evaluate":
-        allowed = EVALUATOR_ROLES.get(case.kind, set())
-    if not allowed:
-        raise NotPermitted(_("未知或不允许的操作"))
-    for role in roles_covering(user, case):
+def _role_for(case, action: str, roles) -> StaffRole | None:
+    """The first of `roles` (already covering the case) that may do `action`, or None."""
+    allowed = EVALUATOR_ROLES.get(case.kind, set()) if action == "evaluate" else ACTION_ROLES.get(action, set())
+    for role in roles:
         if role.role in allowed:
             if role.role == Role.DEPARTMENT_LIAISON and not case.whistle_calls.filter(
                 department=role.department
             ).exists():
                 continue
             return role
-    raise NotPermitted(_("您没有权限对该事项执行此操作"))
+    return None
+
+
+def check_case_action(user, case, action: str) -> StaffRole:
+    """Return the role under which `user` may do `action` on `case`, or raise NotPermitted."""
+    if action != "evaluate" and action not in ACTION_ROLES:
+        raise NotPermitted(_("未知或不允许的操作"))
+    role = _role_for(case, action, _candidate_roles(user, case, action))
+    if role is None:
+        unlocated = action == "triage" and case.grid_id is None
+        raise NotPermitted(_("您没有权限分拣该诉求") if unlocated else _("您没有权限对该事项执行此操作"))
+    return role
+
+
+def _candidate_roles(user, case, action: str) -> list[StaffRole]:
+    """The roles to check: those covering the case; for the triage of a request not yet located in
+    a grid, every role of the user (the command centre places it; _role_for keeps the triage roles)."""
+    if action == "triage" and case.grid_id is None:
+        return list(active_roles(user))
+    return roles_covering(user, case)
+
+
+def actions_for(user, case, actions: list[str]) -> list[str]:
+    """Those of `actions` that `user` may do on `case`: the case page offers no form that would be refused."""
+    covering = roles_covering(user, case)
+    return [a for a in actions
+            if _role_for(case, a, covering if a != "triage" else _candidate_roles(user, case, a)) is not None]
 
 
 def can_see_case(user, case) -> bool:

@@ -97,7 +97,7 @@ def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code:
                 reason: str = "", urgent: bool = False, department: str = "") -> Case:
     """Confirm or override the suggestion; route the case to its body and level. The decision is
     stored beside the suggestion (corrections become training data)."""
-    role = check_case_action(actor, case, "triage") if case.grid else _check_triage_without_grid(actor)
+    role = check_case_action(actor, case, "triage")
     errors = {}
     item = current_item(catalogue_code or "")
     if kind not in {"PUBLIC", "SHARED", "HOUSEHOLD"}:
@@ -148,17 +148,6 @@ def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code:
 
             deadline_start(case=case)
     return case
-
-
-def _check_triage_without_grid(actor):
-    from sanshi.core.errors import NotPermitted
-
-    from .permissions import active_roles
-
-    role = active_roles(actor).filter(role__in=["operator", "street_officer"]).first()
-    if role is None:
-        raise NotPermitted(_("您没有权限分拣该诉求"))
-    return role
 
 
 def case_whistle(*, actor, case: Case, department_codes: list[str], note: str = "") -> list[WhistleCall]:

@@ -35,8 +35,10 @@ MOVES: list[Move] = [
     Move("publicise", Status.HANDLING, Status.PUBLICISED, frozenset({"PUBLIC", "SHARED"})),
     Move("request_evaluation", Status.HANDLING, Status.EVALUATING, frozenset({"HOUSEHOLD"})),
     Move("request_evaluation", Status.PUBLICISED, Status.EVALUATING, frozenset({"PUBLIC", "SHARED"})),
-    Move("close", Status.EVALUATING, Status.CLOSED),
-    Move("escalate", Status.EVALUATING, Status.DELIBERATING),
+    # a rating moves the case: good → close, bad → escalate (evaluation.services); the action offered
+    # in their place is "evaluate" (EVALUATE below), which only the evaluators of the kind may take
+    Move("close", Status.EVALUATING, Status.CLOSED, offered=False),
+    Move("escalate", Status.EVALUATING, Status.DELIBERATING, offered=False),
     # duplicates: a new request that repeats an open case is merged into it (its case closes as a
     # duplicate), and the open case records the extra reporter without changing state
     Move("merge", Status.RECEIVED, Status.CLOSED),
@@ -57,6 +59,8 @@ MOVES: list[Move] = [
     Move("follow_up", Status.CLOSED, Status.CLOSED, frozenset({"HOUSEHOLD"}), offered=False),
 ]
 
+EVALUATE = "evaluate"  # not a move of its own: the rating decides between close and escalate
+
 ACTION_LABELS = {
     "open": _("受理"),
     "triage": _("分拣派单"),
@@ -66,6 +70,7 @@ ACTION_LABELS = {
     "department_report": _("部门报到反馈"),
     "publicise": _("张榜公示"),
     "request_evaluation": _("提请评价"),
+    "evaluate": _("评价"),
     "close": _("评价满意·办结"),
     "escalate": _("评价不满意·提级复议"),
     "merge": _("合并为重复诉求"),
@@ -98,9 +103,13 @@ def find_move(action: str, status: str, kind: str, urgent: bool = False) -> Move
 
 
 def allowed_actions(status: str, kind: str) -> list[str]:
+    """The actions a case in this state takes from its action list (case page, API), whoever asks:
+    which of them a user may take is the permissions' business (cases.permissions.may_act)."""
     seen: list[str] = []
     for move in MOVES:
         if move.source == status and _applies(move, kind) and move.offered:
             if move.action not in seen:
                 seen.append(move.action)
+    if status == Status.EVALUATING:
+        seen.append(EVALUATE)
     return seen

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from sanshi.cases.actions import case_act, get_case_or_404
 from sanshi.cases.models import Status
-from sanshi.cases.permissions import active_roles, can_see_case, is_assigned_handler
+from sanshi.cases.permissions import actions_for, active_roles, can_see_case, is_assigned_handler
 from sanshi.cases.routing import BODY_OF_LEVEL, BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS, Body
 from sanshi.cases.selectors import case_list, pool, public_timeline
 from sanshi.cases.services import case_for_tracking
@@ -218,7 +218,8 @@ def case_page(request, case, *, errors=None, failed_action: str = "", revealed=(
         "case": case, "requests": [
             (r, r.reporter_phone if (handler or r.pk in revealed) else mask_phone(r.reporter_phone)) for r in requests],
         "phones_masked": not handler,
-        "events": case.events.all(), "actions": allowed_actions(case.status, case.kind),
+        "events": case.events.all(),
+        "actions": actions_for(request.user, case, allowed_actions(case.status, case.kind)),
         "action_labels": ACTION_LABELS, "suggestion": suggestion,
         "catalogue": current_items(), "departments": Department.objects.filter(active=True),
         "meetings": meetings, "agenda": case.agenda_items.select_related("meeting"),
