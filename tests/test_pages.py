@@ -177,7 +177,7 @@ def test_staff_who_do_not_handle_a_step_are_told_who_does(world, client):
     login(client, world.supervisor)
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
     assert 'id="action-deliberate"' not in page and 'id="action-triage"' not in page
-    assert "这一步由东门社区社区评议会的经办人员办理" in page
+    assert "这一步由东门社区·社区评议会的经办人员办理" in page
     # the secretary of the community takes it to the meeting
     login(client, world.secretary)
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
