@@ -1,4 +1,5 @@
-"""Structure of the demo content (sanshi/demo/content.py): pure data, no database needed."""
+"""Structure of the demo content (sanshi/demo/content.py): pure data, no database needed —
+except the last test, which builds a small demo to check the builder picks texts by catalogue item."""
 
 import re
 import string
@@ -90,7 +91,7 @@ def test_urgent_requests():
 
 def test_meetings_and_texts_per_kind():
     kinds = {"PUBLIC", "SHARED", "HOUSEHOLD"}
-    assert set(c.MEETING_BODIES) == set(c.MEETING_TOPICS) == set(c.MINUTES_TEMPLATES) == kinds
+    assert set(c.MEETING_BODIES) == set(c.MINUTES_TEMPLATES) == kinds
     for kind in kinds:
         for tpl in c.MINUTES_TEMPLATES[kind]:
             assert tpl.format(topic="T", participants="P", decision="D")
@@ -107,3 +108,54 @@ def test_no_phone_or_id_numbers_anywhere():
     data = [getattr(c, name) for name in dir(c) if name.isupper()]
     for s in _all_strings(data):
         assert not re.search(r"\d{11}", s), s
+
+
+def test_every_catalogue_code_has_its_own_resolutions_and_handling_notes():
+    for code in c.REQUESTS:
+        assert len(c.RESOLUTIONS_BY_CODE.get(code, [])) >= 2, code
+        assert len(c.HANDLING_NOTES_BY_CODE.get(code, [])) >= 2, code
+    for by_code in (c.RESOLUTIONS_BY_CODE, c.HANDLING_NOTES_BY_CODE):
+        assert set(by_code) <= set(c.REQUESTS)
+        for code, texts in by_code.items():
+            assert len(set(texts)) == len(texts), code
+            for text in texts:
+                assert "{" not in text and 20 <= len(text) <= 60, (code, text)
+
+
+def test_demo_cases_get_the_decision_and_result_of_their_own_catalogue_item(db):
+    from sanshi.cases.models import Case
+    from sanshi.demo.builder import build_demo
+
+    # given a small demo (48 requests: two per catalogue code, driven to random stages)
+    build_demo(requests=48, out=lambda line: None)
+
+    # then every decided or handled case carries texts written for its own catalogue item
+    cases = Case.objects.filter(urgent=False, catalogue_item__isnull=False).select_related("catalogue_item")
+    resolved, handled = set(), set()
+    for case in cases:
+        code = case.catalogue_item.code
+        if case.resolution:
+            assert case.resolution in c.RESOLUTIONS_BY_CODE[code], (code, case.title, case.resolution)
+            resolved.add(code)
+        if case.result:
+            assert case.result in c.HANDLING_NOTES_BY_CODE[code], (code, case.title, case.result)
+            handled.add(code)
+        for item in case.agenda_items.select_related("meeting"):  # the minutes record the same kind of decision
+            assert any(d in item.meeting.minutes for d in c.RESOLUTIONS_BY_CODE[code]), (code, case.title)
+            # the meeting is named after the matter it settles (一事一议), and so are its minutes
+            assert case.title in item.meeting.title and case.title in item.meeting.minutes, (case.title, item.meeting.title)
+    assert len(resolved) >= 8 and len(handled) >= 8  # the check covered many items, not one
+
+
+def test_the_demo_shows_a_candidate_shared_and_public_matter_on_the_hotspots_page(db, client):
+    from sanshi.accounts.models import User
+    from sanshi.demo.builder import build_demo
+
+    build_demo(requests=24, out=lambda line: None)
+    client.force_login(User.objects.get(username="demo-operator"))
+    page = client.get("/staff/hotspots/").content.decode()
+    shared, public = page.split("候选公事", 1)
+    # the four residents of one compound charging e-bikes in the stairwell: a matter for the community
+    assert sum(title in shared for title, _ in c.HOTSPOT_COMPOUND) >= 3, shared
+    # bicycles blocking the pavement along one road, reported from several grids: a matter for the street
+    assert sum(title in public for title, _ in c.HOTSPOT_STREET) >= 3, public

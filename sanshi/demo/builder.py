@@ -254,6 +254,12 @@ class Demo:
             self.evaluate(case, grid, good=True)
         self.backdate(case, request, n)
 
+    def text_for(self, case: Case, by_code: dict[str, list[str]], by_kind: dict[str, list[str]]) -> str:
+        """A decision or result written for the case's catalogue item; the kind's list when the item
+        has none (or the case has no item)."""
+        code = case.catalogue_item.code if case.catalogue_item_id else ""
+        return self.rng.choice(by_code.get(code) or by_kind[case.kind])
+
     def convener(self, case: Case, grid: OrgNode) -> User:
         role = {Level.GRID: Role.GRID_LEADER, Level.COMMUNITY: Role.COMMUNITY_SECRETARY}.get(
             case.level, Role.STREET_OFFICER)
@@ -273,19 +279,19 @@ class Demo:
             Body.DISTRICT_JOINT_MEETING: ["street_officer", "department_liaison", "democratic_supervisor"],
         }[body]
         participants = [ParticipantInput(r, self.person()) for r in roles_here]
-        topic = self.rng.choice(content.MEETING_TOPICS[kind_key])
+        topic = case.title  # one meeting, one matter (一事一议): the agenda names it
         meeting = meeting_schedule(
             actor=self.convener(case, grid), org=case.org, body=body, title=f"{case.org.name}{body.label}：{topic}"[:120],
             form=self.rng.choice(Form.values), scheduled_at=timezone.now(), participants=participants, cases=[case])
         meeting.minutes = self.rng.choice(content.MINUTES_TEMPLATES[kind_key]).format(
             topic=topic, participants="、".join(p.name for p in participants),
-            decision=self.rng.choice(content.RESOLUTIONS[kind_key]))
+            decision=self.text_for(case, content.RESOLUTIONS_BY_CODE, content.RESOLUTIONS))
         meeting.save(update_fields=["minutes"])
 
     def resolve(self, case: Case, grid: OrgNode) -> None:
         item = case.agenda_items.filter(decided_at__isnull=True).select_related("meeting").last()
         meeting_resolve_case(actor=self.convener(case, grid), meeting=item.meeting, case=case,
-                             resolution=self.rng.choice(content.RESOLUTIONS[case.kind]),
+                             resolution=self.text_for(case, content.RESOLUTIONS_BY_CODE, content.RESOLUTIONS),
                              votes_for=self.rng.randint(7, 15), votes_against=self.rng.randint(0, 2))
 
     def whistle(self, case: Case, grid: OrgNode, *, report: bool) -> None:
@@ -301,7 +307,7 @@ class Demo:
         handler = self.local(Role.GRID_WORKER, grid) if case.kind == "HOUSEHOLD" else self.convener(case, grid)
         if case.kind == "HOUSEHOLD" and case.level == Level.GRID:
             handler = self.local(Role.GRID_WORKER, grid)
-        result = self.rng.choice(content.HANDLING_NOTES[case.kind])
+        result = self.text_for(case, content.HANDLING_NOTES_BY_CODE, content.HANDLING_NOTES)
         if case.kind == "HOUSEHOLD":
             case_request_evaluation(actor=handler, case=case, result=result)
             return
@@ -319,10 +325,24 @@ class Demo:
                 "PUBLIC": Role.PEOPLES_CONGRESS}[case.kind]
         evaluation_submit(actor=self.local(role, grid), case=case, rating=rating, comment=comment)
 
-    def backdate(self, case: Case, request: Request, n: int) -> None:
-        """Spread the demo over the last 60 days: shift this case's times into the past,
+    def build_hotspots(self) -> None:
+        """未诉先办 in the demo: a few residents of one compound report the same household-type problem,
+        and residents along one road of the street report another, in the last days; the requests
+        wait in the pool, and the hotspots page shows them as a candidate shared and public matter."""
+        compound = OrgNode.objects.get(code="DS01-G01")  # the demo grid worker's grid
+        along_road = [g for g in self.grids if g.code.startswith("DS")][:4]
+        seeded = [(compound, *pair) for pair in content.HOTSPOT_COMPOUND]
+        seeded += [(grid, title, text) for grid, (title, text) in zip(along_road, content.HOTSPOT_STREET, strict=True)]
+        for grid, title, text in seeded:
+            request = request_submit(actor=None, data=RequestInput(
+                text=self.fill(text, grid), title=title, sub_channel=self.rng.choice(RESIDENT_SUBS),
+                grid_code=grid.code, reporter_name=self.person()))
+            self.backdate(request.case, request, 0, within_days=10)
+
+    def backdate(self, case: Case, request: Request, n: int, within_days: float = 60) -> None:
+        """Spread the demo over the last `within_days` days: shift this case's times into the past,
         keeping their order (events a few hours apart)."""
-        start = timezone.now() - timedelta(days=self.rng.uniform(0.2, 60))
+        start = timezone.now() - timedelta(days=self.rng.uniform(0.2, within_days))
         Request.objects.filter(pk=request.pk).update(received_at=start)
         events = list(CaseEvent.objects.filter(case=case).order_by("at", "id"))
         at = start
@@ -346,6 +366,8 @@ def build_demo(*, requests: int = 320, seed: int = 2026, out: Callable[[str], No
         demo.build_staff()
     out(f"[3/3] 生成 {requests} 件诉求并推进到各个阶段 …")
     demo.build_cases(requests)
+    with transaction.atomic():
+        demo.build_hotspots()
     with transaction.atomic():
         from .rapid import build_rapid
 
