@@ -1,5 +1,6 @@
 import io
 import json
+import re
 
 import pytest
 
@@ -256,6 +257,22 @@ def test_similar_and_hotspots():
     street = next(h for h in hs if sorted(h["ids"]) == [5, 6, 7])
     assert street["scope"] == "street" and street["size"] == 3 and "垃圾" in street["label"]
     assert hotspots(items, min_size=5) == []
+
+
+def test_a_hotspot_is_labelled_with_the_phrases_its_requests_write():
+    """The label joins overlapping n-grams into what the requests actually say, and drops
+    punctuation and Latin letters at its ends (it used to read "单车乱 车乱停 山大 共享单")."""
+    texts = ["鼎山大道人行道上共享单车乱停乱放，盲道被占了！", "鼎山大道共享单车乱停乱放，行人只能走机动车道!",
+             "共享单车乱停乱放，鼎山大道的盲道全被占了。", "A区鼎山大道公交站前共享单车乱停乱放"]
+    items = [{"id": i, "text": t, "group": f"G{i}"} for i, t in enumerate(texts)]
+    items += [{"id": 10 + i, "text": t, "group": "G9"} for i, t in enumerate(["电梯坏了没人修", "楼道灯不亮", "垃圾没人清运"])]
+    (street,) = hotspots(items, min_size=3, threshold=0.2)
+    phrases = street["label"].split()
+    assert "共享单车乱停乱放" in phrases or "共享单车乱停" in phrases, phrases
+    assert any("鼎山大道" in p for p in phrases), phrases
+    assert all(re.fullmatch(r"[\u4e00-\u9fff].*[\u4e00-\u9fff]", p) for p in phrases), phrases
+    # every phrase is written in the requests: nothing is made up by the joining
+    assert all(any(p in t for t in texts) for p in phrases), phrases
 
 
 def test_evidence_is_clean_chinese_phrases():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
@@ -10,6 +11,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from .text import _CJK, compose
+
+_EDGE = re.compile(r"^[^\u4e00-\u9fff]+|[^\u4e00-\u9fff]+$")  # non-Chinese at either end of a label
 
 _USE = None
 
@@ -60,21 +63,50 @@ def most_similar(query: str, candidates: list[str], k: int = 5, model=None,
     return [(int(i), round(float(sims[i]), 4)) for i in order if sims[i] > min_score]
 
 
-def _label(M, names, idx, n=4) -> list[str]:
+def _label(M, names, idx, texts, n=4) -> list[str]:
+    """The cluster's subject in a few phrases: its strongest character n-grams, overlapping ones
+    joined into the longer phrase the requests actually write ("共享单" + "单车乱" + "车乱停" →
+    "共享单车乱停"), a phrase inside another kept once."""
     centroid = np.asarray(M[idx].mean(0)).ravel()
     top = np.argsort(-centroid)[:40]
+    grams = [names[j] for j in top if len(_CJK.findall(names[j])) >= 2 and centroid[j] > 0]
+    written = [texts[i] for i in idx]
     out: list[str] = []
-    for j in top:
-        g = names[j]
-        if len(_CJK.findall(g)) < 2 or centroid[j] <= 0:
-            continue
-        if any(g in o for o in out):
+    for g in grams[:20]:
+        g = _EDGE.sub("", g)  # "钱!" → "钱", "a市鑫" → "市鑫"
+        if len(_CJK.findall(g)) < 2 or any(g in o for o in out):
             continue
         out = [o for o in out if o not in g]
         out.append(g)
-        if len(out) >= n:
-            break
-    return out
+    return _joined(out, written)[:n]
+
+
+def _joined(phrases: list[str], texts: list[str]) -> list[str]:
+    """Join two phrases where the end of one is the start of the other, while the joined phrase is
+    written in at least half of the texts; the stronger phrase's place in the order is kept."""
+    phrases = list(phrases)
+    changed = True
+    while changed:
+        changed = False
+        for a in phrases:
+            for b in phrases:
+                if a == b:
+                    continue
+                for overlap in range(min(len(a), len(b)) - 1, 0, -1):
+                    if a[-overlap:] != b[:overlap]:
+                        continue
+                    joined = a + b[overlap:]
+                    if 2 * sum(joined in t for t in texts) >= len(texts):
+                        first = min(phrases.index(a), phrases.index(b))
+                        phrases = [p for p in phrases if p not in (a, b) and p not in joined]
+                        phrases.insert(min(first, len(phrases)), joined)
+                        changed = True
+                    break
+                if changed:
+                    break
+            if changed:
+                break
+    return phrases
 
 
 def hotspots(items: list[dict], min_size: int = 3, threshold: float = 0.35, model=None) -> list[dict]:
@@ -122,23 +154,23 @@ def hotspots(items: list[dict], min_size: int = 3, threshold: float = 0.35, mode
             continue
         for g in cluster(idx):
             seen.add(frozenset(g))
-            out.append(_cluster_dict("group", key, g, items, M, names))
+            out.append(_cluster_dict("group", key, g, items, M, names, texts))
     for g in cluster(list(range(len(items)))):
         groups = {items[i].get("group") for i in g}
         if frozenset(g) in seen or len(groups) < 2:
             continue  # street scope only when the cluster spans several groups
-        out.append(_cluster_dict("street", None, g, items, M, names))
+        out.append(_cluster_dict("street", None, g, items, M, names, texts))
     out.sort(key=lambda c: (-c["size"], c["scope"]))
     return out
 
 
-def _cluster_dict(scope, key, idx, items, M, names) -> dict:
+def _cluster_dict(scope, key, idx, items, M, names, texts) -> dict:
     return {
         "scope": scope,
         "group": key,
         "groups": sorted({str(items[i].get("group")) for i in idx if items[i].get("group") is not None}),
         "ids": [items[i]["id"] for i in idx],
         "size": len(idx),
-        "label": " ".join(_label(M, names, idx)),
+        "label": " ".join(_label(M, names, idx, texts)),
         "kinds": dict(Counter(items[i].get("kind") for i in idx if items[i].get("kind"))),
     }
