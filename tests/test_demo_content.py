@@ -159,3 +159,23 @@ def test_the_demo_shows_a_candidate_shared_and_public_matter_on_the_hotspots_pag
     assert sum(title in shared for title, _ in c.HOTSPOT_COMPOUND) >= 3, shared
     # bicycles blocking the pavement along one road, reported from several grids: a matter for the street
     assert sum(title in public for title, _ in c.HOTSPOT_STREET) >= 3, public
+
+
+def test_demo_times_are_in_the_past_and_staff_work_in_office_hours(db):
+    from django.utils import timezone
+
+    from sanshi.cases.models import CaseEvent
+    from sanshi.demo.builder import build_demo
+    from sanshi.intake.models import Request
+
+    build_demo(requests=48, out=lambda line: None)
+    now = timezone.now()
+    # nothing in the demo happens after today (timelines used to run up to five days ahead)
+    assert not CaseEvent.objects.filter(at__gt=now).exists()
+    assert not Request.objects.filter(received_at__gt=now).exists()
+    # the steps of the life cycle that staff take fall between 08:00 and 21:00 local time
+    steps = ("triage", "deliberate", "resolve", "whistle", "department_report", "publicise", "request_evaluation")
+    events = CaseEvent.objects.filter(case__urgent=False, action__in=steps)
+    assert events.count() > 40
+    hours = {timezone.localtime(e.at).hour for e in events}
+    assert hours <= set(range(8, 21)), sorted(hours)

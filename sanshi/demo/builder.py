@@ -341,18 +341,33 @@ class Demo:
 
     def backdate(self, case: Case, request: Request, n: int, within_days: float = 60) -> None:
         """Spread the demo over the last `within_days` days: shift this case's times into the past,
-        keeping their order (events a few hours apart)."""
+        keeping their order. The request may come at any hour; staff act a few hours to a day or
+        two apart, in office hours (08:00–21:00), and nothing lands after now."""
         start = timezone.now() - timedelta(days=self.rng.uniform(0.2, within_days))
-        Request.objects.filter(pk=request.pk).update(received_at=start)
         events = list(CaseEvent.objects.filter(case=case).order_by("at", "id"))
-        at = start
-        for event in events:
+        times = [start]
+        for _ in events[1:]:
+            times.append(self._office_hours(times[-1] + timedelta(hours=self.rng.uniform(2, 40))))
+        overshoot = times[-1] - (timezone.now() - timedelta(minutes=10))
+        if overshoot > timedelta(0):  # move the whole story back by whole days: the hours stay in office time
+            days = timedelta(days=overshoot.days + 1)
+            times = [t - days for t in times]
+        for event, at in zip(events, times, strict=True):
             event.at = at
-            at += timedelta(hours=self.rng.uniform(2, 40))
         CaseEvent.objects.bulk_update(events, ["at"])
-        last = events[-1].at
+        Request.objects.filter(pk=request.pk).update(received_at=times[0])
         Case.objects.filter(pk=case.pk).update(
-            created_at=start, closed_at=last if case.status == Status.CLOSED else None)
+            created_at=times[0], closed_at=times[-1] if case.status == Status.CLOSED else None)
+
+    def _office_hours(self, at):
+        """`at`, or the next morning between 08:00 and 09:30 when it falls outside 08:00–21:00 local time."""
+        local = timezone.localtime(at)
+        if 8 <= local.hour < 21:
+            return at
+        morning = local.replace(hour=8, minute=0, second=0, microsecond=0)
+        if local.hour >= 21:
+            morning += timedelta(days=1)
+        return morning + timedelta(minutes=self.rng.uniform(0, 90))
 
 
 def build_demo(*, requests: int = 320, seed: int = 2026, out: Callable[[str], None] = print) -> Demo:
