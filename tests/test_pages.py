@@ -182,3 +182,33 @@ def test_staff_who_do_not_handle_a_step_are_told_who_does(world, client):
     login(client, world.secretary)
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
     assert 'id="action-deliberate"' in page and "这一步由" not in page
+
+
+def test_the_home_page_lists_what_waits_for_each_user(world, client, token_for):
+    created = submit(client, text="小区物业费又涨了，服务却越来越差", grid="T1C1-G01").json()
+    case = Case.objects.get(requests__tracking_code=created["tracking_code"])
+
+    def waiting(user):
+        login(client, user)
+        page = client.get("/staff/").content.decode()
+        start = page.index('id="todo"')
+        return page[start:page.index("<h2>", start)]
+
+    # a received request is the pool's business, not a to-do
+    assert case.title not in waiting(world.operator)
+    act(client, token_for(world.operator), case.pk, action="triage", kind="SHARED", catalogue_code="S2")
+    # triaged to the community review meeting: its secretary takes it to a meeting; an evaluator has nothing yet
+    assert case.title in waiting(world.secretary) and "下一步：提交议事" in waiting(world.secretary)
+    assert case.title not in waiting(world.committee) and "目前没有等您办理的事项" in waiting(world.committee)
+
+    sec = token_for(world.secretary)
+    meeting_id = meeting(client, sec, org="T1C1", body="community_review_meeting", cases=[case.pk],
+                         roles=("community_secretary", "property_rep", "resident_rep"))
+    act(client, sec, case.pk, action="resolve", meeting=meeting_id, resolution="业主大会表决物业服务标准")
+    act(client, sec, case.pk, action="publicise", result="物业整改", notice="物业服务标准已公示")
+    act(client, sec, case.pk, action="request_evaluation")
+    # now the supervision committee rates it, and the secretary waits
+    assert case.title in waiting(world.committee) and "下一步：评价" in waiting(world.committee)
+    assert case.title not in waiting(world.secretary)
+    # a sibling community's worker never sees it
+    assert case.title not in waiting(world.sibling_worker)

@@ -43,9 +43,10 @@ def active_roles(user):
             .select_related("node", "department"))
 
 
-def roles_covering(user, case) -> list[StaffRole]:
+def roles_covering(user, case, roles=None) -> list[StaffRole]:
+    """The user's roles whose node contains the case; `roles`: the user's active roles, when already read."""
     paths = [p for p in (case.grid.path if case.grid else None, case.org.path if case.org else None) if p]
-    return [r for r in active_roles(user) if any(p.startswith(r.node.path) for p in paths)]
+    return [r for r in (active_roles(user) if roles is None else roles) if any(p.startswith(r.node.path) for p in paths)]
 
 
 def scope_filter(user, *, grid_field: str = "grid", org_field: str = "org") -> Q | None:
@@ -91,9 +92,10 @@ def _candidate_roles(user, case, action: str) -> list[StaffRole]:
     return roles_covering(user, case)
 
 
-def actions_for(user, case, actions: list[str]) -> list[str]:
-    """Those of `actions` that `user` may do on `case`: the case page offers no form that would be refused."""
-    covering = roles_covering(user, case)
+def actions_for(user, case, actions: list[str], roles=None) -> list[str]:
+    """Those of `actions` that `user` may do on `case`: the case page offers no form that would be refused.
+    `roles`: the user's active roles, when already read (a list of many cases)."""
+    covering = roles_covering(user, case, roles)
     return [a for a in actions
             if _role_for(case, a, covering if a != "triage" else _candidate_roles(user, case, a)) is not None]
 

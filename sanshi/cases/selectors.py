@@ -3,7 +3,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from sanshi.intake.models import Request
 
 from .models import OPEN_STATUSES, Case, CaseEvent, Status
-from .permissions import ACTION_ROLES, active_roles, scope_filter
+from .permissions import ACTION_ROLES, actions_for, active_roles, scope_filter
+from .transitions import allowed_actions
 
 TRIAGE_ROLES = ACTION_ROLES["triage"]
 
@@ -37,6 +38,28 @@ def pool(user) -> QuerySet[Case]:
         qs = Case.objects.filter(Q(pk__in=qs.values("pk")) | Q(status=Status.RECEIVED, grid__isnull=True))
     return qs.select_related("grid").prefetch_related(
         Prefetch("requests", queryset=Request.objects.order_by("received_at"))).order_by("created_at")
+
+
+# the pool and its count on the home page stand for these; a to-do list repeats neither
+NOT_TODO = frozenset({"triage", "merge"})
+
+
+def todo(user, limit: int = 20) -> list[tuple[Case, list[str]]]:
+    """待我办理: open cases in the user's scope with a step that the user may take now (convene,
+    resolve, publicise, request or give a rating, report back on a whistle call), oldest first,
+    each with those steps. Triage is left to the pool."""
+    roles = list(active_roles(user))
+    if not roles:
+        return []
+    out = []
+    for case in case_list(user, open_only=True).exclude(status=Status.RECEIVED).order_by("created_at")[:500]:
+        steps = [a for a in allowed_actions(case.status, case.kind) if a not in NOT_TODO]
+        mine = actions_for(user, case, steps, roles) if steps else []
+        if mine:
+            out.append((case, mine))
+            if len(out) >= limit:
+                break
+    return out
 
 
 def case_detail(case_id: int) -> Case:

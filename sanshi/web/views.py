@@ -14,7 +14,7 @@ from sanshi.cases.actions import case_act, get_case_or_404
 from sanshi.cases.models import Status
 from sanshi.cases.permissions import actions_for, active_roles, can_see_case, is_assigned_handler
 from sanshi.cases.routing import BODY_OF_LEVEL, BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS, Body
-from sanshi.cases.selectors import case_list, pool, public_timeline
+from sanshi.cases.selectors import case_list, pool, public_timeline, todo
 from sanshi.cases.services import case_for_tracking
 from sanshi.cases.transitions import ACTION_LABELS, allowed_actions
 from sanshi.catalog.selectors import current_items
@@ -126,6 +126,7 @@ def staff_home(request):
                           for s in Status],
         "kind_counts": by_kind, "bodies": bodies, "pool_count": pool(request.user).count(),
         "calendar_missing": calendar_year_missing() if can_edit_calendar(request.user) else None,
+        "todo": todo(request.user), "action_labels": ACTION_LABELS,
     })
 
 
