@@ -212,3 +212,20 @@ def test_the_home_page_lists_what_waits_for_each_user(world, client, token_for):
     assert case.title not in waiting(world.secretary)
     # a sibling community's worker never sees it
     assert case.title not in waiting(world.sibling_worker)
+
+
+def test_the_home_page_lists_the_ten_oldest_and_says_where_the_rest_are(world, client, token_for):
+    op = token_for(world.operator)
+    titles = []
+    for i in range(12):
+        created = submit(client, text=f"{i + 1}号楼电梯坏了，物业一直不修", title=f"电梯坏了第{i + 1}件",
+                         grid="T1C1-G01").json()
+        case = Case.objects.get(requests__tracking_code=created["tracking_code"])
+        triaged = act(client, op, case.pk, action="triage", kind="SHARED", catalogue_code="S5", reason="核实")
+        assert triaged.status_code == 200, triaged.content.decode()
+        titles.append(case.title)
+    login(client, world.secretary)
+    page = client.get("/staff/").content.decode()
+    listed = page[page.index('id="todo"'):page.index("本辖区事项")]
+    assert [t for t in titles if t in listed] == titles[:10], listed  # the oldest ten, in order of arrival
+    assert "只列出最早的 10 件；其余的在下方各议事主体的待办里。" in listed

@@ -44,10 +44,11 @@ def pool(user) -> QuerySet[Case]:
 NOT_TODO = frozenset({"triage", "merge"})
 
 
-def todo(user, limit: int = 20) -> list[tuple[Case, list[str]]]:
+def todo(user, limit: int = 10) -> list[tuple[Case, list[str]]]:
     """待我办理: open cases in the user's scope with a step that the user may take now (convene,
     resolve, publicise, request or give a rating, report back on a whistle call), oldest first,
-    each with those steps. Triage is left to the pool."""
+    each with those steps; at most `limit` (the caller asks for one more to know there are more).
+    Triage is left to the pool."""
     roles = list(active_roles(user))
     if not roles:
         return []

@@ -114,8 +114,12 @@ def track(request, code: str = ""):
 
 # ---- staff ----------------------------------------------------------------------------------
 
+TODO_SHOWN = 10  # the oldest first; the bodies' lists below hold the rest
+
+
 @login_required
 def staff_home(request):
+    waiting = todo(request.user, limit=TODO_SHOWN + 1)
     cases = case_list(request.user)
     by_status = dict(cases.values_list("status").annotate(n=Count("id", distinct=True)).order_by())
     by_kind = dict(cases.exclude(kind="").values_list("kind").annotate(n=Count("id", distinct=True)).order_by())
@@ -126,7 +130,7 @@ def staff_home(request):
                           for s in Status],
         "kind_counts": by_kind, "bodies": bodies, "pool_count": pool(request.user).count(),
         "calendar_missing": calendar_year_missing() if can_edit_calendar(request.user) else None,
-        "todo": todo(request.user), "action_labels": ACTION_LABELS,
+        "todo": waiting[:TODO_SHOWN], "todo_more": len(waiting) > TODO_SHOWN, "action_labels": ACTION_LABELS,
     })
 
 
