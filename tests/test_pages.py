@@ -229,3 +229,27 @@ def test_the_home_page_lists_the_ten_oldest_and_says_where_the_rest_are(world, c
     listed = page[page.index('id="todo"'):page.index("本辖区事项")]
     assert [t for t in titles if t in listed] == titles[:10], listed  # the oldest ten, in order of arrival
     assert "只列出最早的 10 件；其余的在下方各议事主体的待办里。" in listed
+
+
+def test_a_summoned_department_finds_the_case_on_its_home_page_until_it_reports(world, client, token_for):
+    created = submit(client, text="滨江路市政道路坑洼严重，下雨天积水半米深", grid="T1C1-G01").json()
+    case = Case.objects.get(requests__tracking_code=created["tracking_code"])
+    op, street = token_for(world.operator), token_for(world.street_officer)
+    act(client, op, case.pk, action="triage", kind="PUBLIC", catalogue_code="P3", reason="核实")
+    meeting(client, street, org="T1", body="street_joint_meeting", cases=[case.pk],
+            roles=("street_officer", "community_secretary", "area_unit_rep"))
+    assert act(client, op, case.pk, action="whistle", departments=["ZJ"]).status_code == 200
+
+    def home(user):
+        login(client, user)
+        return client.get("/staff/").content.decode()
+
+    assert case.title in home(world.liaison_zj) and "下一步：部门报到反馈" in home(world.liaison_zj)
+    assert case.title not in home(world.liaison_cg)  # not summoned
+    login(client, world.liaison_zj)
+    assert 'id="action-department_report"' in client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert act(client, token_for(world.liaison_zj), case.pk, action="department_report",
+               report="已安排道路修补").status_code == 200
+    # reported: nothing left for the department, on its home page or on the case page
+    assert case.title not in home(world.liaison_zj)
+    assert 'id="action-department_report"' not in client.get(f"/staff/cases/{case.pk}/").content.decode()

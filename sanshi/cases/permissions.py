@@ -96,8 +96,17 @@ def actions_for(user, case, actions: list[str], roles=None) -> list[str]:
     """Those of `actions` that `user` may do on `case`: the case page offers no form that would be refused.
     `roles`: the user's active roles, when already read (a list of many cases)."""
     covering = roles_covering(user, case, roles)
-    return [a for a in actions
-            if _role_for(case, a, covering if a != "triage" else _candidate_roles(user, case, a)) is not None]
+    out = []
+    for a in actions:
+        role = _role_for(case, a, covering if a != "triage" else _candidate_roles(user, case, a))
+        if role is None:
+            continue
+        if a == "department_report" and not case.whistle_calls.filter(
+            department=role.department, reported_at__isnull=True
+        ).exists():
+            continue  # this department has reported already: the service would refuse a second report
+        out.append(a)
+    return out
 
 
 def can_see_case(user, case) -> bool:

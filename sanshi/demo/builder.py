@@ -295,7 +295,7 @@ class Demo:
                              votes_for=self.rng.randint(7, 15), votes_against=self.rng.randint(0, 2))
 
     def whistle(self, case: Case, grid: OrgNode, *, report: bool) -> None:
-        departments = self.rng.sample(list(Department.objects.values_list("code", flat=True)[:8]), 2)
+        departments = self.rng.sample(list(Department.objects.order_by("pk").values_list("code", flat=True)[:8]), 2)
         case_whistle(actor=self.local(Role.OPERATOR, grid), case=case, department_codes=departments,
                      note="街道层面难以解决，吹哨报到")
         if report:
