@@ -279,6 +279,20 @@ def case_merge_duplicate(*, actor, case: Case, into: Case) -> Case:
     return into
 
 
+def cases_merge_into(*, actor, cases: list[Case], into: Case) -> list[Case]:
+    """未诉先办: the repeated requests of a hotspot are handled as one matter. Every case of `cases`
+    still waiting in the pool is merged into `into` (case_merge_duplicate, each with its events);
+    cases already triaged stay as they are. All or nothing: one transaction."""
+    waiting = [c for c in cases if c.pk != into.pk and c.status == Status.RECEIVED]
+    if not waiting:
+        raise ValidationFailed(_("这些诉求中没有可合并的（只能合并还在诉求池中的诉求）"),
+                               errors={"cases": _("没有待分拣的诉求可合并")})
+    with transaction.atomic():
+        for case in waiting:
+            case_merge_duplicate(actor=actor, case=case, into=into)
+    return waiting
+
+
 def case_for_tracking(code: str) -> Case:
     from sanshi.intake.models import Request
 

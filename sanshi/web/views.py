@@ -12,10 +12,16 @@ from django.views.decorators.http import require_http_methods
 
 from sanshi.cases.actions import case_act, get_case_or_404
 from sanshi.cases.models import Status
-from sanshi.cases.permissions import actions_for, active_roles, can_see_case, is_assigned_handler
+from sanshi.cases.permissions import (
+    ACTION_ROLES,
+    actions_for,
+    active_roles,
+    can_see_case,
+    is_assigned_handler,
+)
 from sanshi.cases.routing import BODY_OF_LEVEL, BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS, Body
 from sanshi.cases.selectors import case_list, pool, public_timeline, todo
-from sanshi.cases.services import case_for_tracking
+from sanshi.cases.services import case_for_tracking, cases_merge_into
 from sanshi.cases.transitions import ACTION_LABELS, allowed_actions
 from sanshi.catalog.selectors import current_items
 from sanshi.core.errors import ApplicationError, NotFound
@@ -160,8 +166,25 @@ def pool_view(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def hotspots_view(request):
-    return render(request, "web/hotspots.html", {"hotspots": hotspots_for(request.user)})
+    if request.method == "POST":  # 合并办理: the cluster's waiting requests become one matter
+        try:
+            ids = [int(i) for i in request.POST.getlist("cases")]
+            into = get_case_or_404(request.user, int(request.POST.get("into") or 0))
+            cases = [get_case_or_404(request.user, i) for i in ids if i != into.pk]
+            merged = cases_merge_into(actor=request.user, cases=cases, into=into)
+        except ValueError:
+            messages.error(request, _("请选择要合并办理的事项"))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已将 %(n)s 件诉求合并到 %(number)s，请分拣这件事项。")
+                             % {"n": len(merged), "number": into.number})
+            return redirect(reverse("case", args=[into.pk]))
+    may_merge = active_roles(request.user).filter(role__in=ACTION_ROLES["merge"]).exists()
+    return render(request, "web/hotspots.html", {"hotspots": hotspots_for(request.user), "may_merge": may_merge},
+                  status=400 if request.method == "POST" else 200)
 
 
 @login_required
