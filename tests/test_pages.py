@@ -253,3 +253,30 @@ def test_a_summoned_department_finds_the_case_on_its_home_page_until_it_reports(
     # reported: nothing left for the department, on its home page or on the case page
     assert case.title not in home(world.liaison_zj)
     assert 'id="action-department_report"' not in client.get(f"/staff/cases/{case.pk}/").content.decode()
+
+
+def test_the_home_page_costs_the_same_queries_for_one_or_many_waiting_cases(world, client, token_for):
+    op, street = token_for(world.operator), token_for(world.street_officer)
+
+    def whistled_case(n):
+        created = submit(client, text=f"滨江路{n}号路段路面塌陷，积水很深", grid="T1C1-G01").json()
+        case = Case.objects.get(requests__tracking_code=created["tracking_code"])
+        act(client, op, case.pk, action="triage", kind="PUBLIC", catalogue_code="P3", reason="核实")
+        meeting(client, street, org="T1", body="street_joint_meeting", cases=[case.pk],
+                roles=("street_officer", "community_secretary", "area_unit_rep"))
+        act(client, op, case.pk, action="whistle", departments=["ZJ"])
+        return case
+
+    def home_queries():
+        login(client, world.liaison_zj)
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/staff/").content.decode()
+        return len(queries), page.count("下一步：部门报到反馈")
+
+    whistled_case(1)
+    one, shown = home_queries()
+    assert shown == 1
+    for n in range(2, 6):
+        whistled_case(n)
+    many, shown = home_queries()
+    assert shown == 5 and many == one  # no query per case

@@ -1,8 +1,9 @@
 from django.db.models import Prefetch, Q, QuerySet
 
 from sanshi.intake.models import Request
+from sanshi.registry.models import Role
 
-from .models import OPEN_STATUSES, Case, CaseEvent, Status
+from .models import OPEN_STATUSES, Case, CaseEvent, Status, WhistleCall
 from .permissions import ACTION_ROLES, actions_for, active_roles, scope_filter
 from .transitions import allowed_actions
 
@@ -52,10 +53,17 @@ def todo(user, limit: int = 10) -> list[tuple[Case, list[str]]]:
     roles = list(active_roles(user))
     if not roles:
         return []
+    # a department's report is due on the cases whose whistle call to it waits: read once, not per case
+    departments = [r.department_id for r in roles if r.role == Role.DEPARTMENT_LIAISON and r.department_id]
+    summoned = set(WhistleCall.objects.filter(department_id__in=departments, reported_at__isnull=True)
+                   .values_list("case_id", flat=True)) if departments else set()
     out = []
     for case in case_list(user, open_only=True).exclude(status=Status.RECEIVED).order_by("created_at")[:500]:
-        steps = [a for a in allowed_actions(case.status, case.kind) if a not in NOT_TODO]
+        allowed = allowed_actions(case.status, case.kind)
+        steps = [a for a in allowed if a not in NOT_TODO and a != "department_report"]
         mine = actions_for(user, case, steps, roles) if steps else []
+        if case.pk in summoned and "department_report" in allowed:
+            mine.append("department_report")
         if mine:
             out.append((case, mine))
             if len(out) >= limit:

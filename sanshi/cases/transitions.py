@@ -104,7 +104,7 @@ def find_move(action: str, status: str, kind: str, urgent: bool = False) -> Move
 
 def allowed_actions(status: str, kind: str) -> list[str]:
     """The actions a case in this state takes from its action list (case page, API), whoever asks:
-    which of them a user may take is the permissions' business (cases.permissions.may_act)."""
+    which of them a user may take is the permissions' business (cases.permissions.actions_for)."""
     seen: list[str] = []
     for move in MOVES:
         if move.source == status and _applies(move, kind) and move.offered:
