@@ -280,3 +280,12 @@ def test_the_home_page_costs_the_same_queries_for_one_or_many_waiting_cases(worl
         whistled_case(n)
     many, shown = home_queries()
     assert shown == 5 and many == one  # no query per case
+
+
+def test_only_those_who_triage_are_sent_to_the_pool_from_their_home_page(world, client):
+    submit(client, text="小区物业费又涨了", grid="T1C1-G01")
+    login(client, world.operator)
+    assert "诉求池里有 1 件待分拣诉求。" in client.get("/staff/").content.decode()
+    for user in (world.committee, world.grid_worker, world.secretary):  # they cannot triage
+        login(client, user)
+        assert "待分拣诉求" not in client.get("/staff/").content.decode(), user.username

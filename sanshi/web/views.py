@@ -126,6 +126,8 @@ TODO_SHOWN = 10  # the oldest first; the bodies' lists below hold the rest
 @login_required
 def staff_home(request):
     waiting = todo(request.user, limit=TODO_SHOWN + 1)
+    # "去分拣" is an invitation for those who triage: the command centre and street officers
+    may_triage = active_roles(request.user).filter(role__in=ACTION_ROLES["triage"]).exists()
     cases = case_list(request.user)
     by_status = dict(cases.values_list("status").annotate(n=Count("id", distinct=True)).order_by())
     by_kind = dict(cases.exclude(kind="").values_list("kind").annotate(n=Count("id", distinct=True)).order_by())
@@ -134,7 +136,7 @@ def staff_home(request):
     return render(request, "web/staff_home.html", {
         "status_counts": [(s.value, s.label, by_status.get(s.value, 0), round(100 * by_status.get(s.value, 0) / peak))
                           for s in Status],
-        "kind_counts": by_kind, "bodies": bodies, "pool_count": pool(request.user).count(),
+        "kind_counts": by_kind, "bodies": bodies, "pool_count": pool(request.user).count() if may_triage else 0,
         "calendar_missing": calendar_year_missing() if can_edit_calendar(request.user) else None,
         "todo": waiting[:TODO_SHOWN], "todo_more": len(waiting) > TODO_SHOWN, "action_labels": ACTION_LABELS,
     })
