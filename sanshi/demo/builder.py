@@ -212,12 +212,12 @@ class Demo:
             if stage == "whistled" and not code.startswith("P"):
                 stage = "handling"
             with transaction.atomic():
-                self.one_case(code, grid, template, sub, stage, n)
+                self.one_case(code, grid, template, sub, stage)
             made += 1
             if made % 50 == 0 or made == count:
                 self.out(f"  诉求与事项：{made}/{count}")
 
-    def one_case(self, code: str, grid: OrgNode, template: dict, sub: str, stage: str, n: int) -> None:
+    def one_case(self, code: str, grid: OrgNode, template: dict, sub: str, stage: str) -> None:
         rng = self.rng
         known_grid = sub in PATROL_SUBS or sub == SubChannel.QR_DOOR_PLATE or rng.random() < 0.6
         reporter = "" if sub in PATROL_SUBS else self.person()
@@ -229,7 +229,7 @@ class Demo:
             grid_code=grid.code if known_grid else "", reporter_name=reporter, reporter_phone=phone))
         case = request.case
         if stage == "received":
-            return self.backdate(case, request, n)
+            return self.backdate(case, request)
         operator = self.local(Role.OPERATOR, grid)
         kind = {"P": "PUBLIC", "S": "SHARED", "H": "HOUSEHOLD"}[code[0]]
         suggestion = request.suggestion
@@ -252,7 +252,7 @@ class Demo:
             self.resolve(case, grid)
             self.finish_handling(case, grid, stop_at_notice=False)
             self.evaluate(case, grid, good=True)
-        self.backdate(case, request, n)
+        self.backdate(case, request)
 
     def text_for(self, case: Case, by_code: dict[str, list[str]], by_kind: dict[str, list[str]]) -> str:
         """A decision or result written for the case's catalogue item; the kind's list when the item
@@ -337,9 +337,9 @@ class Demo:
             request = request_submit(actor=None, data=RequestInput(
                 text=self.fill(text, grid), title=title, sub_channel=self.rng.choice(RESIDENT_SUBS),
                 grid_code=grid.code, reporter_name=self.person()))
-            self.backdate(request.case, request, 0, within_days=10)
+            self.backdate(request.case, request, within_days=10)
 
-    def backdate(self, case: Case, request: Request, n: int, within_days: float = 60) -> None:
+    def backdate(self, case: Case, request: Request, within_days: float = 60) -> None:
         """Spread the demo over the last `within_days` days: shift this case's times into the past,
         keeping their order. The request may come at any hour; staff act a few hours to a day or
         two apart, in office hours (08:00–21:00), and nothing lands after now."""

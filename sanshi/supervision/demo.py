@@ -69,9 +69,9 @@ def build_supervision(demo) -> None:
 
     # the demo grid leader's grid (demo-gridleader @ DS01-G01) gets closed household matters of its own
     demo_grid = OrgNode.objects.get(code="DS01-G01")
-    for n, code in enumerate(("H2", "H1", "H3")):
+    for code in ("H2", "H1", "H3"):
         template = demo.rng.choice(content.REQUESTS[code])
-        demo.one_case(code, demo_grid, template, SubChannel.GRID_VISIT, "closed", 10_000 + n)
+        demo.one_case(code, demo_grid, template, SubChannel.GRID_VISIT, "closed")
     visits = list(FollowUpVisit.objects.filter(done_at__isnull=True).select_related("case", "grid").order_by("id"))
     choices = [Satisfaction.SATISFIED, Satisfaction.SATISFIED, Satisfaction.BASICALLY, Satisfaction.UNSATISFIED]
     recorded = 0

@@ -318,8 +318,19 @@ def test_the_kind_probability_shown_is_how_often_that_kind_is_right():
 
 
 def test_a_trained_model_shows_the_calibrated_kind_probability(model):
+    from sanshi.triage.ml.model import compose, predict_kind
+
     core = model.state["kind"]
     assert core["reliability"], "fit_kind learns a reliability curve for the kinds it names"
-    for r in model.predict_many([(t["title"], t["text"]) for t in kind_rows("test")]):
-        xs, ys = core["reliability"].get(r.kind.label, ([0.0, 1.0], [0.0, 1.0]))
-        assert min(ys) - 1e-9 <= r.kind.probability <= max(ys) + 1e-9  # on the curve, not the raw score
+    docs = [compose(t["title"], t["text"]) for t in kind_rows("test")]
+    raw = predict_kind({**core, "reliability": {}}, docs)  # the same model without its curve
+    shown = predict_kind(core, docs)
+    assert [r[0] for r in raw] == [s[0] for s in shown]  # the labels do not change
+    on_curve = 0
+    for (kind, p_raw, *_), (_, p_shown, *_) in zip(raw, shown, strict=True):
+        if kind in core["reliability"]:
+            assert p_shown == pytest.approx(float(np.interp(p_raw, *core["reliability"][kind])))
+            on_curve += 1
+        else:
+            assert p_shown == p_raw
+    assert on_curve > 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import numpy as np
@@ -11,8 +10,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from .text import _CJK, compose
-
-_EDGE = re.compile(r"^[^\u4e00-\u9fff]+|[^\u4e00-\u9fff]+$")  # non-Chinese at either end of a label
 
 _USE = None
 
@@ -73,7 +70,7 @@ def _label(M, names, idx, texts, n=4) -> list[str]:
     written = [texts[i] for i in idx]
     out: list[str] = []
     for g in grams[:20]:
-        g = _EDGE.sub("", g)  # "钱!" → "钱", "a市鑫" → "市鑫"
+        g = _chinese_span(g)  # "钱!" → "钱", "a市鑫" → "市鑫"
         if len(_CJK.findall(g)) < 2 or any(g in o for o in out):
             continue
         out = [o for o in out if o not in g]
@@ -81,32 +78,32 @@ def _label(M, names, idx, texts, n=4) -> list[str]:
     return _joined(out, written)[:n]
 
 
+def _chinese_span(g: str) -> str:
+    """`g` from its first to its last Chinese character."""
+    at = [m.start() for m in _CJK.finditer(g)]
+    return g[at[0]:at[-1] + 1] if at else ""
+
+
 def _joined(phrases: list[str], texts: list[str]) -> list[str]:
     """Join two phrases where the end of one is the start of the other, while the joined phrase is
     written in at least half of the texts; the stronger phrase's place in the order is kept."""
     phrases = list(phrases)
-    changed = True
-    while changed:
-        changed = False
-        for a in phrases:
-            for b in phrases:
-                if a == b:
-                    continue
-                for overlap in range(min(len(a), len(b)) - 1, 0, -1):
-                    if a[-overlap:] != b[:overlap]:
-                        continue
-                    joined = a + b[overlap:]
-                    if 2 * sum(joined in t for t in texts) >= len(texts):
-                        first = min(phrases.index(a), phrases.index(b))
-                        phrases = [p for p in phrases if p not in (a, b) and p not in joined]
-                        phrases.insert(min(first, len(phrases)), joined)
-                        changed = True
-                    break
-                if changed:
-                    break
-            if changed:
-                break
+    while (pair := _joinable(phrases, texts)) is not None:
+        a, b, joined = pair
+        first = min(phrases.index(a), phrases.index(b))
+        phrases = [p for p in phrases if p not in (a, b) and p not in joined]
+        phrases.insert(min(first, len(phrases)), joined)
     return phrases
+
+
+def _joinable(phrases: list[str], texts: list[str]) -> tuple[str, str, str] | None:
+    """The first (a, b, a joined with b on their longest overlap) that the texts write, or None."""
+    for a in phrases:
+        for b in phrases:
+            overlap = next((n for n in range(min(len(a), len(b)) - 1, 0, -1) if a[-n:] == b[:n]), 0) if a != b else 0
+            if overlap and 2 * sum(a + b[overlap:] in t for t in texts) >= len(texts):
+                return a, b, a + b[overlap:]
+    return None
 
 
 def hotspots(items: list[dict], min_size: int = 3, threshold: float = 0.35, model=None) -> list[dict]:
