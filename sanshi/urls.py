@@ -6,6 +6,7 @@ from django.urls import include, path
 from sanshi.api.api import api
 from sanshi.audit import views as audit_views
 from sanshi.rapid import views as rapid_views
+from sanshi.triage import views as triage_views
 from sanshi.web import notifications as notification_views
 from sanshi.web import views
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("staff/submit/", views.staff_submit, name="staff-submit"),
     path("staff/pool/", views.pool_view, name="pool"),
     path("staff/hotspots/", views.hotspots_view, name="hotspots"),
+    path("staff/triage/model/", triage_views.model_view, name="triage-model"),  # 分拣模型 and its retraining
     path("staff/bodies/<str:body>/", views.body_cases, name="body-cases"),
     path("staff/cases/<int:case_id>/", views.case_view, name="case"),
     path("staff/meetings/", views.meetings, name="meetings"),

@@ -68,3 +68,24 @@ def test_only_the_command_centre_merges_and_only_cases_it_can_see(world, client)
     refused = client.post("/staff/hotspots/", {"cases": ids, "into": ids[0]})
     assert refused.status_code == 400 and Case.objects.filter(pk__in=ids, status="received").count() == 3
     assert client.post("/staff/hotspots/", {"cases": "x", "into": "y"}).status_code == 400
+
+
+def test_a_hotspot_with_nothing_left_to_merge_offers_no_merge(world, client, token_for):
+    from sanshi.cases.models import Case
+
+    codes = [submit(client, text=f"鼎城花园3栋楼道里有人飞线给电动车充电，电线从{n + 2}楼窗户垂下来，很危险",
+                    grid="T1C1-G01").json()["tracking_code"] for n in range(3)]
+    cases = [Case.objects.get(requests__tracking_code=code) for code in codes]
+    client.login(username="operator", password=PASSWORD)
+    form = client.get("/staff/hotspots/").content.decode()
+    assert "<button>合并办理" in form
+    # the first choice offered as the main matter is one already being handled, never a closed one
+    act(client, token_for(world.operator), cases[1].pk, action="triage", kind="HOUSEHOLD", catalogue_code="H7",
+        reason="核实")
+    options = client.get("/staff/hotspots/").content.decode().split('<select name="into">')[1]
+    assert options.index(f'value="{cases[1].pk}"') < options.index(f'value="{cases[0].pk}"')
+    for case in (cases[0], cases[2]):  # every request triaged: the cluster stays, the merge goes
+        act(client, token_for(world.operator), case.pk, action="triage", kind="HOUSEHOLD", catalogue_code="H7",
+            reason="核实")
+    page = client.get("/staff/hotspots/").content.decode()
+    assert page.count("飞线") >= 3 and "<button>合并办理" not in page

@@ -58,6 +58,8 @@ PAGES = {
     "staff/bodies/<str:body>/": "staff", "staff/meetings/": "staff", "staff/meetings/new/": "staff",
     "staff/cases/<int:case_id>/": "case", "staff/meetings/<int:meeting_id>/": "meeting",
     "staff/audit/": "audit", "staff/notifications/": "staff",
+    # "model": the 分拣模型 page, for operators, street officers and the system administrator (403 otherwise)
+    "staff/triage/model/": "model",
     # 突发快响 (tests/test_rapid_response.py): a responder's dispatches and the teams list are filtered
     # (staff); a step is POST, members of the dispatched team only (403 in scope, 404 outside); the
     # duty switch is the street's operators and street officers (403)
@@ -299,9 +301,11 @@ def test_the_pages(matrix, client):
             visible = role not in ADMINS and scope in ("own", "parent")  # a meeting above includes us
             assert client.get(f"/staff/meetings/{meeting.pk}/").status_code == (200 if visible else 404), (role, scope)
         assert client.get("/staff/audit/").status_code == (200 if role == R.AUDIT_ADMIN else 403), role
+        model_page = client.get("/staff/triage/model/").status_code
+        assert model_page == (200 if role in (R.OPERATOR, R.STREET_OFFICER, R.SYSTEM_ADMIN) else 403), role
         client.logout()
     for route, kind in PAGES.items():
-        if kind in ("staff", "case", "meeting", "audit", "command"):
+        if kind in ("staff", "case", "meeting", "audit", "command", "model"):
             url = "/" + route.replace("<str:body>", "x").replace("<int:case_id>", "1").replace("<int:meeting_id>", "1")
             response = client.get(url)
             assert response.status_code == 302 and "/accounts/login/" in response["Location"], url

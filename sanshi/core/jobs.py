@@ -16,11 +16,16 @@ Handlers run inside a transaction by default (their writes roll back when they r
 registered with `atomic=False` manages its own transactions — for network calls, which must not
 hold the database lock. `on_failure(payload, error, final)` runs in the transaction that records
 a failed attempt (the handler's own writes were rolled back), e.g. to mark a delivery failed.
+A handler may return a dict: it is stored as the job's `result` (what the run did, for the pages).
+
+A handler registered with `slow=True` (minutes of CPU, such as retraining the triage model) is
+run by the worker's own slow-jobs thread, never in the main loop, so notifications are not held up
+behind it; `lease_seconds` gives it a lease longer than its longest run.
 """
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -39,18 +44,28 @@ HANDLERS: dict[str, Callable[[dict], None]] = {}
 class HandlerOptions:
     atomic: bool = True
     on_failure: Callable[..., None] | None = None
+    slow: bool = False
+    lease_seconds: Callable[[], float] | None = None  # None: SANSHI_JOB_LEASE_SECONDS
+    max_attempts: int | None = None  # None: SANSHI_JOB_MAX_ATTEMPTS
 
 
 OPTIONS: dict[str, HandlerOptions] = {}
 
 
-def job_handler(kind: str, *, atomic: bool = True, on_failure: Callable[..., None] | None = None):
+def job_handler(kind: str, *, atomic: bool = True, on_failure: Callable[..., None] | None = None,
+                slow: bool = False, lease_seconds: Callable[[], float] | None = None, max_attempts: int | None = None):
     def register(func):
         HANDLERS[kind] = func
-        OPTIONS[kind] = HandlerOptions(atomic=atomic, on_failure=on_failure)
+        OPTIONS[kind] = HandlerOptions(atomic=atomic, on_failure=on_failure, slow=slow, lease_seconds=lease_seconds,
+                                       max_attempts=max_attempts)
         return func
 
     return register
+
+
+def slow_kinds() -> frozenset[str]:
+    """The job kinds the worker's slow-jobs thread runs (and its main loop leaves alone)."""
+    return frozenset(kind for kind, options in OPTIONS.items() if options.slow)
 
 
 def enqueue(kind: str, payload: dict, *, run_at=None) -> Job:
@@ -69,17 +84,22 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
-def _claim() -> Job | None:
+def _claim(kinds: Collection[str] | None = None, exclude: Collection[str] = ()) -> Job | None:
     with transaction.atomic():
         now = timezone.now()
         qs = Job.objects.filter(status=Job.Status.PENDING, run_at__lte=now).order_by("run_at", "pk")
+        if kinds is not None:
+            qs = qs.filter(kind__in=list(kinds))
+        if exclude:
+            qs = qs.exclude(kind__in=list(exclude))
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True)
         job = qs.first()
         if job is None:
             return None
+        lease = OPTIONS.get(job.kind, HandlerOptions()).lease_seconds
         job.attempts += 1
-        job.run_at = now + timedelta(seconds=settings.SANSHI_JOB_LEASE_SECONDS)
+        job.run_at = now + timedelta(seconds=lease() if lease else settings.SANSHI_JOB_LEASE_SECONDS)
         job.save(update_fields=["attempts", "run_at"])
         return job
 
@@ -87,22 +107,24 @@ def _claim() -> Job | None:
 def _run(job: Job) -> None:
     handler = HANDLERS.get(job.kind)
     options = OPTIONS.get(job.kind, HandlerOptions())
-    error = ""
+    error, result = "", None
     try:
         if handler is None:
             raise LookupError(f"no handler for job kind {job.kind!r}")
         if options.atomic:
             with transaction.atomic():
-                handler(job.payload)
+                result = handler(job.payload)
         else:
-            handler(job.payload)
+            result = handler(job.payload)
     except Exception as exc:  # noqa: BLE001 — any failure is retried with back-off
         error = redact(f"{type(exc).__name__}: {exc}")[:2000]
     with transaction.atomic():
         if not error:
             job.status, job.done_at = Job.Status.DONE, timezone.now()
+            if isinstance(result, dict):
+                job.result = result
         else:
-            final = job.attempts >= settings.SANSHI_JOB_MAX_ATTEMPTS
+            final = job.attempts >= (options.max_attempts or settings.SANSHI_JOB_MAX_ATTEMPTS)
             job.last_error = error
             if final:
                 job.status = Job.Status.FAILED
@@ -116,17 +138,17 @@ def _run(job: Job) -> None:
                         options.on_failure(job.payload, error=error, final=final)
                 except Exception:  # the job's own record must still be written
                     log.exception("on_failure of job %s failed", job.pk)
-        job.save(update_fields=["status", "run_at", "last_error", "done_at"])
+        job.save(update_fields=["status", "run_at", "last_error", "done_at", "result"])
 
 
-def run_due_jobs(limit: int = 50) -> int:
-    """Run up to `limit` due jobs, one at a time, and start no new one after
-    SANSHI_JOB_BATCH_SECONDS — so the worker gets back to its clock sweeps even when a receiver
-    is slow; return how many were attempted."""
+def run_due_jobs(limit: int = 50, *, kinds: Collection[str] | None = None, exclude: Collection[str] = ()) -> int:
+    """Run up to `limit` due jobs (of `kinds` when given, none of `exclude`), one at a time, and
+    start no new one after SANSHI_JOB_BATCH_SECONDS — so the worker gets back to its clock sweeps
+    even when a receiver is slow; return how many were attempted."""
     attempted = 0
     started = time.monotonic()
     while attempted < limit and time.monotonic() - started < settings.SANSHI_JOB_BATCH_SECONDS:
-        job = _claim()
+        job = _claim(kinds, exclude)
         if job is None:
             break
         attempted += 1

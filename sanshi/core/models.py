@@ -28,6 +28,7 @@ class Job(models.Model):
     run_at = models.DateTimeField(db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)  # what a finished run did (its handler's dict)
     created_at = models.DateTimeField(auto_now_add=True)
     done_at = models.DateTimeField(null=True, blank=True)
 

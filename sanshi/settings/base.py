@@ -195,6 +195,15 @@ SANSHI_MAX_PHOTO_BYTES = env.int("SANSHI_MAX_PHOTO_BYTES", default=5 * 1024 * 10
 SANSHI_MAX_PHOTOS = env.int("SANSHI_MAX_PHOTOS", default=6)
 SANSHI_TOKEN_TTL_HOURS = env.int("SANSHI_TOKEN_TTL_HOURS", default=12)
 SANSHI_TRIAGE_MODEL_PATH = env.str("SANSHI_TRIAGE_MODEL_PATH", default=str(VAR_DIR / "triage-model.joblib"))
+# The learning loop (docs/triage.md): the worker retrains the model between SANSHI_TRIAGE_RETRAIN_HOUR
+# and four hours later, once a day, when this many corrections came in since it was trained (0: never);
+# a candidate whose cross-validated kind or department macro-F1 falls more than the tolerance below
+# the serving model's is not put in place. A run is leased for SANSHI_TRIAGE_RETRAIN_LEASE_SECONDS.
+SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS = env.int("SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS", default=20)
+SANSHI_TRIAGE_RETRAIN_HOUR = env.int("SANSHI_TRIAGE_RETRAIN_HOUR", default=2)
+SANSHI_TRIAGE_RETRAIN_CV = env.bool("SANSHI_TRIAGE_RETRAIN_CV", default=True)
+SANSHI_TRIAGE_RETRAIN_TOLERANCE = env.float("SANSHI_TRIAGE_RETRAIN_TOLERANCE", default=0.02)
+SANSHI_TRIAGE_RETRAIN_LEASE_SECONDS = env.int("SANSHI_TRIAGE_RETRAIN_LEASE_SECONDS", default=3600)
 SANSHI_HOTSPOT_DAYS = env.int("SANSHI_HOTSPOT_DAYS", default=30)
 SANSHI_HOTSPOT_MIN_SIZE = env.int("SANSHI_HOTSPOT_MIN_SIZE", default=3)
 SANSHI_SIMILAR_DAYS = env.int("SANSHI_SIMILAR_DAYS", default=30)

@@ -44,6 +44,7 @@ def hotspots_for(user, *, days: int | None = None, min_size: int | None = None) 
     """未诉先办: repeated requests surfaced before anyone asks. Household-type requests repeated in
     one grid (compound) become a candidate SHARED matter for the community; requests repeated
     across a street become a candidate PUBLIC matter. Only cases in the user's scope count."""
+    from sanshi.cases.models import Status
     from sanshi.cases.selectors import cases_in_scope
 
     from .ml import hotspots
@@ -60,7 +61,12 @@ def hotspots_for(user, *, days: int | None = None, min_size: int | None = None) 
     result: dict[str, list[dict]] = {"shared": [], "public": []}
     for cluster in hotspots(items, min_size=min_size):
         members = [by_id[i] for i in cluster["ids"]]
-        entry = {**cluster, "cases": members}
+        # 合并办理 needs a request still waiting in the pool and another open case to merge it into;
+        # a case already being handled comes first among the choices, so new requests join it
+        open_ = [c for c in members if c.status != Status.CLOSED]
+        waiting = sum(c.status == Status.RECEIVED for c in open_)
+        entry = {**cluster, "cases": members, "mergeable": waiting >= 1 and len(open_) >= 2,
+                 "into_choices": sorted(open_, key=lambda c: c.status == Status.RECEIVED)}
         if cluster["scope"] == "group":
             entry["where"] = f"{members[0].grid.parent.name} · {members[0].grid.name}"
             result["shared"].append(entry)

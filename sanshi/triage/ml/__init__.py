@@ -14,6 +14,7 @@ from .model import (
     TriageResult,
     cross_validate,
     merge_evidence,
+    read_model_info,
 )
 from .similar import embed, hotspots, most_similar
 from .text import manual_reason
@@ -21,5 +22,6 @@ from .text import manual_reason
 __all__ = [
     "DEPARTMENTS", "DEPARTMENT_TO_DISTRICT", "KINDS", "Prediction", "TriageModel", "TriageResult",
     "cmd_classify", "cmd_eval", "cmd_train", "cross_validate", "default_data_dir", "default_data_files",
-    "embed", "hotspots", "manual_reason", "merge_evidence", "most_similar", "read_corrections", "read_rows",
+    "embed", "hotspots", "manual_reason", "merge_evidence", "most_similar", "read_corrections", "read_model_info",
+    "read_rows",
 ]

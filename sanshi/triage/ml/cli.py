@@ -55,8 +55,9 @@ def print_report(report: dict, out) -> None:
 
 
 def cmd_train(data_paths, model_path, catalogue_items, out=None, corrections_paths=(),
-              cross_validation: bool = True) -> TriageModel:
-    """Train on the given CSV files (recognised by header) and save to model_path."""
+              cross_validation: bool = True, meta: dict | None = None) -> TriageModel:
+    """Train on the given CSV files (recognised by header) and save to model_path. meta: entries
+    added to the model's report (what the caller knows of the data, e.g. the last correction id)."""
     out = out or sys.stdout
     paths = list(data_paths) or default_data_files()
     if not paths:
@@ -89,6 +90,7 @@ def cmd_train(data_paths, model_path, catalogue_items, out=None, corrections_pat
     model = TriageModel.train(kind_rows=kind_rows, dept_rows=dept_rows, catalogue_items=catalogue_items,
                               corrections=corrections, progress=_progress(out),
                               cross_validation=cross_validation, taxonomy=taxonomy)
+    model.report.update(meta or {})
     n = 5 if cross_validation else 4
     out.write(f"[{n}/{n}] 保存模型 → {model_path}\n")
     model.save(model_path)
@@ -96,6 +98,26 @@ def cmd_train(data_paths, model_path, catalogue_items, out=None, corrections_pat
     size = os.path.getsize(model_path) / 1e6
     out.write(f"完成：{time.time() - t:.1f} 秒，模型 {size:.1f} MB，版本 {model.model_version}\n")
     return model
+
+
+def train_in_child(data_paths, model_path, catalogue_items, corrections_paths, cross_validation, meta) -> dict:
+    """cmd_train in a child process (the worker's retraining): the parent's threads keep the GIL
+    to themselves, the child runs at a lower priority, and its memory goes back when it ends.
+    Returns the saved model's {"version", "report"}; an error is raised in the parent."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=os.nice, initargs=(10,)) as pool:
+        return pool.submit(_train_quietly, list(data_paths), str(model_path), catalogue_items,
+                           list(corrections_paths), cross_validation, meta).result()
+
+
+def _train_quietly(data_paths, model_path, catalogue_items, corrections_paths, cross_validation, meta) -> dict:
+    import io
+
+    model = cmd_train(data_paths, model_path, catalogue_items, out=io.StringIO(), corrections_paths=corrections_paths,
+                      cross_validation=cross_validation, meta=meta)
+    return {"version": model.model_version, "report": model.report}
 
 
 def cmd_eval(data_path, target, model_path, out=None) -> dict:

@@ -17,6 +17,7 @@ Methods (chosen by cross-validation, see docs/triage.md):
 from __future__ import annotations
 
 import hashlib
+import json
 import pickle
 import re
 import time
@@ -669,6 +670,24 @@ def predict_urgent(core, docs):
 
 
 # --------------------------------------------------------------------------- the model
+def info_path(model_path) -> Path:
+    """The small JSON beside a saved model: its version and report (figures, when trained, what it
+    took in), readable without loading the model."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.name + ".json")
+
+
+def read_model_info(model_path) -> dict | None:
+    """{"version", "report"} of the model saved at model_path; None when there is no model or no
+    readable info beside it (a model saved before the info file existed)."""
+    if not Path(model_path).is_file():
+        return None
+    try:
+        return json.loads(info_path(model_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 class TriageModel:
     """Trained triage model. Build with TriageModel.train(...) or TriageModel.load(path)."""
 
@@ -728,6 +747,7 @@ class TriageModel:
             digest.update(repr(sorted(c.items())).encode("utf-8"))
         if dept.get("lex") is not None:  # the category names the department model was given
             digest.update(repr(sorted(dept["lex"].terms.items())).encode("utf-8"))
+        report["trained_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         report["train_seconds"] = round(time.time() - t0, 1)
         report["n_kind_rows"] = len(kind_rows)
         report["n_dept_rows"] = len(dept_rows)
@@ -752,7 +772,13 @@ class TriageModel:
                  for k, v in self.state.items()}
         with open(tmp, "wb") as fh:
             pickle.dump(state, fh, protocol=5)
+        info = info_path(path)
+        info_tmp = info.with_name(info.name + ".tmp")
+        info_tmp.write_text(json.dumps({"version": self.model_version, "report": self.report}, ensure_ascii=False,
+                                       default=lambda o: o.item() if hasattr(o, "item") else str(o)),
+                            encoding="utf-8")
         tmp.replace(path)
+        info_tmp.replace(info)
 
     @classmethod
     def load(cls, path) -> TriageModel:

@@ -11,15 +11,17 @@ from django.urls import get_resolver
 from django.utils import timezone
 
 from sanshi.audit.services import audit_seal, sealing_inline
-from sanshi.core.jobs import enqueue, job_handler, run_due_jobs
+from sanshi.core.jobs import enqueue, job_handler, run_due_jobs, slow_kinds
 from sanshi.core.models import Job
 from sanshi.rapid.services import clocks_sweep
 from sanshi.supervision.services import supervision_sweep
+from sanshi.triage.training import triage_retrain_schedule
 
 log = logging.getLogger("sanshi.worker")
 AUDIT_SEAL_BATCH = 5000
 ANONYMISE_JOB = "personal_data.anonymise"
 ANONYMISE_EVERY = timedelta(hours=1)
+RETRAIN_CHECK_SECONDS = 60  # how often the nightly retraining rule is looked at
 
 
 @job_handler(ANONYMISE_JOB)
@@ -37,6 +39,26 @@ def schedule_periodic() -> None:
     with transaction.atomic():
         if not Job.objects.filter(kind=ANONYMISE_JOB, status=Job.Status.PENDING).exists():
             enqueue(ANONYMISE_JOB, {})
+
+
+def slow_jobs_forever(stopping) -> None:
+    """The slow-jobs thread: the nightly retraining rule once a minute, and the slow jobs (a triage
+    model retraining takes minutes) — never in the main loop, which sends the notifications."""
+    kinds, checked = slow_kinds(), float("-inf")
+    try:
+        while not stopping():
+            try:
+                if time.monotonic() - checked >= RETRAIN_CHECK_SECONDS:
+                    checked = time.monotonic()
+                    triage_retrain_schedule()
+                if not run_due_jobs(1, kinds=kinds):
+                    time.sleep(settings.SANSHI_WORKER_POLL_SECONDS)
+            except Exception:  # noqa: BLE001 — a failed round is retried, never fatal
+                log.exception("slow-jobs round failed; retrying")
+                close_old_connections()
+                time.sleep(settings.SANSHI_WORKER_POLL_SECONDS)
+    finally:
+        connection.close()
 
 
 def sweep_once() -> tuple[int, int, int]:
@@ -69,7 +91,8 @@ def sweep_forever(stopping) -> None:
 
 
 class Command(BaseCommand):
-    help = "Run the background worker: due jobs (notifications, feedback, hourly anonymisation) and clocks."
+    help = ("Run the background worker: due jobs (notifications, feedback, hourly anonymisation), clocks, "
+            "and the nightly triage retraining.")
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="run due work once and exit")
@@ -89,6 +112,7 @@ class Command(BaseCommand):
         get_resolver().url_patterns  # noqa: B018 — evaluated for its side effect
         if once:  # `--once` runs only what is due, in order (cron can call `sanshi anonymise` itself)
             breached, supervised, sealed = sweep_once()
+            triage_retrain_schedule()
             ran = run_due_jobs()
             sealed += 0 if sealing_inline() else audit_seal()
             self.stdout.write(f"ran {ran} job(s)")
@@ -99,11 +123,15 @@ class Command(BaseCommand):
         # time) never holds up a sweep, so a clock that falls due is acted on within about one poll.
         sweeper = threading.Thread(target=sweep_forever, args=(lambda: stopping,), name="sweeper", daemon=True)
         sweeper.start()
+        slow = threading.Thread(target=slow_jobs_forever, args=(lambda: stopping,), name="slow-jobs", daemon=True)
+        slow.start()
+        slow_ones = slow_kinds()
         self.stdout.write("sanshi worker 已启动（Ctrl-C 停止）")
         self.stdout.flush()
         while not stopping:
             schedule_periodic()
-            if not run_due_jobs():
+            if not run_due_jobs(exclude=slow_ones):
                 time.sleep(settings.SANSHI_WORKER_POLL_SECONDS)
         sweeper.join(30)
+        slow.join(5)  # a training run under way is not waited for: its lease lets it run again
         self.stdout.write("sanshi worker 已停止")

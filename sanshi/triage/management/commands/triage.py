@@ -1,6 +1,5 @@
 """`sanshi triage train|eval|classify|export-corrections|ensure-model`."""
 
-import csv
 import sys
 import tempfile
 from pathlib import Path
@@ -8,35 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from sanshi.catalog.selectors import current_items
-from sanshi.triage.models import TriageDecision
-
-CORRECTION_FIELDS = ["text", "title", "kind", "catalogue_code", "department", "urgent"]
-
-
-def catalogue_items() -> list[dict]:
-    return [{"code": i.code, "kind": i.kind, "name": i.name, "description": i.description,
-             "examples": list(i.examples), "keywords": list(i.keywords), "deadline_days": i.deadline_days}
-            for i in current_items()]
-
-
-def write_corrections(path, *, everything: bool = False, audit: bool = False) -> int:
-    rows = TriageDecision.objects.all() if everything else TriageDecision.objects.filter(corrected=True)
-    if audit:  # an export of residents' texts leaves a trace (never the texts themselves)
-        from django.db import transaction
-
-        from sanshi.audit.services import audit_record
-
-        with transaction.atomic():
-            audit_record(event="export", obj_type="triage_corrections", obj_id=str(rows.count()))
-    n = 0
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(CORRECTION_FIELDS)
-        for d in rows.iterator():
-            writer.writerow([d.text, d.title, d.kind, d.catalogue_code, d.department, int(d.urgent)])
-            n += 1
-    return n
+from sanshi.triage.training import train_model, write_corrections
 
 
 class Command(BaseCommand):
@@ -93,23 +64,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def train(self, ml, data, corrections, model_path, *, db: bool, cv: bool):
-        Path(model_path).parent.mkdir(parents=True, exist_ok=True)
-        extra = list(corrections)
-        with tempfile.TemporaryDirectory() as tmp:
-            if db:
-                path = Path(tmp) / "corrections-db.csv"
-                n = write_corrections(path)
-                if n:
-                    self.stdout.write(f"本库的人工纠正：{n} 条，一并训练")
-                    extra.append(str(path))
-            ml.cmd_train(data, model_path, catalogue_items(), out=self.stdout, corrections_paths=extra,
-                         cross_validation=cv)
+        train_model(model_path=model_path, data=data, corrections=corrections, db=db, cv=cv, out=self.stdout)
 
     def export(self, output: str, everything: bool):
         if output == "-":
             with tempfile.NamedTemporaryFile("r+", suffix=".csv", encoding="utf-8") as fh:
-                n = write_corrections(fh.name, everything=everything, audit=True)
+                write_corrections(fh.name, everything=everything, audit=True)
                 self.stdout.write(Path(fh.name).read_text(encoding="utf-8"), ending="")
         else:
-            n = write_corrections(output, everything=everything, audit=True)
+            n, _last = write_corrections(output, everything=everything, audit=True)
             self.stderr.write(f"已导出 {n} 条 → {output}")

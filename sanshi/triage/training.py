@@ -1,0 +1,276 @@
+"""The learning loop (自学习): the triage model is trained from the data files and the operators'
+corrections, by `sanshi triage train`, by the worker at night once enough corrections have come in,
+or when a street officer or the system administrator asks on the 分拣模型 page.
+
+A retraining run is a `triage.retrain` job (the durable job table records who asked, when, and what
+the run did). The worker runs it in its slow-jobs thread, never in the loop that sends notifications,
+and the training itself in a child process at a lower priority (the worker's threads keep the GIL:
+in one process, training held a sleeping thread up by as much as 0.77 s; in a child, 31 ms).
+It trains a candidate beside the serving model and, when both carry cross-validated figures, puts
+the candidate in place only if neither its kind nor its department macro-F1 is lower than the
+serving model's by more than SANSHI_TRIAGE_RETRAIN_TOLERANCE; otherwise the serving model stays and
+the run says why. Web processes pick up a replaced model file by itself (`services.loaded_model`).
+See docs/triage.md, "The learning loop".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sanshi.catalog.selectors import current_items
+from sanshi.core.errors import ApplicationError, NotPermitted
+from sanshi.core.jobs import enqueue, job_handler
+from sanshi.core.models import Job
+from sanshi.registry.models import Role, StaffRole
+
+from .models import TriageDecision
+
+CORRECTION_FIELDS = ["text", "title", "kind", "catalogue_code", "department", "urgent"]
+RETRAIN_JOB = "triage.retrain"
+NIGHT_HOURS = 4  # the nightly run may start from SANSHI_TRIAGE_RETRAIN_HOUR for this many hours
+VIEW_ROLES = {Role.OPERATOR, Role.STREET_OFFICER, Role.SYSTEM_ADMIN}  # those who work with the suggestions
+RETRAIN_ROLES = {Role.STREET_OFFICER, Role.SYSTEM_ADMIN}
+
+
+def catalogue_items() -> list[dict]:
+    return [{"code": i.code, "kind": i.kind, "name": i.name, "description": i.description,
+             "examples": list(i.examples), "keywords": list(i.keywords), "deadline_days": i.deadline_days}
+            for i in current_items()]
+
+
+def write_corrections(path, *, everything: bool = False, audit: bool = False) -> tuple[int, int]:
+    """Write the operators' corrections (every decision with `everything`) as CSV; return how many
+    rows and the id of the last one (0 when none): a model trained on them has seen every
+    correction up to that id."""
+    rows = TriageDecision.objects.all() if everything else TriageDecision.objects.filter(corrected=True)
+    if audit:  # an export of residents' texts leaves a trace (never the texts themselves)
+        from sanshi.audit.services import audit_record
+
+        with transaction.atomic():
+            audit_record(event="export", obj_type="triage_corrections", obj_id=str(rows.count()))
+    n, last = 0, 0
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CORRECTION_FIELDS)
+        for d in rows.order_by("pk").iterator():
+            writer.writerow([d.text, d.title, d.kind, d.catalogue_code, d.department, int(d.urgent)])
+            n, last = n + 1, d.pk
+    return n, last
+
+
+def train_model(*, model_path, data=(), corrections=(), db: bool = True, cv: bool = True, out=None,
+                child: bool = False):
+    """Train on the data files (default: SANSHI_TRIAGE_DATA or ../shared/data), the extra
+    corrections files and, with `db`, the corrections stored here; save to model_path. Returns the
+    model, or with `child` (the worker's runs: training in a child process, see ml.cli) the saved
+    model's {"version", "report"}. The database is read here, never in the child."""
+    from . import ml
+    from .ml.cli import train_in_child
+
+    out = out or io.StringIO()
+    Path(model_path).parent.mkdir(parents=True, exist_ok=True)
+    extra = list(corrections)
+    meta = {"db_corrections": 0, "db_corrections_until": 0}
+    with tempfile.TemporaryDirectory() as tmp:
+        if db:
+            path = Path(tmp) / "corrections-db.csv"
+            n, last = write_corrections(path)
+            meta = {"db_corrections": n, "db_corrections_until": last}
+            if n:
+                out.write(f"本库的人工纠正：{n} 条，一并训练\n")
+                extra.append(str(path))
+        if child:
+            return train_in_child(list(data), model_path, catalogue_items(), extra, cv, meta)
+        return ml.cmd_train(list(data), model_path, catalogue_items(), out=out, corrections_paths=extra,
+                            cross_validation=cv, meta=meta)
+
+
+# --------------------------------------------------------------------------- retraining
+def model_info() -> dict | None:
+    from .ml import read_model_info
+
+    return read_model_info(settings.SANSHI_TRIAGE_MODEL_PATH)
+
+
+def corrections_since(info: dict | None):
+    """The corrections the model described by `info` has not seen (all of them without a model,
+    or for a model saved before it recorded what it took in)."""
+    until = ((info or {}).get("report") or {}).get("db_corrections_until") or 0
+    return TriageDecision.objects.filter(corrected=True, pk__gt=until)
+
+
+def retrain_pending() -> Job | None:
+    """The retraining run waiting or under way, if any."""
+    return Job.objects.filter(kind=RETRAIN_JOB, status=Job.Status.PENDING).order_by("pk").first()
+
+
+def triage_retrain_schedule(now=None) -> Job | None:
+    """The nightly rule, checked by the worker: between SANSHI_TRIAGE_RETRAIN_HOUR and four hours
+    later (local time), once a day, when at least SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS corrections
+    have come in since the serving model was trained, queue one run. 0 turns it off."""
+    from .ml import default_data_files
+
+    needed = settings.SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS
+    local = timezone.localtime(now or timezone.now())
+    start = settings.SANSHI_TRIAGE_RETRAIN_HOUR
+    if needed <= 0 or not start <= local.hour < start + NIGHT_HOURS:
+        return None
+    with transaction.atomic():
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        if Job.objects.filter(kind=RETRAIN_JOB, created_at__gte=midnight).exists() or retrain_pending():
+            return None
+        if corrections_since(model_info()).count() < needed or not default_data_files():
+            return None
+        return enqueue(RETRAIN_JOB, {"trigger": "nightly"})
+
+
+def may_retrain(user) -> bool:
+    return StaffRole.objects.filter(user=user, role__in=RETRAIN_ROLES, active=True).exists()
+
+
+def may_view(user) -> bool:
+    return StaffRole.objects.filter(user=user, role__in=VIEW_ROLES, active=True).exists()
+
+
+def triage_retrain_request(*, actor) -> Job:
+    """A street officer or the system administrator asks for a run now (at most one is queued)."""
+    from sanshi.audit.services import audit_record
+
+    from .ml import default_data_files
+
+    if not may_retrain(actor):
+        raise NotPermitted(_("只有街道干部或系统管理员可以重新训练分拣模型"))
+    if not default_data_files():
+        raise ApplicationError(_("找不到训练数据（SANSHI_TRIAGE_DATA），无法训练分拣模型"))
+    with transaction.atomic():
+        if retrain_pending() is not None:
+            raise ApplicationError(_("已有一次训练在排队或进行中，请稍后刷新本页查看结果"))
+        job = enqueue(RETRAIN_JOB, {"trigger": "manual", "by": actor.pk})
+        audit_record(event="triage_retrain", actor=actor, obj_type="job", obj_id=str(job.pk))
+    return job
+
+
+def _f1(report: dict | None, key: str) -> float | None:
+    return ((report or {}).get(key) or {}).get("macro_f1")
+
+
+def _verdict(old: dict | None, new: dict) -> tuple[bool, str]:
+    """Put the candidate in place? (and why, in Chinese, for the page)."""
+    if old is None:
+        return True, "此前没有模型"
+    tolerance = settings.SANSHI_TRIAGE_RETRAIN_TOLERANCE
+    worse, compared = [], False
+    for key, label in (("kind", "三事类别"), ("department", "部门")):
+        a, b = _f1(old, key), _f1(new, key)
+        if a is None or b is None:
+            continue
+        compared = True
+        if b < a - tolerance:
+            worse.append(f"{label} macro-F1 {b:.3f} 低于现用模型的 {a:.3f}")
+    if worse:
+        return False, "；".join(worse) + "，保留现用模型"
+    return True, "交叉验证不低于现用模型" if compared else "没有可比的交叉验证结果，直接替换"
+
+
+def _lease() -> float:
+    return settings.SANSHI_TRIAGE_RETRAIN_LEASE_SECONDS
+
+
+# a run that fails once is tried once more (a worker that died mid-run); training failures are
+# rarely transient, and each attempt costs minutes of CPU
+@job_handler(RETRAIN_JOB, atomic=False, slow=True, lease_seconds=_lease, max_attempts=2)
+def triage_retrain(payload: dict) -> dict:
+    from .ml import read_model_info
+    from .ml.model import info_path
+
+    path = Path(settings.SANSHI_TRIAGE_MODEL_PATH)
+    candidate = path.with_name(path.name + ".candidate")
+    try:
+        new = train_model(model_path=candidate, cv=settings.SANSHI_TRIAGE_RETRAIN_CV, child=True)
+        old = read_model_info(path)
+        if old is None and path.is_file():  # a model saved before it wrote its info: its own report
+            from .ml import TriageModel
+
+            previous = TriageModel.load(path)
+            old = {"version": previous.model_version, "report": previous.report}
+        replace, why = _verdict(old and old.get("report"), new["report"])
+        if replace:
+            os.replace(candidate, path)
+            os.replace(info_path(candidate), info_path(path))
+    finally:
+        candidate.unlink(missing_ok=True)
+        info_path(candidate).unlink(missing_ok=True)
+    report = new["report"]
+    return {"replaced": replace, "why": why, "version": new["version"],
+            "previous": (old or {}).get("version"), "kind_f1": _f1(report, "kind"),
+            "department_f1": _f1(report, "department"), "corrections": report.get("db_corrections", 0),
+            "seconds": report.get("train_seconds")}
+
+
+# --------------------------------------------------------------------------- the page
+def _bars(report: dict, key: str, labels: dict[str, str] | None = None) -> list[dict]:
+    per_class = ((report or {}).get(key) or {}).get("per_class") or {}
+    return [{"label": (labels or {}).get(name, name), "f1": v["f1"], "pct": round(100 * v["f1"]),
+             "support": v["support"]} for name, v in per_class.items()]
+
+
+def model_overview(model) -> dict:
+    """What the 分拣模型 page shows: the serving model, its figures, the corrections it has not seen
+    yet, the rule for the next run and the last runs."""
+    from .ml import default_data_files
+
+    report = model.report if model is not None else {}
+    since = corrections_since({"report": report} if model is not None else None)
+    kind_names = {"PUBLIC": "公事", "SHARED": "共事", "HOUSEHOLD": "家事"}
+    by_kind = {row["kind"]: row["n"] for row in since.values("kind").annotate(n=Count("id"))}
+    waiting = [{"label": kind_names[k], "n": by_kind.get(k, 0)} for k in kind_names]
+    top = max([w["n"] for w in waiting] + [1])
+    for w in waiting:
+        w["pct"] = round(100 * w["n"] / top)
+    runs = list(Job.objects.filter(kind=RETRAIN_JOB).order_by("-created_at", "-pk")[:10])
+    by_id: dict = {}
+    people = {r.payload.get("by") for r in runs} - {None}
+    if people:
+        from sanshi.accounts.models import User
+
+        by_id = {u.pk: u for u in User.objects.filter(pk__in=people)}
+    history = []
+    now = timezone.now()
+    for r in runs:
+        if r.status == Job.Status.PENDING:
+            state = "进行中" if r.attempts and r.run_at > now else ("等待重试" if r.last_error else "排队中")
+        elif r.status == Job.Status.FAILED:
+            state = "失败"
+        else:
+            state = "已替换模型" if r.result.get("replaced") else "保留现用模型"
+        who = by_id.get(r.payload.get("by"))
+        history.append({"job": r, "state": state, "trigger": "夜间自动" if r.payload.get("trigger") == "nightly" else "人工发起",
+                        "who": (who.get_full_name() or who.username) if who else "", "result": r.result,
+                        "error": r.last_error.splitlines()[-1][:200] if r.last_error else ""})
+    hour = settings.SANSHI_TRIAGE_RETRAIN_HOUR
+    needed = settings.SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS
+    try:
+        trained_at = datetime.fromisoformat(report["trained_at"].replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError):  # a model saved before it recorded the time
+        trained_at = None
+    return {
+        "model": model, "report": report, "trained_at": trained_at,
+        "kind_bars": _bars(report, "kind", kind_names), "department_bars": _bars(report, "department"),
+        "kind_f1": _f1(report, "kind"), "department_f1": _f1(report, "department"),
+        "since": sum(by_kind.values()), "waiting": waiting, "history": history, "pending": retrain_pending(),
+        "rule": (f"每天 {hour}:00–{hour + NIGHT_HOURS}:00，自上次训练以来人工纠正满 {needed} 条时自动重新训练"
+                 if needed > 0 else "夜间自动训练已关闭（SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS=0）"),
+        "needed": needed, "has_data": bool(default_data_files()),
+        "tolerance": settings.SANSHI_TRIAGE_RETRAIN_TOLERANCE,
+    }
