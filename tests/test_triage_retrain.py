@@ -122,6 +122,15 @@ def test_a_candidate_worse_than_the_serving_model_is_not_put_in_place(
     page = client.get("/staff/triage/model/").content.decode()
     assert "保留现用模型" in page and "尚未学习的人工纠正" in page
 
+    # the kept-out candidate saw this correction: the nights after do not train on the same data again,
+    # until a new correction comes in
+    settings.SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS = 1
+    with _at(2, 10, day=10):
+        assert triage_retrain_schedule() is None
+    _correct(world, client, token_for)
+    with _at(2, 10, day=11):
+        assert triage_retrain_schedule() is not None
+
 
 def test_without_training_data_the_run_fails_and_says_why(world, client, data_dir, model_path, settings, monkeypatch,
                                                           tmp_path):

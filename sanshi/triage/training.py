@@ -118,7 +118,9 @@ def retrain_pending() -> Job | None:
 def triage_retrain_schedule(now=None) -> Job | None:
     """The nightly rule, checked by the worker: between SANSHI_TRIAGE_RETRAIN_HOUR and four hours
     later (local time), once a day, when at least SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS corrections
-    have come in since the serving model was trained, queue one run. 0 turns it off."""
+    have come in since the serving model was trained and since the last run (a candidate that was
+    kept out has seen them: the same data would give the same verdict), queue one run. 0 turns it
+    off."""
     from .ml import default_data_files
 
     needed = settings.SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS
@@ -130,7 +132,11 @@ def triage_retrain_schedule(now=None) -> Job | None:
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
         if Job.objects.filter(kind=RETRAIN_JOB, created_at__gte=midnight).exists() or retrain_pending():
             return None
-        if corrections_since(model_info()).count() < needed or not default_data_files():
+        waiting = corrections_since(model_info())
+        last_run = Job.objects.filter(kind=RETRAIN_JOB, status=Job.Status.DONE).order_by("-done_at", "-pk").first()
+        if last_run is not None:  # a candidate kept out saw these already: wait for new ones
+            waiting = waiting.filter(pk__gt=last_run.result.get("corrections_until") or 0)
+        if waiting.count() < needed or not default_data_files():
             return None
         return enqueue(RETRAIN_JOB, {"trigger": "nightly"})
 
@@ -215,6 +221,7 @@ def triage_retrain(payload: dict) -> dict:
     return {"replaced": replace, "why": why, "version": new["version"],
             "previous": (old or {}).get("version"), "kind_f1": _f1(report, "kind"),
             "department_f1": _f1(report, "department"), "corrections": report.get("db_corrections", 0),
+            "corrections_until": report.get("db_corrections_until", 0),
             "seconds": report.get("train_seconds")}
 
 
