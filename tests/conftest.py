@@ -33,6 +33,28 @@ def chromium_path():
 
 
 @pytest.fixture
+def browser(chromium_path, monkeypatch):
+    """Debian's Chromium driven by Playwright's sync API (never a downloaded browser)."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop on this thread; the ORM calls in the test are
+    # still synchronous and safe, so tell Django (as pytest-playwright's docs advise).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+        # With that loop running, the test's ORM calls got connections of their own (Django keeps
+        # them per context); close them here, in the same context, or PostgreSQL refuses to drop
+        # the test database at the end ("being accessed by other users")
+        connections.close_all()
+
+
+@pytest.fixture
 def postgres_only(db):
     require_or_skip(connection.vendor == "postgresql", "SANSHI_REQUIRE_POSTGRES",
                     "this test needs PostgreSQL (run with DATABASE_URL=postgres://…)")

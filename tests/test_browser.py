@@ -8,22 +8,6 @@ from sanshi.intake.models import Request
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def browser(chromium_path, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop on this thread; the ORM calls in the test are
-    # still synchronous and safe, so tell Django (as pytest-playwright's docs advise).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield browser
-        browser.close()
-
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' rows
 def test_resident_submits_then_sees_status_on_tracking_page(world, live_server, browser, tmp_path):
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)  # a phone screen
