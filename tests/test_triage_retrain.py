@@ -202,3 +202,19 @@ def test_the_workers_slow_jobs_thread_runs_the_retraining_and_nothing_else(data_
     assert run.status == Job.Status.DONE and run.result["replaced"] is True, run.last_error
     assert read_model_info(model_path)["version"] == run.result["version"]
     assert Job.objects.get(pk=other.pk).status == Job.Status.PENDING  # the main loop's job, left alone
+
+
+def test_a_serving_model_without_figures_is_measured_before_it_is_replaced(
+        world, client, token_for, data_dir, model_path, settings):
+    serving = train_model(model_path=model_path, cv=False)  # as `make run` trains on first start
+    assert "kind" not in serving.report
+    _correct(world, client, token_for)
+    settings.SANSHI_TRIAGE_RETRAIN_TOLERANCE = -1.0  # the candidate would have to be better by 1.0
+    client.force_login(world.street_officer)
+    client.post("/staff/triage/model/")
+    assert run_due_jobs(kinds=slow_kinds()) == 1
+    job = Job.objects.get(kind=RETRAIN_JOB)
+    assert job.status == Job.Status.DONE, job.last_error
+    assert job.result["replaced"] is False and "已按其训练数据补做" in job.result["why"]
+    assert 0 < job.result["previous_kind_f1"] <= 1 and job.result["kind_f1"] is not None
+    assert read_model_info(model_path)["version"] == serving.model_version

@@ -49,11 +49,14 @@ def catalogue_items() -> list[dict]:
             for i in current_items()]
 
 
-def write_corrections(path, *, everything: bool = False, audit: bool = False) -> tuple[int, int]:
-    """Write the operators' corrections (every decision with `everything`) as CSV; return how many
-    rows and the id of the last one (0 when none): a model trained on them has seen every
-    correction up to that id."""
+def write_corrections(path, *, everything: bool = False, audit: bool = False,
+                      until: int | None = None) -> tuple[int, int]:
+    """Write the operators' corrections (every decision with `everything`; only those up to id
+    `until` when given) as CSV; return how many rows and the id of the last one (0 when none): a
+    model trained on them has seen every correction up to that id."""
     rows = TriageDecision.objects.all() if everything else TriageDecision.objects.filter(corrected=True)
+    if until is not None:
+        rows = rows.filter(pk__lte=until)
     if audit:  # an export of residents' texts leaves a trace (never the texts themselves)
         from sanshi.audit.services import audit_record
 
@@ -70,11 +73,13 @@ def write_corrections(path, *, everything: bool = False, audit: bool = False) ->
 
 
 def train_model(*, model_path, data=(), corrections=(), db: bool = True, cv: bool = True, out=None,
-                child: bool = False):
+                child: bool = False, reference_until: int | None = None):
     """Train on the data files (default: SANSHI_TRIAGE_DATA or ../shared/data), the extra
     corrections files and, with `db`, the corrections stored here; save to model_path. Returns the
     model, or with `child` (the worker's runs: training in a child process, see ml.cli) the saved
-    model's {"version", "report"}. The database is read here, never in the child."""
+    model's {"version", "report"}, and with `reference_until` also "reference": the same data
+    cross-validated with only the stored corrections up to that id. The database is read here,
+    never in the child."""
     from . import ml
     from .ml.cli import train_in_child
 
@@ -91,7 +96,13 @@ def train_model(*, model_path, data=(), corrections=(), db: bool = True, cv: boo
                 out.write(f"本库的人工纠正：{n} 条，一并训练\n")
                 extra.append(str(path))
         if child:
-            return train_in_child(list(data), model_path, catalogue_items(), extra, cv, meta)
+            reference = None
+            if reference_until is not None:
+                reference = list(corrections)
+                n_ref, _last = write_corrections(Path(tmp) / "corrections-reference.csv", until=reference_until)
+                if n_ref:
+                    reference.append(str(Path(tmp) / "corrections-reference.csv"))
+            return train_in_child(list(data), model_path, catalogue_items(), extra, cv, meta, reference)
         return ml.cmd_train(list(data), model_path, catalogue_items(), out=out, corrections_paths=extra,
                             cross_validation=cv, meta=meta)
 
@@ -202,15 +213,25 @@ def triage_retrain(payload: dict) -> dict:
 
     path = Path(settings.SANSHI_TRIAGE_MODEL_PATH)
     candidate = path.with_name(path.name + ".candidate")
-    try:
-        new = train_model(model_path=candidate, cv=settings.SANSHI_TRIAGE_RETRAIN_CV, child=True)
-        old = read_model_info(path)
-        if old is None and path.is_file():  # a model saved before it wrote its info: its own report
-            from .ml import TriageModel
+    old = read_model_info(path)
+    if old is None and path.is_file():  # a model saved before it wrote its info: its own report
+        from .ml import TriageModel
 
-            previous = TriageModel.load(path)
-            old = {"version": previous.model_version, "report": previous.report}
-        replace, why = _verdict(old and old.get("report"), new["report"])
+        previous = TriageModel.load(path)
+        old = {"version": previous.model_version, "report": previous.report}
+        del previous
+    cv = settings.SANSHI_TRIAGE_RETRAIN_CV
+    old_report = (old or {}).get("report") or {}
+    # a serving model trained without cross-validation (the first start's) has no figures to beat:
+    # the child also cross-validates the data it was trained on, so the guard still holds
+    unmeasured = old is not None and cv and (_f1(old_report, "kind") is None or _f1(old_report, "department") is None)
+    try:
+        new = train_model(model_path=candidate, cv=cv, child=True,
+                          reference_until=(old_report.get("db_corrections_until") or 0) if unmeasured else None)
+        reference = new.get("reference") if unmeasured else old_report
+        replace, why = _verdict(reference if old is not None else None, new["report"])
+        if unmeasured:
+            why = "现用模型未做交叉验证，已按其训练数据补做；" + why
         if replace:
             os.replace(candidate, path)
             os.replace(info_path(candidate), info_path(path))
@@ -222,6 +243,8 @@ def triage_retrain(payload: dict) -> dict:
             "previous": (old or {}).get("version"), "kind_f1": _f1(report, "kind"),
             "department_f1": _f1(report, "department"), "corrections": report.get("db_corrections", 0),
             "corrections_until": report.get("db_corrections_until", 0),
+            "previous_kind_f1": _f1(reference or {}, "kind") if old is not None else None,
+            "previous_department_f1": _f1(reference or {}, "department") if old is not None else None,
             "seconds": report.get("train_seconds")}
 
 

@@ -54,16 +54,14 @@ def print_report(report: dict, out) -> None:
                   f"seed false-positive rate {u['seed_false_positive_rate']:.3f}\n")
 
 
-def cmd_train(data_paths, model_path, catalogue_items, out=None, corrections_paths=(),
-              cross_validation: bool = True, meta: dict | None = None) -> TriageModel:
-    """Train on the given CSV files (recognised by header) and save to model_path. meta: entries
-    added to the model's report (what the caller knows of the data, e.g. the last correction id)."""
+def read_training(data_paths, corrections_paths=(), out=None) -> tuple[list, list, list, list]:
+    """(kind rows, department rows, corrections, taxonomy) from the given CSV files (recognised by
+    header; default: the data directory), with the taxonomy beside a department file."""
     out = out or sys.stdout
     paths = list(data_paths) or default_data_files()
     if not paths:
         raise FileNotFoundError("没有训练数据：请给出 CSV 文件，或设置 SANSHI_TRIAGE_DATA")
     kind_rows, dept_rows, corrections, taxonomy = [], [], [], []
-    paths = list(paths)
     kinds = [file_kind(p) for p in paths]
     if "department" in kinds and "taxonomy" not in kinds:
         # the official category tree, when it sits beside a department file (as in shared/data)
@@ -86,6 +84,15 @@ def cmd_train(data_paths, model_path, catalogue_items, out=None, corrections_pat
         out.write(f"读取 {p}: {len(rows)} 行（{what}）\n")
     if not kind_rows or not dept_rows:
         raise ValueError("需要 kind 数据（含 code 列）和 department 数据（id,title,text,label）各一份")
+    return kind_rows, dept_rows, corrections, taxonomy
+
+
+def cmd_train(data_paths, model_path, catalogue_items, out=None, corrections_paths=(),
+              cross_validation: bool = True, meta: dict | None = None) -> TriageModel:
+    """Train on the given CSV files (recognised by header) and save to model_path. meta: entries
+    added to the model's report (what the caller knows of the data, e.g. the last correction id)."""
+    out = out or sys.stdout
+    kind_rows, dept_rows, corrections, taxonomy = read_training(data_paths, corrections_paths, out)
     t = time.time()
     model = TriageModel.train(kind_rows=kind_rows, dept_rows=dept_rows, catalogue_items=catalogue_items,
                               corrections=corrections, progress=_progress(out),
@@ -100,24 +107,36 @@ def cmd_train(data_paths, model_path, catalogue_items, out=None, corrections_pat
     return model
 
 
-def train_in_child(data_paths, model_path, catalogue_items, corrections_paths, cross_validation, meta) -> dict:
+def train_in_child(data_paths, model_path, catalogue_items, corrections_paths, cross_validation, meta,
+                   reference_corrections_paths=None) -> dict:
     """cmd_train in a child process (the worker's retraining): the parent's threads keep the GIL
     to themselves, the child runs at a lower priority, and its memory goes back when it ends.
-    Returns the saved model's {"version", "report"}; an error is raised in the parent."""
+    Returns the saved model's {"version", "report"}; an error is raised in the parent. With
+    reference_corrections_paths, also "reference": the cross-validated figures of the same data
+    with only those corrections (what the serving model would score, when it has no figures)."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=os.nice, initargs=(10,)) as pool:
         return pool.submit(_train_quietly, list(data_paths), str(model_path), catalogue_items,
-                           list(corrections_paths), cross_validation, meta).result()
+                           list(corrections_paths), cross_validation, meta, reference_corrections_paths).result()
 
 
-def _train_quietly(data_paths, model_path, catalogue_items, corrections_paths, cross_validation, meta) -> dict:
+def _train_quietly(data_paths, model_path, catalogue_items, corrections_paths, cross_validation, meta,
+                   reference_corrections_paths=None) -> dict:
     import io
 
-    model = cmd_train(data_paths, model_path, catalogue_items, out=io.StringIO(), corrections_paths=corrections_paths,
+    from .model import cross_validate
+
+    quiet = io.StringIO()
+    model = cmd_train(data_paths, model_path, catalogue_items, out=quiet, corrections_paths=corrections_paths,
                       cross_validation=cross_validation, meta=meta)
-    return {"version": model.model_version, "report": model.report}
+    out = {"version": model.model_version, "report": model.report}
+    if reference_corrections_paths is not None:
+        kind_rows, dept_rows, corrections, taxonomy = read_training(data_paths, reference_corrections_paths, quiet)
+        out["reference"] = cross_validate(kind_rows, dept_rows, catalogue_items, corrections=corrections,
+                                          urgent=False, taxonomy=taxonomy)
+    return out
 
 
 def cmd_eval(data_path, target, model_path, out=None) -> dict:
