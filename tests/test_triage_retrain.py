@@ -183,6 +183,9 @@ def test_the_model_page_shows_the_model_and_who_may_retrain(world, client, data_
     assert Job.objects.filter(kind=RETRAIN_JOB).count() == 1
     queued = client.get("/staff/triage/model/").content.decode()
     assert "排队中" in queued and "人工发起" in queued
+    client.cookies["django_language"] = "en"  # the English interface says the same
+    english = client.get("/staff/triage/model/").content.decode()
+    assert "Triage model" in english and "queued" in english and "requested" in english and "排队中" not in english
 
 
 @pytest.mark.django_db(transaction=True)

@@ -262,7 +262,7 @@ def model_overview(model) -> dict:
 
     report = model.report if model is not None else {}
     since = corrections_since({"report": report} if model is not None else None)
-    kind_names = {"PUBLIC": "公事", "SHARED": "共事", "HOUSEHOLD": "家事"}
+    kind_names = {"PUBLIC": _("公事"), "SHARED": _("共事"), "HOUSEHOLD": _("家事")}
     by_kind = {row["kind"]: row["n"] for row in since.values("kind").annotate(n=Count("id"))}
     waiting = [{"label": kind_names[k], "n": by_kind.get(k, 0)} for k in kind_names]
     top = max([w["n"] for w in waiting] + [1])
@@ -279,13 +279,14 @@ def model_overview(model) -> dict:
     now = timezone.now()
     for r in runs:
         if r.status == Job.Status.PENDING:
-            state = "进行中" if r.attempts and r.run_at > now else ("等待重试" if r.last_error else "排队中")
+            state = _("等待重试") if r.last_error else (_("进行中") if r.attempts and r.run_at > now else _("排队中"))
         elif r.status == Job.Status.FAILED:
-            state = "失败"
+            state = _("失败")
         else:
-            state = "已替换模型" if r.result.get("replaced") else "保留现用模型"
+            state = _("已替换模型") if r.result.get("replaced") else _("保留现用模型")
         who = by_id.get(r.payload.get("by"))
-        history.append({"job": r, "state": state, "trigger": "夜间自动" if r.payload.get("trigger") == "nightly" else "人工发起",
+        trigger = _("夜间自动") if r.payload.get("trigger") == "nightly" else _("人工发起")
+        history.append({"job": r, "state": state, "trigger": trigger,
                         "who": (who.get_full_name() or who.username) if who else "", "result": r.result,
                         "error": r.last_error.splitlines()[-1][:200] if r.last_error else ""})
     hour = settings.SANSHI_TRIAGE_RETRAIN_HOUR
@@ -299,8 +300,9 @@ def model_overview(model) -> dict:
         "kind_bars": _bars(report, "kind", kind_names), "department_bars": _bars(report, "department"),
         "kind_f1": _f1(report, "kind"), "department_f1": _f1(report, "department"),
         "since": sum(by_kind.values()), "waiting": waiting, "history": history, "pending": retrain_pending(),
-        "rule": (f"每天 {hour}:00–{hour + NIGHT_HOURS}:00，自上次训练以来人工纠正满 {needed} 条时自动重新训练"
-                 if needed > 0 else "夜间自动训练已关闭（SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS=0）"),
+        "rule": (_("每天 %(start)s:00–%(end)s:00，自上次训练以来人工纠正满 %(n)s 条时自动重新训练")
+                 % {"start": hour, "end": hour + NIGHT_HOURS, "n": needed}
+                 if needed > 0 else _("夜间自动训练已关闭（SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS=0）")),
         "needed": needed, "has_data": bool(default_data_files()),
         "tolerance": settings.SANSHI_TRIAGE_RETRAIN_TOLERANCE,
     }
