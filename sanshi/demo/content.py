@@ -578,16 +578,10 @@ URGENT_REQUESTS: list[dict] = [
 ]
 
 # ---------------------------------------------------------------------------------------------
-# Meetings (三会). All three dicts below are keyed by kind: PUBLIC → 街道联席会,
-# SHARED → 社区评议会, HOUSEHOLD → 网格邻里会. Topics have no placeholders; minutes templates use
-# only {topic}, {participants}, {decision}.
+# Meetings (三会). The minutes below are keyed by kind: PUBLIC → 街道联席会,
+# SHARED → 社区评议会, HOUSEHOLD → 网格邻里会. They use only {topic} (the case's title),
+# {participants} and {decision}.
 # ---------------------------------------------------------------------------------------------
-MEETING_BODIES: dict[str, tuple[str, str]] = {
-    "PUBLIC": ("street_joint", "街道联席会"),
-    "SHARED": ("community_review", "社区评议会"),
-    "HOUSEHOLD": ("grid_neighbour", "网格邻里会"),
-}
-
 MINUTES_TEMPLATES: dict[str, list[str]] = {
     "PUBLIC": [
         "议定事项：{topic}\n会议性质：党建统领基层治理工作联席会\n参会单位及人员：{participants}\n"
