@@ -221,3 +221,20 @@ def test_a_serving_model_without_figures_is_measured_before_it_is_replaced(
     assert job.result["replaced"] is False and "已按其训练数据补做" in job.result["why"]
     assert 0 < job.result["previous_kind_f1"] <= 1 and job.result["kind_f1"] is not None
     assert read_model_info(model_path)["version"] == serving.model_version
+
+
+def test_the_first_start_trains_on_the_data_files_and_leaves_corrections_to_the_loop(
+        world, client, token_for, data_dir, model_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    train_model(model_path=model_path, cv=False)
+    decision = _correct(world, client, token_for)
+    model_path.unlink()
+    call_command("triage", "ensure-model", stdout=StringIO())
+    info = read_model_info(model_path)
+    assert info["report"]["db_corrections"] == 0 and list(corrections_since(info)) == [decision]
+    out = StringIO()
+    call_command("triage", "ensure-model", stdout=out)  # a model is there: nothing trained
+    assert "已存在" in out.getvalue() and read_model_info(model_path)["version"] == info["version"]
