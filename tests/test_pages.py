@@ -71,6 +71,17 @@ def test_triage_from_the_case_page(world, client):
     # the timeline names the statuses as the page does, not by their stored codes
     timeline = page[page.index('id="timeline"'):]
     assert "已受理 → 已分拣" in timeline and "received" not in timeline and "triaged" not in timeline
+    assert "纠正已记下" not in page  # the suggestion was confirmed, nothing to learn
+
+
+def test_a_correction_on_the_case_page_says_where_it_goes(world, client):
+    created = submit(client, text="小区物业费又涨了", grid="T1C1-G01").json()
+    case = Case.objects.get(requests__tracking_code=created["tracking_code"])
+    login(client, world.operator)
+    client.post(f"/staff/cases/{case.pk}/", {"action": "triage", "kind": "PUBLIC", "catalogue_code": "P1",
+                                             "reason": "物业收费由价格主管部门监管"})
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "已分拣" in page and "纠正已记下，分拣模型会在夜间重新训练时学习" in page
 
 
 def test_meeting_pages_take_a_case_to_resolution(world, client, token_for):

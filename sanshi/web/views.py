@@ -40,6 +40,7 @@ from sanshi.intake.services import RequestInput, reporter_phone_reveal, request_
 from sanshi.registry.models import Department, Level, OrgNode
 from sanshi.supervision.permissions import can_edit_calendar
 from sanshi.supervision.selectors import calendar_year_missing
+from sanshi.triage.models import TriageDecision
 from sanshi.triage.similar import hotspots_for, similar_open_cases
 
 from .forms import MeetingForm, RequestForm, StaffRequestForm
@@ -230,6 +231,11 @@ def case_view(request, case_id: int):
             messages.error(request, exc.message)
         else:
             messages.success(request, _("已完成：%(action)s") % {"action": ACTION_LABELS.get(action, action)})
+            decision = (TriageDecision.objects.filter(request__case=case).order_by("-pk").first()
+                        if action == "triage" else None)
+            if decision is not None and decision.corrected and decision.actor_id == request.user.pk:
+                # the operator changed the suggestion: say where the correction goes
+                messages.info(request, _("您改正了系统建议，这条纠正已记下，分拣模型会在夜间重新训练时学习。"))
             return redirect(reverse("case", args=[case.pk]))
     return case_page(request, case, errors=errors, failed_action=failed_action, revealed=revealed)
 
