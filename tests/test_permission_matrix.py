@@ -92,6 +92,8 @@ API = {
     ("POST", "/api/v1/dispatches/{dispatch_id}/reinforcement"): "team", ("GET", "/api/v1/teams"): "token",
     ("POST", "/api/v1/dispatches/{dispatch_id}/withdraw"): "transition",  # who may dispatch on the case
     ("POST", "/api/v1/teams/{team_id}/duty"): "duty",
+    # the triage model's status and retraining: see tests/test_triage_retrain.py
+    ("GET", "/api/v1/triage/model"): "model", ("POST", "/api/v1/triage/retrain"): "model",
     ("GET", "/api/v1/command/board"): "command", ("GET", "/api/v1/command/compliance"): "command",
     # supervision (tests/test_supervision.py): lists filtered by scope, items 404 outside scope, claim and
     # ledger edits street leaders only (403), visits grid leaders only, calendar edits street officer/system admin

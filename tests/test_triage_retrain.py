@@ -238,3 +238,25 @@ def test_the_first_start_trains_on_the_data_files_and_leaves_corrections_to_the_
     out = StringIO()
     call_command("triage", "ensure-model", stdout=out)  # a model is there: nothing trained
     assert "已存在" in out.getvalue() and read_model_info(model_path)["version"] == info["version"]
+
+
+def test_the_api_gives_the_model_status_and_queues_a_run(world, client, token_for, data_dir, model_path):
+    model = train_model(model_path=model_path, cv=True)
+    status = client.get("/api/v1/triage/model", **token_for(world.operator))
+    assert status.status_code == 200
+    body = status.json()
+    assert body["version"] == model.model_version and body["kind_macro_f1"] == model.report["kind"]["macro_f1"]
+    assert {c["label"] for c in body["kind_f1"]} == {"公事", "共事", "家事"} and body["runs"] == []
+    assert body["corrections_not_learnt"] == 0 and body["retrain_queued"] is False
+
+    refused = client.post("/api/v1/triage/retrain", **token_for(world.operator))
+    assert refused.status_code == 403 and "只有街道干部或系统管理员" in refused.json()["detail"]
+    assert client.get("/api/v1/triage/model", **token_for(world.grid_worker)).status_code == 403
+    queued = client.post("/api/v1/triage/retrain", **token_for(world.street_officer))
+    assert queued.status_code == 202 and queued.json()["state"] == "queued"
+    again = client.post("/api/v1/triage/retrain", **token_for(world.street_officer))
+    assert again.status_code == 400 and "已有一次训练在排队" in again.json()["detail"]
+    assert run_due_jobs(kinds=slow_kinds()) == 1
+    run = client.get("/api/v1/triage/model", **token_for(world.operator)).json()["runs"][0]
+    assert run["id"] == queued.json()["id"] and run["trigger"] == "manual"
+    assert run["state"] in ("replaced", "kept") and run["kind_macro_f1"] is not None and run["why"]

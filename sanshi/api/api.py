@@ -26,6 +26,7 @@ from sanshi.intake.services import RequestInput, request_submit
 from sanshi.rapid.api import router as rapid_router
 from sanshi.registry.models import OrgNode
 from sanshi.supervision.api import router as supervision_router
+from sanshi.triage.api import router as triage_router
 from sanshi.triage.similar import similar_open_cases
 
 from . import schemas
@@ -199,6 +200,7 @@ api.add_router("", rapid_router, auth=staff)  # 突发快响: dispatch, responde
 api.add_router("/command", command_router, auth=staff)  # 指挥中心: the board and 1-5-10 compliance
 api.add_router("", supervision_router, auth=staff)  # 台账 (ledger), 回访 (visits), holiday calendar
 api.add_router("", notifications_router, auth=staff)  # one's own in-app notifications
+api.add_router("/triage", triage_router, auth=staff)  # 分拣模型: status and retraining
 
 
 @api.get("/catalogue", response={200: list[schemas.CatalogueItemOut], **errors()}, tags=["public"], summary="三事分流责任清单（现行版本）")

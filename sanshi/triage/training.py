@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sanshi.catalog.selectors import current_items
 from sanshi.core.errors import ApplicationError, NotPermitted
@@ -249,6 +250,10 @@ def triage_retrain(payload: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- the page
+RUN_STATES = {"queued": gettext_lazy("排队中"), "running": gettext_lazy("进行中"), "retry": gettext_lazy("等待重试"),
+              "failed": gettext_lazy("失败"), "replaced": gettext_lazy("已替换模型"), "kept": gettext_lazy("保留现用模型")}
+
+
 def _bars(report: dict, key: str, labels: dict[str, str] | None = None) -> list[dict]:
     per_class = ((report or {}).get(key) or {}).get("per_class") or {}
     return [{"label": (labels or {}).get(name, name), "f1": v["f1"], "pct": round(100 * v["f1"]),
@@ -279,14 +284,15 @@ def model_overview(model) -> dict:
     now = timezone.now()
     for r in runs:
         if r.status == Job.Status.PENDING:
-            state = _("等待重试") if r.last_error else (_("进行中") if r.attempts and r.run_at > now else _("排队中"))
+            code = "retry" if r.last_error else ("running" if r.attempts and r.run_at > now else "queued")
         elif r.status == Job.Status.FAILED:
-            state = _("失败")
+            code = "failed"
         else:
-            state = _("已替换模型") if r.result.get("replaced") else _("保留现用模型")
+            code = "replaced" if r.result.get("replaced") else "kept"
+        state = str(RUN_STATES[code])
         who = by_id.get(r.payload.get("by"))
         trigger = _("夜间自动") if r.payload.get("trigger") == "nightly" else _("人工发起")
-        history.append({"job": r, "state": state, "trigger": trigger,
+        history.append({"job": r, "code": code, "state": state, "trigger": trigger,
                         "who": (who.get_full_name() or who.username) if who else "", "result": r.result,
                         "error": r.last_error.splitlines()[-1][:200] if r.last_error else ""})
     hour = settings.SANSHI_TRIAGE_RETRAIN_HOUR
@@ -299,7 +305,8 @@ def model_overview(model) -> dict:
         "model": model, "report": report, "trained_at": trained_at,
         "kind_bars": _bars(report, "kind", kind_names), "department_bars": _bars(report, "department"),
         "kind_f1": _f1(report, "kind"), "department_f1": _f1(report, "department"),
-        "since": sum(by_kind.values()), "waiting": waiting, "history": history, "pending": retrain_pending(),
+        "since": sum(by_kind.values()), "since_by_kind": {k: by_kind.get(k, 0) for k in kind_names},
+        "waiting": waiting, "history": history, "pending": retrain_pending(),
         "rule": (_("每天 %(start)s:00–%(end)s:00，自上次训练以来人工纠正满 %(n)s 条时自动重新训练")
                  % {"start": hour, "end": hour + NIGHT_HOURS, "n": needed}
                  if needed > 0 else _("夜间自动训练已关闭（SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS=0）")),
