@@ -154,6 +154,8 @@ def test_without_training_data_the_run_fails_and_says_why(world, client, data_di
     assert read_model_info(model_path)["version"] == before
     page = client.get("/staff/triage/model/").content.decode()
     assert "失败" in page and "没有训练数据" in page
+    # without data there is no nightly run to promise
+    assert "夜间自动重新训练" not in page and "不会自动重新训练" in page
 
 
 def test_the_model_page_shows_the_model_and_who_may_retrain(world, client, data_dir, model_path, token_for):

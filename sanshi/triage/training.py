@@ -297,6 +297,14 @@ def model_overview(model) -> dict:
                         "error": r.last_error.splitlines()[-1][:200] if r.last_error else ""})
     hour = settings.SANSHI_TRIAGE_RETRAIN_HOUR
     needed = settings.SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS
+    has_data = bool(default_data_files())
+    if not has_data:
+        rule = _("找不到训练数据（SANSHI_TRIAGE_DATA），不会自动重新训练")
+    elif needed > 0:
+        rule = _("每天 %(start)s:00–%(end)s:00，自上次训练以来人工纠正满 %(n)s 条时自动重新训练") % {
+            "start": hour, "end": hour + NIGHT_HOURS, "n": needed}
+    else:
+        rule = _("夜间自动训练已关闭（SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS=0）")
     try:
         trained_at = datetime.fromisoformat(report["trained_at"].replace("Z", "+00:00"))
     except (KeyError, TypeError, ValueError):  # a model saved before it recorded the time
@@ -307,9 +315,6 @@ def model_overview(model) -> dict:
         "kind_f1": _f1(report, "kind"), "department_f1": _f1(report, "department"),
         "since": sum(by_kind.values()), "since_by_kind": {k: by_kind.get(k, 0) for k in kind_names},
         "waiting": waiting, "history": history, "pending": retrain_pending(),
-        "rule": (_("每天 %(start)s:00–%(end)s:00，自上次训练以来人工纠正满 %(n)s 条时自动重新训练")
-                 % {"start": hour, "end": hour + NIGHT_HOURS, "n": needed}
-                 if needed > 0 else _("夜间自动训练已关闭（SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS=0）")),
-        "needed": needed, "has_data": bool(default_data_files()),
+        "rule": rule, "needed": needed, "has_data": has_data,
         "tolerance": settings.SANSHI_TRIAGE_RETRAIN_TOLERANCE,
     }
