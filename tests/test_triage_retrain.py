@@ -153,7 +153,7 @@ def test_without_training_data_the_run_fails_and_says_why(world, client, data_di
     assert job.status == Job.Status.FAILED and "没有训练数据" in job.last_error
     assert read_model_info(model_path)["version"] == before
     page = client.get("/staff/triage/model/").content.decode()
-    assert "失败" in page and "没有训练数据" in page
+    assert "失败" in page and "没有训练数据" in page and "FileNotFoundError" not in page
     # without data there is no nightly run to promise
     assert "夜间自动重新训练" not in page and "不会自动重新训练" in page
 

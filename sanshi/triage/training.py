@@ -250,6 +250,15 @@ def triage_retrain(payload: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- the page
+def _error_text(error: str) -> str:
+    """The last line of a run's error, without the exception's class name (for the page)."""
+    if not error:
+        return ""
+    last = error.strip().splitlines()[-1]
+    name, sep, message = last.partition(": ")
+    return (message if sep and name.isidentifier() else last)[:200]
+
+
 RUN_STATES = {"queued": gettext_lazy("排队中"), "running": gettext_lazy("进行中"), "retry": gettext_lazy("等待重试"),
               "failed": gettext_lazy("失败"), "replaced": gettext_lazy("已替换模型"), "kept": gettext_lazy("保留现用模型")}
 
@@ -294,7 +303,7 @@ def model_overview(model) -> dict:
         trigger = _("夜间自动") if r.payload.get("trigger") == "nightly" else _("人工发起")
         history.append({"job": r, "code": code, "state": state, "trigger": trigger,
                         "who": (who.get_full_name() or who.username) if who else "", "result": r.result,
-                        "error": r.last_error.splitlines()[-1][:200] if r.last_error else ""})
+                        "error": _error_text(r.last_error)})
     hour = settings.SANSHI_TRIAGE_RETRAIN_HOUR
     needed = settings.SANSHI_TRIAGE_RETRAIN_MIN_CORRECTIONS
     has_data = bool(default_data_files())

@@ -115,11 +115,15 @@ def train_in_child(data_paths, model_path, catalogue_items, corrections_paths, c
     reference_corrections_paths, also "reference": the cross-validated figures of the same data
     with only those corrections (what the serving model would score, when it has no figures)."""
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
     from multiprocessing import get_context
 
     with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=os.nice, initargs=(10,)) as pool:
-        return pool.submit(_train_quietly, list(data_paths), str(model_path), catalogue_items,
-                           list(corrections_paths), cross_validation, meta, reference_corrections_paths).result()
+        try:
+            return pool.submit(_train_quietly, list(data_paths), str(model_path), catalogue_items,
+                               list(corrections_paths), cross_validation, meta, reference_corrections_paths).result()
+        except BrokenProcessPool as exc:  # killed: the worker stopping, or out of memory
+            raise RuntimeError("训练进程被中止（worker 停止或内存不足），稍后自动重试") from exc
 
 
 def _train_quietly(data_paths, model_path, catalogue_items, corrections_paths, cross_validation, meta,

@@ -1,4 +1,5 @@
 import logging
+import multiprocessing
 import signal
 import threading
 import time
@@ -133,5 +134,9 @@ class Command(BaseCommand):
             if not run_due_jobs(exclude=slow_ones):
                 time.sleep(settings.SANSHI_WORKER_POLL_SECONDS)
         sweeper.join(30)
-        slow.join(5)  # a training run under way is not waited for: its lease lets it run again
+        slow.join(5)
+        if slow.is_alive():  # a training run under way: stop its child process rather than wait a
+            for child in multiprocessing.active_children():  # minute for it; the run is tried again
+                child.terminate()
+            slow.join(10)
         self.stdout.write("sanshi worker 已停止")
