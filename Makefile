@@ -38,6 +38,7 @@ run: demo
 
 test: setup
 	@$(BIN)/ruff check .
+	@mkdir -p var  # the migration check reads the history from the default database
 	@$(BIN)/sanshi makemigrations --check --dry-run -v 0 || (echo "缺少迁移文件：请运行 sanshi makemigrations"; exit 1)
 	@$(BIN)/pytest $(PYTEST_ARGS)
 
