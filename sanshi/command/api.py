@@ -6,7 +6,7 @@ from datetime import datetime
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 
-from sanshi.api.schemas import ErrorOut
+from sanshi.api.schemas import router_errors
 from sanshi.audit.services import audit_denied
 from sanshi.core.errors import NotPermitted, ValidationFailed
 
@@ -17,7 +17,7 @@ router = Router(tags=["command"])
 
 
 def _errors(*codes: int) -> dict:
-    return {code: ErrorOut for code in sorted({400, 401, 403, 429, *codes})}
+    return router_errors(403, *codes)  # the board is for the command centre: 403 for other roles
 
 
 class ClockOut(Schema):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from sanshi.api.schemas import ErrorOut
+from sanshi.api.schemas import router_errors as errors
 from sanshi.cases.actions import get_case_or_404
 from sanshi.core.errors import NotFound
 
@@ -19,10 +19,6 @@ from .models import Dispatch, ResponseTeam
 from .selectors import dispatches_for_member, teams_for_user
 
 router = Router(tags=["rapid"])
-
-
-def errors(*codes: int) -> dict:
-    return {code: ErrorOut for code in sorted({400, 401, 429, *codes})}
 
 
 class ClockOut(Schema):

@@ -10,7 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
-from sanshi.api.schemas import ErrorOut
+from sanshi.api.schemas import router_errors as errors
 
 from . import services
 from .export import STATE_LABELS
@@ -18,10 +18,6 @@ from .models import CalendarDay, FollowUpVisit, LedgerEntry
 from .selectors import LEDGER_FILTERS, entry_for, ledger_for, visit_for, visits_for
 
 router = Router(tags=["supervision"])
-
-
-def errors(*codes: int) -> dict:
-    return {code: ErrorOut for code in sorted({400, 401, 429, *codes})}
 
 
 class ProgressOut(Schema):

@@ -7,17 +7,13 @@ from datetime import datetime
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
 
-from sanshi.api.schemas import ErrorOut
+from sanshi.api.schemas import router_errors as errors
 from sanshi.core.errors import NotPermitted
 
 from .services import loaded_model
 from .training import may_view, model_overview, triage_retrain_request
 
 router = Router(tags=["triage"])
-
-
-def errors(*codes: int) -> dict:
-    return {code: ErrorOut for code in sorted({400, 401, 429, *codes})}
 
 
 class ClassF1Out(Schema):
