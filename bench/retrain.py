@@ -13,12 +13,14 @@ in the configured database (the dev database `make run` uses, unless DATABASE_UR
    the probe's lateness (p50 / p99 / max) and what the run decided.
 
 `--in-process` trains inside this process instead of a child (what the worker did not choose: the
-figures show why). Figures are printed, never asserted; the job row is deleted afterwards.
+figures show why). Figures are printed, never asserted; the job row and the temporary directory are
+deleted afterwards.
 """
 
 import argparse
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import threading
@@ -113,6 +115,7 @@ def main() -> None:
     else:
         print(f"  the run did not finish: {job.status}, {job.last_error[-300:]}")
     Job.objects.filter(pk=job.pk).delete()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
