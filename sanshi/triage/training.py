@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sanshi.catalog.models import Kind
 from sanshi.catalog.selectors import current_items
 from sanshi.core.errors import ApplicationError, NotPermitted
 from sanshi.core.jobs import enqueue, job_handler
@@ -229,8 +230,9 @@ def triage_retrain(payload: dict) -> dict:
     try:
         new = train_model(model_path=candidate, cv=cv, child=True,
                           reference_until=(old_report.get("db_corrections_until") or 0) if unmeasured else None)
-        reference = new.get("reference") if unmeasured else old_report
-        replace, why = _verdict(reference if old is not None else None, new["report"])
+        # the figures the candidate is held to (none without a serving model)
+        reference = None if old is None else (new.get("reference") if unmeasured else old_report)
+        replace, why = _verdict(reference, new["report"])
         if unmeasured:
             why = "现用模型未做交叉验证，已按其训练数据补做；" + why
         if replace:
@@ -244,8 +246,7 @@ def triage_retrain(payload: dict) -> dict:
             "previous": (old or {}).get("version"), "kind_f1": _f1(report, "kind"),
             "department_f1": _f1(report, "department"), "corrections": report.get("db_corrections", 0),
             "corrections_until": report.get("db_corrections_until", 0),
-            "previous_kind_f1": _f1(reference or {}, "kind") if old is not None else None,
-            "previous_department_f1": _f1(reference or {}, "department") if old is not None else None,
+            "previous_kind_f1": _f1(reference, "kind"), "previous_department_f1": _f1(reference, "department"),
             "seconds": report.get("train_seconds")}
 
 
@@ -275,9 +276,9 @@ def model_overview(model) -> dict:
     from .ml import default_data_files
 
     report = model.report if model is not None else {}
-    since = corrections_since({"report": report} if model is not None else None)
-    kind_names = {"PUBLIC": _("公事"), "SHARED": _("共事"), "HOUSEHOLD": _("家事")}
-    by_kind = {row["kind"]: row["n"] for row in since.values("kind").annotate(n=Count("id"))}
+    kind_names = {k.value: str(k.label) for k in Kind}
+    by_kind = {row["kind"]: row["n"]
+               for row in corrections_since({"report": report}).values("kind").annotate(n=Count("id"))}
     waiting = [{"label": kind_names[k], "n": by_kind.get(k, 0)} for k in kind_names]
     top = max([w["n"] for w in waiting] + [1])
     for w in waiting:

@@ -41,8 +41,8 @@ class Command(BaseCommand):
         model_path = opts.get("model") or settings.SANSHI_TRIAGE_MODEL_PATH
         try:
             if verb == "train":
-                self.train(ml, opts["data"], opts["corrections"], model_path,
-                           db=not opts["no_db_corrections"], cv=not opts["no_cv"])
+                train_model(model_path=model_path, data=opts["data"], corrections=opts["corrections"],
+                            db=not opts["no_db_corrections"], cv=not opts["no_cv"], out=self.stdout)
             elif verb == "eval":
                 ml.cmd_eval(opts["data"], opts["target"], model_path, out=self.stdout)
             elif verb == "classify":
@@ -60,14 +60,11 @@ class Command(BaseCommand):
                     # from the labelled data files only: the stored corrections (the demo's are
                     # written texts, which lowered kind macro-F1 from 0.621 to 0.520) are left to the
                     # learning loop, whose runs keep out a candidate that measures worse
-                    self.train(ml, [], [], model_path, db=False, cv=False)
+                    train_model(model_path=model_path, db=False, cv=False, out=self.stdout)
         except FileNotFoundError as exc:
             raise CommandError(f"找不到文件：{exc}") from exc
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-
-    def train(self, ml, data, corrections, model_path, *, db: bool, cv: bool):
-        train_model(model_path=model_path, data=data, corrections=corrections, db=db, cv=cv, out=self.stdout)
 
     def export(self, output: str, everything: bool):
         if output == "-":
