@@ -8,13 +8,13 @@ application = get_wsgi_application()
 from django.conf import settings  # noqa: E402
 
 if getattr(settings, "PRODUCTION", False):
-    from sanshi.core.checks import assert_production_ready
+    from sanshi.accounts.checks import assert_production_ready
 
     assert_production_ready()
 
-from sanshi.core.warmup import warm_up  # noqa: E402
+from sanshi.web.warmup import warm_up  # noqa: E402
 
-warm_up()  # the triage model before the first request, then gc.freeze (see sanshi/core/warmup.py)
+warm_up()  # the triage model before the first request, then gc.freeze (see sanshi/web/warmup.py)
 
 # uWSGI imports this module once in its master and forks the workers: a database connection
 # opened above (the production check) must not be inherited by them, sharing one socket

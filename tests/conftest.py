@@ -93,6 +93,8 @@ class World:
         self.liaison_zj = self.staff("liaison-zj", Role.DEPARTMENT_LIAISON, self.district, department=self.zj)
         self.liaison_cg = self.staff("liaison-cg", Role.DEPARTMENT_LIAISON, self.district, department=self.cg)
         self.other_operator = self.staff("other-operator", Role.OPERATOR, self.other_street)
+        self.district_officer = self.staff("district", Role.DISTRICT_OFFICER, self.district)
+        self.hotline = self.staff("hotline", Role.INTAKE_CLIENT, self.district)  # a 12345 system's account
         self.sibling_worker = self.staff("sibling-worker", Role.GRID_WORKER, self.sibling_grid)
 
     def staff(self, username, role, node, department=None) -> User:

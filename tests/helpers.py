@@ -1,9 +1,9 @@
 from sanshi.cases.models import Case
 
 
-def submit(client, **body):
-    response = client.post("/api/v1/requests", body, content_type="application/json")
-    return response
+def submit(client, headers: dict | None = None, **body):
+    """POST /api/v1/requests: as a resident, or with `headers` (a hotline system's token, staff)."""
+    return client.post("/api/v1/requests", body, content_type="application/json", **(headers or {}))
 
 
 def act(client, headers, case_id, **body):

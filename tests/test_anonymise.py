@@ -10,10 +10,10 @@ from django.utils import timezone
 from sanshi.audit.models import AuditEntry
 from sanshi.cases.models import Case
 from sanshi.core.jobs import run_due_jobs
-from sanshi.core.management.commands.worker import ANONYMISE_JOB, schedule_periodic
+from sanshi.core.jobs import schedule_recurring as schedule_periodic
 from sanshi.core.models import Job
 from sanshi.intake.models import Request
-from sanshi.intake.services import requests_anonymise_closed
+from sanshi.intake.services import ANONYMISE_JOB, requests_anonymise_closed
 
 from .helpers import submit
 from .test_pipeline_e2e import test_household_matter_bad_rating_escalates_then_closes as household_pipeline

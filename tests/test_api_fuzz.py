@@ -11,7 +11,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from sanshi.cases.models import Case
-from sanshi.cases.permissions import can_see_case
+from sanshi.cases.scope import can_see as can_see_case
 from sanshi.wsgi import application
 
 from .helpers import submit

@@ -30,7 +30,7 @@ def test_the_board_shows_a_new_urgent_event_and_its_countdown_without_a_reload(w
     # a call comes in and the operator triages it as urgent (as at the command centre's desk)
     request = request_submit(actor=world.operator, data=RequestInput(
         text="鼎城花园地下车库水管爆裂，水已漫到电梯井，需要马上处置", title="车库水管爆裂",
-        sub_channel="hotline", grid_code=world.grid.code))
+        sub_channel="web", grid_code=world.grid.code))
     case = case_triage(actor=world.operator, case=request.case, kind="SHARED", catalogue_code="S5", urgent=True,
                        reason="紧急事件，按快响处置")
 
@@ -65,7 +65,7 @@ def test_the_compliance_charts_fit_a_phone(world, live_server, browser, tmp_path
     squad = ResponseTeam.objects.create(street=world.street, name="鼎山应急队", kind=TeamKind.SQUAD, on_duty=True)
     for i in range(3):
         request = request_submit(actor=world.operator, data=RequestInput(
-            text=f"第{i}处水管爆裂，需要马上处置", sub_channel="hotline", grid_code=world.grid.code))
+            text=f"第{i}处水管爆裂，需要马上处置", sub_channel="web", grid_code=world.grid.code))
         case = case_triage(actor=world.operator, case=request.case, kind="SHARED", catalogue_code="S5", urgent=True,
                            reason="紧急事件")
         if i:
@@ -97,7 +97,7 @@ def test_a_responder_runs_the_steps_on_a_phone_one_tap_each(world, live_server, 
     member = world.staff("squad-lead", Role.RESPONDER, world.street)
     TeamMember.objects.create(team=team, user=member, is_leader=True)
     request = request_submit(actor=world.operator, data=RequestInput(
-        text="鼎城花园3栋楼道起火冒烟，有老人被困", title="楼道起火", sub_channel="hotline", grid_code=world.grid.code))
+        text="鼎城花园3栋楼道起火冒烟，有老人被困", title="楼道起火", sub_channel="web", grid_code=world.grid.code))
     case = case_triage(actor=world.operator, case=request.case, kind="SHARED", catalogue_code="S5", urgent=True,
                        reason="紧急事件，按快响处置")
     dispatch = case_dispatch(actor=world.operator, case=case, team=team)

@@ -11,7 +11,7 @@ from .helpers import submit
 
 
 def test_a_submitted_request_gets_a_readable_tracking_code_and_case_number(world, client):
-    response = submit(client, text="小区门口的路灯坏了半个月，晚上出入很不方便。", grid="T1C1-G01", channel="hotline")
+    response = submit(client, text="小区门口的路灯坏了半个月，晚上出入很不方便。", grid="T1C1-G01", channel="web")
 
     request = Request.objects.get(pk=response.json()["id"])
     assert re.fullmatch(r"[A-HJ-NP-Z2-9]{10}", request.tracking_code)

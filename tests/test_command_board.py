@@ -44,7 +44,7 @@ def command(world):
 
 def submit(world, text, *, grid="T1C1-G01", actor=None) -> Request:
     return request_submit(actor=actor or world.operator, data=RequestInput(
-        text=text, title=text[:12], sub_channel="hotline", grid_code=grid))
+        text=text, title=text[:12], sub_channel="web", grid_code=grid))
 
 
 def urgent_event(world, text="小区地下车库水管爆裂，水漫到电梯井，需要马上处置", *, grid="T1C1-G01") -> Case:

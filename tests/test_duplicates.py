@@ -19,7 +19,7 @@ def test_similar_open_case_is_suggested_merged_and_both_reporters_notified(world
     original = Case.objects.get(requests__tracking_code=first["tracking_code"])
     act(client, op, original.pk, action="triage", kind="SHARED", catalogue_code="S5")
 
-    second = submit(client, text=REPEAT, grid="T1C1-G01", channel="hotline").json()
+    second = submit(client, token_for(world.hotline), text=REPEAT, grid="T1C1-G01", channel="hotline").json()
     duplicate = Case.objects.get(requests__tracking_code=second["tracking_code"])
     similar = client.get(f"/api/v1/cases/{duplicate.pk}/similar", **op).json()
     assert [s["id"] for s in similar] == [original.pk] and similar[0]["score"] >= 0.3

@@ -67,7 +67,8 @@ def test_triage_from_the_case_page(world, client):
     ok = client.post(f"/staff/cases/{case.pk}/", {"action": "triage", "kind": "SHARED", "catalogue_code": "S2"})
     assert ok.status_code == 302
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
-    assert "已分拣" in page and "东门社区·社区评议会" in page and "召集" in page
+    # the operator does not convene the community's meeting: the page says who does
+    assert "已分拣" in page and "东门社区·社区评议会" in page and "这一步由东门社区·社区评议会的经办人员办理" in page
     # the timeline names the statuses as the page does, not by their stored codes
     timeline = page[page.index('id="timeline"'):]
     assert "已受理 → 已分拣" in timeline and "received" not in timeline and "triaged" not in timeline
@@ -159,8 +160,10 @@ def test_the_case_page_offers_each_user_only_the_actions_they_may_take(world, cl
     act(client, sec, case.pk, action="resolve", meeting=meeting_id, resolution="业主大会表决物业服务标准")
     act(client, sec, case.pk, action="publicise", result="物业整改", notice="物业服务标准已公示")
     api = act(client, sec, case.pk, action="request_evaluation").json()
-    # the rating is the one action an evaluating case takes: close or escalate follow from it
-    assert api["status"] == "evaluating" and api["allowed_actions"] == ["evaluate"]
+    # allowed_actions are this user's: the secretary decided the matter and does not rate it
+    assert api["status"] == "evaluating" and api["allowed_actions"] == []
+    # the rating is the one action an evaluating case takes for its raters: close or escalate follow from it
+    assert client.get(f"/api/v1/cases/{case.pk}", **token_for(world.committee)).json()["allowed_actions"] == ["evaluate"]
 
     # the community secretary handled it but does not rate it: no rating form, a plain word on who does
     login(client, world.secretary)
@@ -184,8 +187,8 @@ def test_staff_who_do_not_handle_a_step_are_told_who_does(world, client):
     case = Case.objects.get(requests__tracking_code=created["tracking_code"])
     login(client, world.operator)
     client.post(f"/staff/cases/{case.pk}/", {"action": "triage", "kind": "SHARED", "catalogue_code": "S2"})
-    # a democratic supervisor of the street sees the triaged case but convenes nothing
-    login(client, world.supervisor)
+    # the grid's worker sees the triaged case but convenes nothing
+    login(client, world.grid_worker)
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
     assert 'id="action-deliberate"' not in page and 'id="action-triage"' not in page
     assert "这一步由东门社区·社区评议会的经办人员办理" in page

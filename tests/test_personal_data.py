@@ -31,19 +31,33 @@ def test_a_raw_database_dump_holds_no_phone_number(world, client, token_for):
     assert Request.objects.get(reporter_phone_hash=lookup_hash(PHONE)).reporter_phone == PHONE
 
 
-def test_masked_except_for_the_assigned_handler_and_revealed_only_with_a_reason(world, client, token_for):
-    case, _ = _shared_case(world, client, token_for)
-    client.login(username="operator", password=PASSWORD)  # street operator: not the community's handler
+def test_only_the_handler_reveals_a_phone_with_a_reason_that_is_audited_and_on_the_timeline(world, client, token_for):
+    case, code = _shared_case(world, client, token_for)
+    request_id = case.requests.get().pk
+    client.login(username="operator", password=PASSWORD)  # the street's operator: not the community's handler
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
     assert "138****5678" in page and PHONE not in page
-    refused = client.post(f"/staff/cases/{case.pk}/", {"action": "reveal", "request": case.requests.get().pk,
-                                                        "reason": " "})
+    assert "王**" in page and "王小明" not in page and "查看完整号码" not in page
+    refused = client.post(f"/staff/cases/{case.pk}/", {"action": "reveal", "request": request_id, "reason": "回访"})
     assert refused.status_code == 400 and PHONE not in refused.content.decode()
-    shown = client.post(f"/staff/cases/{case.pk}/", {"action": "reveal", "request": case.requests.get().pk,
+    client.login(username="secretary", password=PASSWORD)  # the community's secretary handles it
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "138****5678" in page and PHONE not in page and "王小明" in page and "查看完整号码" in page
+    no_reason = client.post(f"/staff/cases/{case.pk}/", {"action": "reveal", "request": request_id, "reason": " "})
+    assert no_reason.status_code == 400 and PHONE not in no_reason.content.decode()
+    shown = client.post(f"/staff/cases/{case.pk}/", {"action": "reveal", "request": request_id,
                                                       "reason": "回访核实情况"})
     assert PHONE in shown.content.decode()
-    client.login(username="secretary", password=PASSWORD)  # the community handles it: sees it in full
-    assert PHONE in client.get(f"/staff/cases/{case.pk}/").content.decode()
+    from sanshi.audit.models import AuditEntry
+
+    reveal = AuditEntry.objects.get(event="personal_data.reveal")
+    assert (reveal.actor_username, reveal.reason, reveal.role) == ("secretary", "回访核实情况", "community_secretary")
+    event = case.events.get(action="phone_reveal")
+    assert (event.actor, event.note) == (world.secretary, "回访核实情况")
+    timeline = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "查看完整联系电话" in timeline and "回访核实情况" in timeline and PHONE not in timeline
+    # the resident's timeline does not show it
+    assert "phone_reveal" not in [e["action"] for e in client.get(f"/api/v1/track/{code}").json()["timeline"]]
     # the API shows no contacts at all
     assert PHONE not in client.get(f"/api/v1/cases/{case.pk}", **token_for(world.secretary)).content.decode()
 

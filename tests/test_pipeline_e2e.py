@@ -96,9 +96,9 @@ def test_shared_matter_publicised_and_closed_by_supervision_committee(world, cli
     assert r.json()["status"] == "publicised"
     assert act(client, sec, case_id, action="request_evaluation").json()["status"] == "evaluating"
 
-    # the people's-congress committee evaluates PUBLIC matters, not shared ones
+    # the people's-congress committee evaluates PUBLIC matters, not shared ones: it does not even see this one
     wrong = act(client, token_for(world.congress), case_id, action="evaluate", rating="good")
-    assert wrong.status_code == 403
+    assert wrong.status_code == 404
     assert Case.objects.get(pk=case_id).status == "evaluating"
     assert not Evaluation.objects.filter(case_id=case_id).exists()
 
@@ -110,7 +110,7 @@ def test_shared_matter_publicised_and_closed_by_supervision_committee(world, cli
 
 
 def test_public_matter_whistle_call_escalation_to_district(world, client, token_for):
-    created = submit(client, text="滨江路市政道路坑洼严重，下雨天积水半米深，电动车经常摔倒。",
+    created = submit(client, token_for(world.hotline), text="滨江路市政道路坑洼严重，下雨天积水半米深，电动车经常摔倒。",
                      address="东门社区滨江路口", channel="hotline").json()
     case_id = Request.objects.get(tracking_code=created["tracking_code"]).case_id
     op = token_for(world.operator)
@@ -143,11 +143,18 @@ def test_public_matter_whistle_call_escalation_to_district(world, client, token_
     assert (case.status, case.level, case.org, case.body) == ("deliberating", "district", world.district,
                                                               "district_joint_meeting")
 
-    meeting2 = meeting(client, street, org="T", body="district_joint_meeting", cases=[case_id],
+    # the street cannot convene the district's meeting; the district officer does
+    refused = client.post("/api/v1/meetings", {
+        "org": "T", "body": "district_joint_meeting", "title": "区级联席会议", "form": "meeting",
+        "scheduled_at": "2026-11-20T10:00:00+08:00", "participants": [{"role": "street_officer", "name": "甲"}],
+        "cases": [case_id]}, content_type="application/json", **street)
+    assert refused.status_code == 403
+    district = token_for(world.district_officer)
+    meeting2 = meeting(client, district, org="T", body="district_joint_meeting", cases=[case_id],
                        roles=("street_officer", "department_liaison"))
-    act(client, street, case_id, action="resolve", meeting=meeting2, resolution="区住建委牵头改造排水")
-    act(client, street, case_id, action="publicise", result="排水管网已改造", notice="排水改造完成")
-    act(client, street, case_id, action="request_evaluation")
+    act(client, district, case_id, action="resolve", meeting=meeting2, resolution="区住建委牵头改造排水")
+    act(client, district, case_id, action="publicise", result="排水管网已改造", notice="排水改造完成")
+    act(client, district, case_id, action="request_evaluation")
     r = act(client, token_for(world.supervisor), case_id, action="evaluate", rating="good")
     assert r.json()["status"] == "closed"
     assert actions(case_id) == ["open", "triage", "deliberate", "whistle", "department_report", "department_report",

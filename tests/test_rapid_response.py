@@ -173,7 +173,7 @@ def test_only_an_operator_or_street_officer_in_scope_dispatches_and_only_on_duty
     case = _urgent(world)
     with pytest.raises(NotPermitted):
         case_dispatch(actor=world.grid_worker, case=case, team=teams.east)
-    with pytest.raises(NotPermitted):
+    with pytest.raises(NotFound):  # another street's command centre does not see it
         case_dispatch(actor=world.other_operator, case=case, team=teams.east)
     team_set_duty(actor=world.operator, team=teams.west, on_duty=False)
     with pytest.raises(ValidationFailed) as refused:
@@ -329,9 +329,9 @@ def test_reinforcement_request_reports_back_starts_the_reinforce_clock_and_propo
 
 def test_only_members_of_the_dispatched_team_act(world, teams):
     d = _dispatched(world, teams)
-    with pytest.raises(NotPermitted):  # sees the case (same street), not in the team
+    with pytest.raises(NotFound):  # a responder of the street in no team sent: sees nothing of it
         dispatch_accept(actor=teams.bystander, dispatch=d)
-    with pytest.raises(NotPermitted):  # another team of the street
+    with pytest.raises(NotFound):  # another team of the street: only its own team's dispatches
         dispatch_accept(actor=teams.west_user, dispatch=d)
     with pytest.raises(NotFound):  # cannot see the case at all
         dispatch_accept(actor=teams.stranger, dispatch=d)
@@ -443,8 +443,10 @@ def test_the_reinforcement_on_the_pages(world, teams, client):
 
 def test_non_members_are_refused_on_the_pages(world, teams, client):
     d = _dispatched(world, teams)
-    client.force_login(teams.bystander)
+    client.force_login(world.grid_worker)  # sees the case (its grid), is in no team sent
     assert client.post(f"/staff/rapid/dispatches/{d.pk}/accept/").status_code == 403
+    client.force_login(teams.bystander)  # a responder sees only its own team's dispatches
+    assert client.post(f"/staff/rapid/dispatches/{d.pk}/accept/").status_code == 404
     client.force_login(teams.stranger)
     assert client.post(f"/staff/rapid/dispatches/{d.pk}/accept/").status_code == 404
     assert client.post("/staff/rapid/dispatches/999999/accept/").status_code == 404
@@ -493,7 +495,8 @@ def test_the_api_runs_the_same_flow(world, teams, client, token_for):
     assert client.get("/api/v1/dispatches", **token_for(teams.west_user)).json() == []
     url = f"/api/v1/dispatches/{body['id']}"
     assert client.post(f"{url}/arrive", **east).status_code == 409  # accept first
-    assert client.post(f"{url}/accept", **token_for(teams.bystander)).status_code == 403
+    assert client.post(f"{url}/accept", **token_for(world.grid_worker)).status_code == 403
+    assert client.post(f"{url}/accept", **token_for(teams.bystander)).status_code == 404
     assert client.post(f"{url}/accept", **token_for(teams.stranger)).status_code == 404
     assert client.post(f"{url}/accept", **east).json()["step"] == "arrive"
     assert client.post(f"{url}/arrive", **east).json()["step"] == "result"
@@ -656,8 +659,10 @@ def test_an_urgency_suggested_by_triage_pre_ticks_the_box_and_the_operator_decid
 
     case = _report(text="楼道起火冒烟，有人被困")
     request = Request.objects.get(case=case)
-    Request.objects.filter(pk=request.pk).update(suggestion={
-        **request.suggestion, "urgent": True, "details": {"urgent_probability": 0.93, "urgent_evidence": ["起火"]}})
+    suggestion = {**request.suggestion, "urgent": True,
+                  "details": {"urgent_probability": 0.93, "urgent_evidence": ["起火"]}}
+    Request.objects.filter(pk=request.pk).update(suggestion=suggestion)
+    Case.objects.filter(pk=case.pk).update(suggestion=suggestion)  # the case keeps what it was opened with
     client.force_login(world.operator)
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
     assert 'name="urgent" value="1" checked' in page and "（93%）" in page
@@ -751,10 +756,10 @@ def test_a_withdrawal_is_refused_without_a_reason_to_others_than_the_command_cen
     with pytest.raises(ValidationFailed) as refused:
         dispatch_withdraw(actor=world.operator, dispatch=d, reason="  ")
     assert set(refused.value.errors) == {"reason"}
-    for outsider in (teams.east_user, teams.bystander, world.grid_worker):  # see the case, may not dispatch
+    for outsider in (teams.east_user, world.grid_worker):  # see the case, may not dispatch
         with pytest.raises(NotPermitted):
             dispatch_withdraw(actor=outsider, dispatch=d, reason=STUCK)
-    for stranger in (world.other_operator, teams.stranger):  # cannot see the case at all
+    for stranger in (world.other_operator, teams.stranger, teams.bystander):  # cannot see the case at all
         with pytest.raises(NotFound):
             dispatch_withdraw(actor=stranger, dispatch=d, reason=STUCK)
     assert _written(case) == before

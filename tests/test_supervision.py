@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from sanshi.audit.models import AuditEntry
 from sanshi.cases.models import Case, CaseEvent, Status
 from sanshi.cases.services import case_triage
-from sanshi.cases.transitions import allowed_actions
+from sanshi.cases.transitions import offered_actions as allowed_actions
 from sanshi.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from sanshi.core.jobs import run_due_jobs
 from sanshi.core.models import Notification
@@ -133,7 +133,10 @@ def _deadline(case) -> Clock:
 
 
 def _to_evaluating(case) -> None:
-    Case.objects.filter(pk=case.pk).update(status=Status.EVALUATING)  # given: handled and publicised
+    """Given: handled and publicised (the notice's event is what lets the raters see the case)."""
+    Case.objects.filter(pk=case.pk).update(status=Status.EVALUATING)
+    CaseEvent.objects.create(case=case, action="publicise", from_status=Status.HANDLING, to_status=Status.PUBLICISED,
+                             at=case.created_at)
     case.refresh_from_db()
 
 

@@ -110,8 +110,8 @@ def test_the_server_loads_the_model_before_its_first_request_and_freezes_it(worl
     the objects the process holds for good are taken out of the garbage collector's full passes."""
     import gc
 
-    from sanshi.core.warmup import warm_up
     from sanshi.triage.ml import TriageModel
+    from sanshi.web.warmup import warm_up
 
     call_command("triage", "train", "--data", *fixture_data, "--no-cv", stdout=io.StringIO())
     gc.unfreeze()

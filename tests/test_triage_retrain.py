@@ -192,7 +192,8 @@ def test_the_model_page_shows_the_model_and_who_may_retrain(world, client, data_
 
 @pytest.mark.django_db(transaction=True)
 def test_the_workers_slow_jobs_thread_runs_the_retraining_and_nothing_else(data_dir, model_path):
-    from sanshi.core.management.commands.worker import ANONYMISE_JOB, slow_jobs_forever
+    from sanshi.core.management.commands.worker import slow_jobs_forever
+    from sanshi.intake.services import ANONYMISE_JOB
 
     other = Job.objects.create(kind=ANONYMISE_JOB, payload={}, run_at=timezone.now())
     run = Job.objects.create(kind=RETRAIN_JOB, payload={"trigger": "manual"}, run_at=timezone.now())

@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from sanshi.accounts.checks import no_demo_accounts_in_production
 from sanshi.accounts.models import User
 from sanshi.cases.models import Case
-from sanshi.core.checks import no_demo_accounts_in_production
 from sanshi.core.jobs import enqueue, job_handler, run_due_jobs
 from sanshi.core.logging import redact
 from sanshi.core.models import Job
@@ -92,7 +92,7 @@ def test_log_redaction_hides_phone_id_and_tokens(caplog):
 def test_production_wsgi_start_refuses_superusers(db, settings):
     from django.core.exceptions import ImproperlyConfigured
 
-    from sanshi.core.checks import assert_production_ready
+    from sanshi.accounts.checks import assert_production_ready
 
     settings.PRODUCTION = True
     User.objects.create_superuser("root", password="Root-pass-2026")

@@ -1,5 +1,6 @@
 """The JSON API (/api/v1). Thin: parse, call the same services as the pages, render."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.utils.translation import gettext
@@ -11,18 +12,18 @@ from ninja.security import HttpBearer
 
 from sanshi.accounts.services import token_issue, token_revoke, token_user
 from sanshi.audit.services import audit_denied
+from sanshi.cases import scope
 from sanshi.cases.actions import case_act, get_case_or_404
 from sanshi.cases.models import Case
-from sanshi.cases.permissions import can_see_case
 from sanshi.cases.selectors import case_list, public_timeline
-from sanshi.cases.services import case_for_tracking
-from sanshi.cases.transitions import allowed_actions
+from sanshi.cases.transitions import offered_actions
 from sanshi.catalog.selectors import current_items
 from sanshi.command.api import router as command_router
 from sanshi.core.api import router as notifications_router
 from sanshi.core.errors import ApplicationError, ValidationFailed
 from sanshi.deliberation.services import ParticipantInput, meeting_schedule
-from sanshi.intake.services import RequestInput, request_submit
+from sanshi.intake.selectors import case_for_tracking
+from sanshi.intake.services import RequestInput, is_staff_submission, request_submit
 from sanshi.rapid.api import router as rapid_router
 from sanshi.registry.models import OrgNode
 from sanshi.supervision.api import router as supervision_router
@@ -40,6 +41,16 @@ class BearerAuth(HttpBearer):
             request.user = user
             request.bearer_token = token  # for /auth/revoke
         return user
+
+
+class BearerOrResident(BearerAuth):
+    """A bearer token when one is sent (a hotline system's intake_client token, or staff), a resident
+    without an account otherwise; a token that is sent must be valid (401)."""
+
+    def __call__(self, request: HttpRequest):
+        if request.headers.get("Authorization"):
+            return super().__call__(request)
+        return AnonymousUser()  # truthy for ninja: the caller is a resident
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -78,7 +89,7 @@ def auth_error(request, exc):
                                          "errors": {}}, status=401)
 
 
-def _case_out(case: Case) -> dict:
+def _case_out(user, case: Case) -> dict:
     item = case.catalogue_item
     prefetch_related_objects([case], "clocks")
     return {
@@ -89,7 +100,7 @@ def _case_out(case: Case) -> dict:
         "org": case.org.code if case.org else None, "org_name": case.org.name if case.org else None,
         "grid": case.grid.code if case.grid else None, "urgent": case.urgent, "escalations": case.escalations,
         "resolution": case.resolution, "result": case.result, "notice": case.notice,
-        "allowed_actions": allowed_actions(case.status, case.kind),
+        "allowed_actions": scope.actions(user, case, offered_actions(case.status, case.kind)),
         "whistle_calls": [{"department": w.department.code, "department_name": w.department.name,
                            "called_at": w.called_at, "reported_at": w.reported_at, "report": w.report}
                           for w in case.whistle_calls.all()],
@@ -106,14 +117,19 @@ def errors(*codes: int) -> dict:
     return {code: schemas.ErrorOut for code in sorted({400, 429, *codes})}
 
 
-@api.post("/requests", response={201: schemas.RequestCreated, **errors()}, tags=["public"],
-          summary="提交诉求（无需登录）")
+@api.post("/requests", response={201: schemas.RequestCreated, **errors(401)}, tags=["public"],
+          auth=BearerOrResident(),
+          summary="提交诉求（居民无需登录；热线/12345系统用接入令牌提交交办工单）")
 def create_request(request, payload: schemas.RequestIn):
-    created = request_submit(actor=request.user, data=RequestInput(
+    actor = request.auth if getattr(request.auth, "is_authenticated", False) else AnonymousUser()
+    created = request_submit(actor=actor, data=RequestInput(
         text=payload.text, title=payload.title, sub_channel=payload.channel, grid_code=payload.grid,
         address=payload.address, reporter_name=payload.reporter_name, reporter_phone=payload.reporter_phone))
-    return Status(201, {"id": created.pk, "tracking_code": created.tracking_code, "status": created.case.status,
-                 "suggestion": created.suggestion})
+    # the tracking code is the resident's credential: to the resident and to the hotline system that
+    # passes it on, never to staff (who get it to the resident by SMS or a printed slip)
+    code = None if is_staff_submission(actor) else created.tracking_code
+    return Status(201, {"id": created.pk, "tracking_code": code, "status": created.case.status,
+                        "suggestion": created.suggestion})
 
 
 @api.get("/track/{tracking_code}", response={200: schemas.TrackOut, **errors(404)}, tags=["public"],
@@ -159,7 +175,7 @@ def list_cases(request, status: str = "", body: str = "", kind: str = "", limit:
 @api.get("/cases/{case_id}", response={200: schemas.CaseOut, **errors(401, 404)}, auth=staff,
          tags=["cases"], summary="事项详情与时间线")
 def get_case(request, case_id: int):
-    return _case_out(get_case_or_404(request.auth, case_id))
+    return _case_out(request.auth, get_case_or_404(request.auth, case_id))
 
 
 @api.post("/cases/{case_id}/transitions",
@@ -168,7 +184,7 @@ def get_case(request, case_id: int):
 def case_transition(request, case_id: int, payload: schemas.TransitionIn):
     case = get_case_or_404(request.auth, case_id)
     case = case_act(actor=request.auth, case=case, action=payload.action, data=payload.dict())
-    return _case_out(get_case_or_404(request.auth, case.pk))
+    return _case_out(request.auth, get_case_or_404(request.auth, case.pk))
 
 
 @api.get("/cases/{case_id}/similar", response={200: list[schemas.SimilarOut], **errors(401, 404)}, auth=staff,
@@ -176,7 +192,7 @@ def case_transition(request, case_id: int, payload: schemas.TransitionIn):
 def similar_cases(request, case_id: int):
     case = get_case_or_404(request.auth, case_id)
     return [{"id": c.pk, "number": c.number, "title": c.title, "status": c.status, "score": score}
-            for c, score in similar_open_cases(case) if can_see_case(request.auth, c)]
+            for c, score in similar_open_cases(request.auth, case)]
 
 
 @api.post("/meetings", response={201: schemas.MeetingOut, **errors(401, 403, 404, 409)},

@@ -2,6 +2,8 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
+from sanshi.core.schemas import ErrorOut, router_errors  # noqa: F401  (the routers' shared answers)
+
 
 class RequestIn(Schema):
     text: str = Field(..., description="诉求内容，必填，最多4000字")
@@ -25,20 +27,11 @@ class SuggestionOut(Schema):
 
 class RequestCreated(Schema):
     id: int
-    tracking_code: str
+    tracking_code: str | None = Field(None, description="查询码：给居民和热线系统；工作人员代登记时为空（短信或回执单交给居民）")
     status: str
     suggestion: SuggestionOut
 
 
-class ErrorOut(Schema):
-    detail: str
-    errors: dict[str, str] = {}
-
-
-def router_errors(*codes: int) -> dict:
-    """The documented error answers of an operation behind a token: 400 (bad input), 401 and 429
-    (rate limit) always, and the given codes."""
-    return {code: ErrorOut for code in sorted({400, 401, 429, *codes})}
 
 
 class PublicEvent(Schema):

@@ -15,3 +15,9 @@ class AuditConfig(AppConfig):
         user_logged_in.connect(services.on_user_logged_in, dispatch_uid="sanshi.audit.login")
         user_logged_out.connect(services.on_user_logged_out, dispatch_uid="sanshi.audit.logout")
         user_login_failed.connect(services.on_user_login_failed, dispatch_uid="sanshi.audit.login_failed")
+
+        from sanshi.core.jobs import sweep
+
+        # deferred sealing: the worker moves the journal onto the chain every round (a full batch: again at once)
+        sweep("audit-seal", backlog_at=services.AUDIT_SEAL_BATCH, report="sealed {n} audit row(s)")(
+            lambda: 0 if services.sealing_inline() else services.audit_seal(limit=services.AUDIT_SEAL_BATCH))

@@ -36,9 +36,11 @@ class AuditFields(models.Model):
     outcome = models.CharField(_("结果"), max_length=8, choices=Outcome.choices, default=Outcome.OK)
     ip = models.CharField(_("IP"), max_length=45, blank=True)
     request_id = models.CharField(_("请求ID"), max_length=64, blank=True)
+    # why a staff member looked at personal data (a reveal), in their words; never personal data itself
+    reason = models.CharField(_("理由"), max_length=200, blank=True, default="", db_default="")
 
     FIELDS = ("at", "actor_id", "actor_username", "role", "node", "event", "obj_type", "obj_id", "outcome", "ip",
-              "request_id")
+              "request_id", "reason")
 
     class Meta:
         abstract = True
@@ -84,6 +86,8 @@ class AuditEntry(AuditFields):
         at = self.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         fields = [self.seq, at, self.actor_id, self.actor_username, self.role, self.node, self.event,
                   self.obj_type, self.obj_id, self.outcome, self.ip, self.request_id, self.prev_hash]
+        if self.reason:  # rows from before reasons were kept hash as they did
+            fields.append(self.reason)
         return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
 
     def compute_hash(self) -> str:

@@ -22,6 +22,7 @@ from .models import GENESIS_HASH, AuditEntry, AuditJournal, Outcome
 AUDIT_LOCK_KEY = 0x5A_4E_53_48_41  # pg_advisory_xact_lock key of the audit chain
 MIN_RETENTION_DAYS = 184  # 等保 2.0: keep audit records at least six months
 PURGE_EVENT = "audit.purge"
+AUDIT_SEAL_BATCH = 5000  # rows the worker seals per round
 ANCHOR_TYPE = "audit_chain"
 
 
@@ -143,28 +144,30 @@ def audit_seal_all() -> int:
     return total
 
 
-def _fields(*, event, actor, role, node, obj_type, obj_id, outcome, context: RequestContext) -> dict:
+def _fields(*, event, actor, role, node, obj_type, obj_id, outcome, context: RequestContext,
+            reason: str = "") -> dict:
     if outcome not in Outcome.values:
         raise ValueError(f"unknown audit outcome {outcome!r}")
     return {"event": event, **_actor_fields(actor), "role": role or "", "node": node or "",
             "obj_type": obj_type or "", "obj_id": str(obj_id or ""), "outcome": outcome,
-            "ip": context.ip, "request_id": context.request_id}
+            "ip": context.ip, "request_id": context.request_id, "reason": (reason or "").strip()}
 
 
 def audit_record(*, event: str, actor=None, role: str = "", node: str = "", obj_type: str = "",
-                 obj_id: str = "", outcome: str = Outcome.OK) -> AuditEntry | AuditJournal:
+                 obj_id: str = "", outcome: str = Outcome.OK, reason: str = "") -> AuditEntry | AuditJournal:
     """Append one row in the caller's transaction: it commits or rolls back with the act it records.
     IP and request id come from the current request (AuditContextMiddleware). Never pass personal
-    data: `obj_id` is a database id, not a phone, a name or a tracking code."""
+    data: `obj_id` is a database id, not a phone, a name or a tracking code; `reason` is why staff
+    looked at personal data, as they gave it (covered by the hash chain)."""
     fields = _fields(event=event, actor=actor, role=role, node=node, obj_type=obj_type, obj_id=obj_id,
-                     outcome=outcome, context=request_context())
+                     outcome=outcome, context=request_context(), reason=reason)
     return _append(**fields)
 
 
 def audit_row(*, event: str, actor=None, role: str = "", node: str = "", obj_type: str = "",
               obj_id: str = "", outcome: str = Outcome.OK) -> AuditEntry | AuditJournal:
     """The row `audit_record` would write, unsaved, for a caller that writes it together with the
-    act's own rows (`sanshi.core.db.insert_together`). With inline sealing it is the chained entry
+    act's own rows. With inline sealing it is the chained entry
     and the chain's lock is taken: then call inside the act's transaction."""
     return _row(**_fields(event=event, actor=actor, role=role, node=node, obj_type=obj_type, obj_id=obj_id,
                           outcome=outcome, context=request_context()))
@@ -206,32 +209,6 @@ def audit_denied(request, obj_type: str = "", obj_id: str = "") -> None:
                 break
     actor = getattr(request, "auth", None) or getattr(request, "user", None)
     audit_refusal(event="access.denied", actor=actor, obj_type=obj_type, obj_id=obj_id, outcome=Outcome.DENIED)
-
-
-# actions whose permission is checked as another action's (the audit row names that role)
-_CHECKED_AS = {"link_duplicate": "merge", "withdraw_dispatch": "dispatch"}
-_TEAM_STEPS = {"accept", "arrive", "report_result", "request_reinforcement"}
-
-
-def case_actor_scope(actor, case, action: str) -> dict:
-    """The role and node under which `actor` acted on `case`, when the actor holds one (for
-    `transition()`); empty for a resident or an account without a covering role."""
-    if not getattr(actor, "is_authenticated", False):
-        return {"role": "", "node": ""}
-    from sanshi.cases.permissions import ACTION_ROLES, EVALUATOR_ROLES, roles_covering
-    from sanshi.registry.models import Role
-
-    if action in ("close", "escalate"):
-        allowed = EVALUATOR_ROLES.get(case.kind, set())
-    elif action in _TEAM_STEPS:  # taken as a member of the dispatched team: the responder's role
-        allowed = {Role.RESPONDER}
-    else:
-        allowed = ACTION_ROLES.get(_CHECKED_AS.get(action, action), set())
-    covering = roles_covering(actor, case)
-    role = next((r for r in covering if r.role in allowed), covering[0] if covering else None)
-    if role is None:
-        return {"role": "", "node": ""}
-    return {"role": role.role, "node": role.node.code}
 
 
 # --- sign-in (Django's signals; connected in apps.py) ------------------------------------------

@@ -41,6 +41,8 @@ class Case(models.Model):
     resolution = models.TextField(_("议定事项"), blank=True)
     result = models.TextField(_("办理结果"), blank=True)
     notice = models.TextField(_("公示内容"), blank=True)
+    # the triage suggestion the case was opened with (its first request's): overriding it needs a reason
+    suggestion = models.JSONField(_("分拣建议"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -73,6 +75,8 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        # who reached which stage when: scope (raters see a case from its notice on) and the figures
+        indexes = [models.Index(fields=["action", "at"], name="caseevent_action_at_idx")]
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.action} {self.from_status}→{self.to_status}"

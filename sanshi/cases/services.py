@@ -1,29 +1,30 @@
 """Every write to a case. Each public function is one transaction and goes through
-`transition()`, the one guarded function that moves a case and writes its event row."""
+`transition()`, the one guarded function that moves a case and writes its event row; what happens
+beside the moves (a team's step, a clock's breach, the ledger's ladder, a phone revealed) is written
+by `record_event()`. The apps that react to a move register with `cases.hooks.after_move`."""
 
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from sanshi.audit.services import audit_lock, audit_record, audit_row, case_actor_scope
+from sanshi.audit.services import audit_lock, audit_record, audit_row
 from sanshi.catalog.models import Kind
 from sanshi.catalog.selectors import current_item
 from sanshi.core.crypto import random_code
 from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from sanshi.core.jobs import enqueue
-from sanshi.intake.channels import sub_channel_label
-from sanshi.rapid.services import clocks_start_urgent
-from sanshi.registry.models import Department, Level, OrgNode
+from sanshi.registry.models import Department, Level, OrgNode, StaffRole
 from sanshi.registry.selectors import grid_by_code
 
+from . import scope
+from .hooks import run_after_move
 from .models import Case, CaseEvent, Status, WhistleCall
-from .permissions import can_see_case, check_case_action
 from .routing import BODY_OF_LEVEL, ESCALATION, routing_for
-from .transitions import ACTION_LABELS, find_move
+from .transitions import ACTION_LABELS, Action, TimelineEvent, find_move
 
 
-def _label(actor, role=None) -> str:
+def _label(actor, role: StaffRole | None = None) -> str:
     if role is not None:
         return role.get_role_display()
     if getattr(actor, "is_authenticated", False):
@@ -31,10 +32,23 @@ def _label(actor, role=None) -> str:
     return "居民"
 
 
+def _audit_scope(actor, case: Case, action: str) -> dict:
+    """The role and node under which `actor` acted on `case` (for the audit row); empty for a
+    resident, the system, or an account acting without a role on the case."""
+    if not getattr(actor, "is_authenticated", False):
+        return {"role": "", "node": ""}
+    checked_as = {Action.CLOSE: Action.EVALUATE, Action.ESCALATE: Action.EVALUATE}.get(action, action)
+    role = scope.acting_role(actor, checked_as, case)
+    if role is None:
+        return {"role": "", "node": ""}
+    return {"role": role.role, "node": role.node.code}
+
+
 def transition(*, case: Case, action: str, actor=None, actor_label: str = "", note: str = "",
                public_note: str = "", data: dict | None = None, changes: dict | None = None) -> CaseEvent:
     """Move `case` by `action` if the life-cycle table allows it from its current status; apply
-    `changes` to the case and write one event row, all in one transaction. Refuse otherwise."""
+    `changes` to the case, write one event row and run what the other apps registered for the move
+    (`hooks.after_move`), all in one transaction. Refuse otherwise."""
     with transaction.atomic():
         audit_lock()  # the audit chain's lock before any case row lock: one lock order, no deadlock
         locked = Case.objects.select_for_update().get(pk=case.pk)
@@ -46,22 +60,62 @@ def transition(*, case: Case, action: str, actor=None, actor_label: str = "", no
         for field, value in (changes or {}).items():
             setattr(locked, field, value)
         now = timezone.now()
-        if move.target == Status.CLOSED and move.source != Status.CLOSED:  # a follow-up keeps the closing time
+        if move.target == Status.CLOSED:
             locked.closed_at = now
         locked.status = move.target
         locked.save()
         event = CaseEvent.objects.create(
-            case=locked, action=action, from_status=move.source, to_status=move.target,
+            case=locked, action=str(action), from_status=move.source, to_status=move.target,
             actor=actor if getattr(actor, "is_authenticated", False) else None,
             actor_label=actor_label or _label(actor), at=now, note=note,
             public_note=public_note or ACTION_LABELS.get(action, action), data=data or {},
         )
         audit_record(event=f"case.{action}", actor=actor, obj_type="case", obj_id=str(locked.pk),
-                     **case_actor_scope(actor, locked, action))
-    # keep the caller's instance in step with the database
-    for field in ("status", "closed_at", *(changes or {})):
-        setattr(case, field, getattr(locked, field))
+                     **_audit_scope(actor, locked, action))
+        # keep the caller's instance in step with the database, before the hooks read it
+        for field in ("status", "closed_at", *(changes or {})):
+            setattr(case, field, getattr(locked, field))
+        run_after_move(case=case, event=event)
     return event
+
+
+# what a timeline event may change on the case beside writing its row (never its life-cycle fields)
+RECORDABLE_CHANGES = frozenset({"result"})
+
+
+def record_event(*, case: Case, event: str, actor=None, actor_label: str = "", note: str = "",
+                 public_note: str = "", data: dict | None = None, audit: dict | None = None,
+                 changes: dict | None = None) -> CaseEvent:
+    """Write a timeline event that moves nothing (TimelineEvent: a team's step, a clock's breach, the
+    ledger's ladder, a follow-up visit, a phone revealed) with its audit row, in one transaction. The
+    caller has checked who may and when; a closed case takes only a follow-up visit. `audit`: the
+    audit row's role and node (and, where the event is audited under its own name, its event,
+    object and reason); by default the role under which the actor acts on the case. `changes`: the
+    case's result, which a response team's report adds to (RECORDABLE_CHANGES)."""
+    if event not in TimelineEvent.values:
+        raise ValueError(f"not a timeline event: {event!r}")
+    if set(changes or {}) - RECORDABLE_CHANGES:
+        raise ValueError(f"a timeline event cannot change {sorted(set(changes or {}) - RECORDABLE_CHANGES)}")
+    with transaction.atomic():
+        audit_lock()
+        locked = Case.objects.select_for_update().only("pk", "status", *(changes or {})).get(pk=case.pk)
+        status = locked.status
+        if status == Status.CLOSED and event != TimelineEvent.FOLLOW_UP:
+            raise TransitionNotAllowed(_("事项已办结"))
+        if changes:
+            for field, value in changes.items():
+                setattr(locked, field, value)
+                setattr(case, field, value)
+            locked.save(update_fields=list(changes))
+        row = CaseEvent.objects.create(
+            case_id=case.pk, action=str(event), from_status=status, to_status=status,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor_label=actor_label or _label(actor), at=timezone.now(), note=note,
+            public_note=public_note or ACTION_LABELS.get(event, event), data=data or {})
+        fields = {"event": f"case.{event}", "obj_type": "case", "obj_id": str(case.pk)}
+        fields.update(audit if audit is not None else _audit_scope(actor, case, event))
+        audit_record(actor=actor, **fields)
+    return row
 
 
 def new_case_number(now) -> str:
@@ -69,21 +123,26 @@ def new_case_number(now) -> str:
     return f"{timezone.localtime(now):%Y%m%d}-{random_code(6)}"
 
 
-def case_for_request(request) -> Case:
-    """The case a newly received request opens, unsaved: intake writes it with the request."""
-    return Case(title=request.title or request.text[:40], grid_id=request.grid_id, status=Status.RECEIVED,
-                number=new_case_number(timezone.now()))
+def case_opened(*, title: str, grid_id: int | None, suggestion: dict, received_at) -> Case:
+    """The case a newly received request opens, unsaved: intake writes it with the request. It keeps
+    the triage suggestion it was opened with (an operator who overrides it gives a reason)."""
+    return Case(title=title, grid_id=grid_id, status=Status.RECEIVED, suggestion=suggestion,
+                number=new_case_number(received_at))
 
 
-def case_opening_rows(*, actor, case: Case, request) -> list[models.Model]:
+def case_opening_rows(*, actor, case: Case, received_at, public_note: str, data: dict) -> list[models.Model]:
     """The rows recording a case's opening, unsaved: its first event and its audit row (intake
     writes them with the case and the request, whose ids they need)."""
     return [audit_row(event="case.open", actor=actor, obj_type="case", obj_id=str(case.pk)),
-            CaseEvent(case=case, action="open", from_status="", to_status=Status.RECEIVED,
+            CaseEvent(case=case, action=Action.OPEN, from_status="", to_status=Status.RECEIVED,
                       actor=actor if getattr(actor, "is_authenticated", False) else None,
-                      actor_label=_label(actor), at=request.received_at,
-                      public_note=f"诉求已受理（{sub_channel_label(request.sub_channel)}）",
-                      data={"request": request.pk, "channel": request.channel})]
+                      actor_label=_label(actor), at=received_at, public_note=public_note, data=data)]
+
+
+def received_at(case: Case):
+    """When the case's first request was received (its opening event)."""
+    at = case.events.filter(action=Action.OPEN).order_by("at").values_list("at", flat=True).first()
+    return at or case.created_at
 
 
 def _node_at(grid: OrgNode, level: str) -> OrgNode:
@@ -95,9 +154,10 @@ def _node_at(grid: OrgNode, level: str) -> OrgNode:
 
 def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code: str = "",
                 reason: str = "", urgent: bool = False, department: str = "") -> Case:
-    """Confirm or override the suggestion; route the case to its body and level. The decision is
-    stored beside the suggestion (corrections become training data)."""
-    role = check_case_action(actor, case, "triage")
+    """Confirm or override the suggestion the case was opened with; route the case to its body and
+    level. The decision is kept beside the suggestion (intake records it for learning, triage
+    corrections become training data); a deadline or the 1-5-10 clocks start (supervision, rapid)."""
+    role = scope.check(actor, Action.TRIAGE, case)
     errors = {}
     item = current_item(catalogue_code or "")
     if kind not in {"PUBLIC", "SHARED", "HOUSEHOLD"}:
@@ -114,8 +174,7 @@ def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code:
             errors["grid"] = format_lazy(_("网格编码“{code}”不存在"), code=grid_code)
     if grid is None and "grid" not in errors:
         errors["grid"] = _("请指定事项所在网格")
-    request = case.requests.order_by("received_at").first()
-    suggestion = (request.suggestion if request else {}) or {}
+    suggestion = case.suggestion or {}
     overridden = bool(suggestion.get("kind")) and (
         suggestion.get("kind") != kind or suggestion.get("catalogue_code") != catalogue_code
     )
@@ -127,32 +186,22 @@ def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code:
     if grid.level == Level.MICRO_GRID:
         grid = grid.parent
     org = _node_at(grid, level)
-    with transaction.atomic():
-        if request is not None:
-            from sanshi.triage.services import record_decision
-
-            record_decision(actor=actor, request=request, kind=kind, catalogue_code=item.code, urgent=urgent,
-                            department=department)
-        transition(
-            case=case, action="triage", actor=actor, actor_label=_label(actor, role), note=reason,
-            public_note=f"已分拣为「{item.get_kind_display()}」，交{org.name}·{BODY_OF_LEVEL[level].label}",
-            data={"kind": kind, "catalogue_code": item.code, "catalogue_version": item.version.number,
-                  "suggestion": suggestion, "overridden": overridden, "level": level, "org": org.code},
-            changes={"kind": kind, "catalogue_item": item, "grid": grid, "level": level, "body": body,
-                     "org": org, "urgent": urgent},
-        )
-        if urgent:  # 突发快响: the 1-5-10 clocks run from receipt; the dispatch clock stops at rapid.case_dispatch
-            clocks_start_urgent(case=case, received_at=request.received_at if request else timezone.now())
-        else:  # every other case: its catalogue deadline (and a PUBLIC matter goes on the street's ledger)
-            from sanshi.supervision.services import deadline_start
-
-            deadline_start(case=case)
+    transition(
+        case=case, action=Action.TRIAGE, actor=actor, actor_label=_label(actor, role), note=reason,
+        public_note=f"已分拣为「{item.get_kind_display()}」，交{org.name}·{BODY_OF_LEVEL[level].label}",
+        data={"kind": kind, "catalogue_code": item.code, "catalogue_version": item.version.number,
+              "suggestion": suggestion, "overridden": overridden, "level": level, "org": org.code,
+              "urgent": urgent, "department": department or ""},
+        changes={"kind": kind, "catalogue_item": item, "grid": grid, "level": level, "body": body,
+                 "org": org, "urgent": urgent},
+    )
     return case
 
 
 def case_whistle(*, actor, case: Case, department_codes: list[str], note: str = "") -> list[WhistleCall]:
-    """吹哨报到: the street summons named district departments to a PUBLIC matter."""
-    role = check_case_action(actor, case, "whistle")
+    """吹哨报到: the street (or, for an escalated matter, the district) summons named district
+    departments to a PUBLIC matter."""
+    role = scope.check(actor, Action.WHISTLE, case)
     if case.level not in (Level.STREET, Level.DISTRICT):
         raise TransitionNotAllowed(_("只有街道及以上层级的公事可以吹哨报到"))
     codes = [c for c in dict.fromkeys(department_codes or []) if c]
@@ -167,15 +216,16 @@ def case_whistle(*, actor, case: Case, department_codes: list[str], note: str = 
         calls = [WhistleCall.objects.create(case=case, department=d, called_at=now, called_by=actor)
                  for d in departments]
         names = "、".join(d.name for d in departments)
-        transition(case=case, action="whistle", actor=actor, actor_label=_label(actor, role), note=note,
-                   public_note=f"街道吹哨，{names}报到", data={"departments": codes})
+        transition(case=case, action=Action.WHISTLE, actor=actor, actor_label=_label(actor, role), note=note,
+                   public_note=f"{'区级联席会议' if case.level == Level.DISTRICT else '街道'}吹哨，{names}报到",
+                   data={"departments": codes})
         for call in calls:
             enqueue("notify_department", {"whistle_call": call.pk})
     return calls
 
 
 def case_department_report(*, actor, case: Case, report: str) -> WhistleCall:
-    role = check_case_action(actor, case, "department_report")
+    role = scope.check(actor, Action.DEPARTMENT_REPORT, case)
     if not (report or "").strip():
         raise ValidationFailed(_("请填写报到反馈"), errors={"report": _("请填写部门办理情况")})
     with transaction.atomic():
@@ -185,7 +235,7 @@ def case_department_report(*, actor, case: Case, report: str) -> WhistleCall:
             raise TransitionNotAllowed(_("本部门没有待反馈的吹哨报到"))
         call.reported_at, call.reported_by, call.report = timezone.now(), actor, report.strip()
         call.save()
-        transition(case=case, action="department_report", actor=actor,
+        transition(case=case, action=Action.DEPARTMENT_REPORT, actor=actor,
                    actor_label=role.department.name, note=report,
                    public_note=f"{role.department.name}已报到并反馈办理情况", data={"whistle_call": call.pk})
     return call
@@ -198,9 +248,16 @@ def _require_no_open_whistles(case: Case) -> None:
         raise TransitionNotAllowed(format_lazy(_("还在等待{names}报到反馈"), names=names))
 
 
+def _require_responders_done(case: Case) -> None:
+    """An urgent event is carried on only once its team reported a result (or asked for
+    reinforcement): nobody posts or rates a matter whose team is still on the way."""
+    if case.urgent and not case.result.strip():
+        raise TransitionNotAllowed(_("处置队伍尚未反馈处置结果，不能公示或提请评价"))
+
+
 def case_publicise(*, actor, case: Case, result: str, notice: str) -> Case:
     """张榜公示: SHARED and PUBLIC matters post the result for all to see."""
-    role = check_case_action(actor, case, "publicise")
+    role = scope.check(actor, Action.PUBLICISE, case)
     errors = {}
     if not (result or "").strip():
         errors["result"] = _("请填写办理结果")
@@ -208,74 +265,73 @@ def case_publicise(*, actor, case: Case, result: str, notice: str) -> Case:
         errors["notice"] = _("请填写公示内容")
     if errors:
         raise ValidationFailed(_("公示信息不完整"), errors=errors)
+    _require_responders_done(case)
     _require_no_open_whistles(case)
-    transition(case=case, action="publicise", actor=actor, actor_label=_label(actor, role),
+    transition(case=case, action=Action.PUBLICISE, actor=actor, actor_label=_label(actor, role),
                public_note=f"公示：{notice.strip()}", changes={"result": result.strip(), "notice": notice.strip()})
     return case
 
 
 def case_request_evaluation(*, actor, case: Case, result: str = "") -> Case:
-    role = check_case_action(actor, case, "request_evaluation")
+    role = scope.check(actor, Action.REQUEST_EVALUATION, case)
     changes = {}
     if case.status == Status.HANDLING:
+        _require_responders_done(case)
         result = result or case.result  # an urgent case carries its responders' result
         if not (result or "").strip():
             raise ValidationFailed(_("请填写办理结果"), errors={"result": _("请填写办理结果")})
         _require_no_open_whistles(case)
         changes["result"] = result.strip()
-    transition(case=case, action="request_evaluation", actor=actor, actor_label=_label(actor, role),
+    transition(case=case, action=Action.REQUEST_EVALUATION, actor=actor, actor_label=_label(actor, role),
                public_note="办理完毕，请评价", changes=changes)
     return case
 
 
 def case_close_after_rating(*, case: Case, actor, actor_label: str, comment: str) -> None:
-    """Good rating: close, and record feedback to each original channel and reporter."""
-    transition(case=case, action="close", actor=actor, actor_label=actor_label, note=comment,
+    """Good rating: close. What closing sets off elsewhere — feedback to every reporter on their
+    original channel (intake), the ledger entry closed and the follow-up visit (supervision) — is
+    registered on the move."""
+    transition(case=case, action=Action.CLOSE, actor=actor, actor_label=actor_label, note=comment,
                public_note="评价满意，事项办结")
-    now = timezone.now()
-    feedback = f"您反映的事项（{case.number}）已办结：{case.result or case.resolution}"
-    for request in case.requests.all():
-        request.feedback, request.feedback_at = feedback, now
-        request.save(update_fields=["feedback", "feedback_at"])
-        enqueue("feedback_reporter", {"request": request.pk})
-    from sanshi.supervision.services import supervision_on_close
-
-    supervision_on_close(case=case, at=case.closed_at)  # deadline done, ledger entry closed, 回访 task
 
 
 def case_escalate_after_rating(*, case: Case, actor, actor_label: str, comment: str) -> None:
-    """Bad rating: 提级复议 — the level above deliberates again (the district is the top)."""
+    """Bad rating: 提级复议 — the level above deliberates again (the deadline restarts there:
+    supervision's hook on the move). At the district, the top, a bad rating is final: recorded, and
+    the case closes without going further."""
+    if case.level == Level.DISTRICT:
+        transition(case=case, action=Action.CLOSE, actor=actor, actor_label=actor_label, note=comment,
+                   public_note="区级联席会议复议后仍评价不满意，评价结果已记录（区级为终局）",
+                   data={"final_bad_rating": True})
+        return
     level = ESCALATION.get(case.level, case.level)
     org = case.org.ancestor(level) if case.org else None
     if org is None:
         org, level = case.org, case.level
-    transition(case=case, action="escalate", actor=actor, actor_label=actor_label, note=comment,
+    transition(case=case, action=Action.ESCALATE, actor=actor, actor_label=actor_label, note=comment,
                public_note=f"评价不满意，提交{org.name}{BODY_OF_LEVEL[level].label}复议",
                data={"from_level": case.level, "to_level": level, "org": org.code},
                changes={"level": level, "body": BODY_OF_LEVEL[level], "org": org,
                         "escalations": case.escalations + 1})
-    from sanshi.supervision.services import deadline_restart
-
-    deadline_restart(case=case)  # the level above starts a full catalogue deadline again
 
 
 def case_merge_duplicate(*, actor, case: Case, into: Case) -> Case:
-    """Link a newly received request's case to an open case it repeats: its requests (and so its
-    reporters, who are all told when that case closes) move over; the duplicate case closes."""
-    role = check_case_action(actor, case, "merge")
+    """Link a newly received request's case to an open case it repeats: the duplicate case closes,
+    and its requests (and so its reporters, who are all told when that case closes) move over
+    (intake's hook on the move)."""
+    role = scope.check(actor, Action.MERGE, case)
     if into.pk == case.pk:
         raise ValidationFailed(_("不能与自身合并"), errors={"into": _("请选择另一件事项")})
+    if not scope.can_see(actor, into):
+        raise NotFound(_("目标事项不存在"))
     if into.status == Status.CLOSED:
         raise TransitionNotAllowed(_("目标事项已办结，不能再合并"))
-    if not can_see_case(actor, into):
-        raise NotFound(_("目标事项不存在"))
     with transaction.atomic():
-        moved = list(case.requests.values_list("pk", flat=True))
-        case.requests.update(case=into)
-        transition(case=case, action="merge", actor=actor, actor_label=_label(actor, role),
-                   public_note=f"与事项 {into.number} 为同一诉求，已合并办理", data={"into": into.pk, "requests": moved})
-        transition(case=into, action="link_duplicate", actor=actor, actor_label=_label(actor, role),
-                   public_note="又有居民反映了同一问题，合并办理", data={"from": case.pk, "requests": moved})
+        transition(case=case, action=Action.MERGE, actor=actor, actor_label=_label(actor, role),
+                   public_note=f"与事项 {into.number} 为同一诉求，已合并办理", data={"into": into.pk})
+        record_event(case=into, event=TimelineEvent.LINK_DUPLICATE, actor=actor, actor_label=_label(actor, role),
+                     public_note="又有居民反映了同一问题，合并办理", data={"from": case.pk},
+                     audit={"role": role.role, "node": role.node.code})
     return into
 
 
@@ -291,12 +347,3 @@ def cases_merge_into(*, actor, cases: list[Case], into: Case) -> list[Case]:
         for case in waiting:
             case_merge_duplicate(actor=actor, case=case, into=into)
     return waiting
-
-
-def case_for_tracking(code: str) -> Case:
-    from sanshi.intake.models import Request
-
-    request = Request.objects.select_related("case").filter(tracking_code=(code or "").strip().upper()).first()
-    if request is None or request.case is None:
-        raise NotFound(_("未找到该查询码对应的诉求"))
-    return request.case

@@ -4,10 +4,16 @@
                               ↑   (SHARED/PUBLIC post a public notice; HOUSEHOLD skips it)   │
                               └──────────── escalate (bad rating: level above) ─────────────┘
 Whistle calls and department reports happen while a PUBLIC case is deliberated or handled.
+
+`Action` names every step a user (or the system) takes on a case; the moves below are the only
+ones `transition()` accepts. What happens beside the moves — a team's steps, a clock's breach,
+the ledger's ladder, a follow-up visit, a reporter's phone revealed — moves nothing: it is a
+`TimelineEvent`, written by `record_event()` (cases.services), never through this table.
 """
 
 from dataclasses import dataclass
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .models import Status
@@ -15,9 +21,53 @@ from .models import Status
 ALL_KINDS = frozenset({"PUBLIC", "SHARED", "HOUSEHOLD"})
 
 
+class Action(models.TextChoices):
+    """Steps taken on a case: the moves of the table below, plus `evaluate` (a rating, which then
+    moves the case by `close` or `escalate`)."""
+
+    OPEN = "open", _("受理")
+    TRIAGE = "triage", _("分拣派单")
+    DELIBERATE = "deliberate", _("提交议事")
+    RESOLVE = "resolve", _("议定办理")
+    WHISTLE = "whistle", _("吹哨报到")
+    DEPARTMENT_REPORT = "department_report", _("部门报到反馈")
+    PUBLICISE = "publicise", _("张榜公示")
+    REQUEST_EVALUATION = "request_evaluation", _("提请评价")
+    EVALUATE = "evaluate", _("评价")
+    CLOSE = "close", _("评价满意·办结")
+    ESCALATE = "escalate", _("评价不满意·提级复议")
+    MERGE = "merge", _("合并为重复诉求")
+    DISPATCH = "dispatch", _("快响派单")
+
+
+class TimelineEvent(models.TextChoices):
+    """What is written on a case's timeline without moving it (`record_event`)."""
+
+    LINK_DUPLICATE = "link_duplicate", _("并入重复诉求")
+    ACCEPT = "accept", _("处置队伍接单")
+    ARRIVE = "arrive", _("处置队伍到场")
+    REPORT_RESULT = "report_result", _("反馈处置结果")
+    REQUEST_REINFORCEMENT = "request_reinforcement", _("请求增援")
+    WITHDRAW_DISPATCH = "withdraw_dispatch", _("撤回派单")
+    CLOCK_BREACH = "clock_breach", _("超时告警")
+    LEDGER_CLAIM = "ledger_claim", _("台账认领")
+    LEDGER_DEADLINE = "ledger_deadline", _("台账定时限")
+    LEDGER_PROGRESS = "ledger_progress", _("台账进展")
+    LEDGER_REMIND = "ledger_remind", _("督办提醒")
+    LEDGER_WARN = "ledger_warn", _("超期警示")
+    LEDGER_NOTIFY = "ledger_notify", _("超期通报")
+    FOLLOW_UP = "follow_up", _("回访")
+    PHONE_REVEAL = "phone_reveal", _("查看完整联系电话")
+
+
+# internal signals and personal-data access: shown to staff, never on the resident's timeline
+STAFF_ONLY_EVENTS = frozenset({TimelineEvent.CLOCK_BREACH, TimelineEvent.LEDGER_REMIND, TimelineEvent.LEDGER_WARN,
+                               TimelineEvent.LEDGER_NOTIFY, TimelineEvent.PHONE_REVEAL})
+
+
 @dataclass(frozen=True)
 class Move:
-    action: str
+    action: Action
     source: Status
     target: Status
     kinds: frozenset[str] = ALL_KINDS
@@ -26,70 +76,29 @@ class Move:
 
 
 MOVES: list[Move] = [
-    Move("triage", Status.RECEIVED, Status.TRIAGED),
-    Move("deliberate", Status.TRIAGED, Status.DELIBERATING),
-    Move("resolve", Status.DELIBERATING, Status.HANDLING),
-    Move("whistle", Status.DELIBERATING, Status.HANDLING, frozenset({"PUBLIC"})),
-    Move("whistle", Status.HANDLING, Status.HANDLING, frozenset({"PUBLIC"})),
-    Move("department_report", Status.HANDLING, Status.HANDLING, frozenset({"PUBLIC"})),
-    Move("publicise", Status.HANDLING, Status.PUBLICISED, frozenset({"PUBLIC", "SHARED"})),
-    Move("request_evaluation", Status.HANDLING, Status.EVALUATING, frozenset({"HOUSEHOLD"})),
-    Move("request_evaluation", Status.PUBLICISED, Status.EVALUATING, frozenset({"PUBLIC", "SHARED"})),
+    Move(Action.TRIAGE, Status.RECEIVED, Status.TRIAGED),
+    Move(Action.DELIBERATE, Status.TRIAGED, Status.DELIBERATING),
+    Move(Action.RESOLVE, Status.DELIBERATING, Status.HANDLING),
+    Move(Action.WHISTLE, Status.DELIBERATING, Status.HANDLING, frozenset({"PUBLIC"})),
+    Move(Action.WHISTLE, Status.HANDLING, Status.HANDLING, frozenset({"PUBLIC"})),
+    Move(Action.DEPARTMENT_REPORT, Status.HANDLING, Status.HANDLING, frozenset({"PUBLIC"})),
+    Move(Action.PUBLICISE, Status.HANDLING, Status.PUBLICISED, frozenset({"PUBLIC", "SHARED"})),
+    Move(Action.REQUEST_EVALUATION, Status.HANDLING, Status.EVALUATING, frozenset({"HOUSEHOLD"})),
+    Move(Action.REQUEST_EVALUATION, Status.PUBLICISED, Status.EVALUATING, frozenset({"PUBLIC", "SHARED"})),
     # a rating moves the case: good → close, bad → escalate (evaluation.services); the action offered
-    # in their place is "evaluate" (EVALUATE below), which only the evaluators of the kind may take
-    Move("close", Status.EVALUATING, Status.CLOSED, offered=False),
-    Move("escalate", Status.EVALUATING, Status.DELIBERATING, offered=False),
+    # in their place is "evaluate", which only the evaluators of the kind may take
+    Move(Action.CLOSE, Status.EVALUATING, Status.CLOSED, offered=False),
+    Move(Action.ESCALATE, Status.EVALUATING, Status.DELIBERATING, offered=False),
     # duplicates: a new request that repeats an open case is merged into it (its case closes as a
-    # duplicate), and the open case records the extra reporter without changing state
-    Move("merge", Status.RECEIVED, Status.CLOSED),
-    *[Move("link_duplicate", s, s, offered=False) for s in Status if s != Status.CLOSED],  # by merging
-    # 突发快响 (sanshi.rapid): an urgent case skips deliberation — dispatched to a response team, whose
-    # steps (and a reinforcement team) are recorded while it is handled; then it goes on as usual. The
-    # command centre may withdraw a team not yet on site (withdraw_dispatch) and send another (dispatch)
-    Move("dispatch", Status.TRIAGED, Status.HANDLING, urgent_only=True, offered=False),
-    *[Move(a, Status.HANDLING, Status.HANDLING, urgent_only=True, offered=False)
-      for a in ("dispatch", "accept", "arrive", "report_result", "request_reinforcement", "withdraw_dispatch")],
-    # a limit ran out (the worker, after a clock's breach)
-    *[Move("clock_breach", s, s, offered=False) for s in Status if s != Status.CLOSED],
-    # supervision (sanshi.supervision): the street's ledger of PUBLIC matters (台账) and its overdue
-    # ladder (挂账督办), and the follow-up visit (回访) of a closed HOUSEHOLD matter
-    *[Move(a, s, s, frozenset({"PUBLIC"}), offered=False)
-      for a in ("ledger_claim", "ledger_deadline", "ledger_progress", "ledger_remind", "ledger_warn", "ledger_notify")
-      for s in Status if s not in (Status.RECEIVED, Status.CLOSED)],
-    Move("follow_up", Status.CLOSED, Status.CLOSED, frozenset({"HOUSEHOLD"}), offered=False),
+    # duplicate; the open case records the extra reporter on its timeline, TimelineEvent.LINK_DUPLICATE)
+    Move(Action.MERGE, Status.RECEIVED, Status.CLOSED),
+    # 突发快响 (sanshi.rapid): an urgent case skips deliberation — dispatched to a response team; while it
+    # is handled a reinforcement or a new team after a withdrawal (改派) is dispatched again
+    Move(Action.DISPATCH, Status.TRIAGED, Status.HANDLING, urgent_only=True, offered=False),
+    Move(Action.DISPATCH, Status.HANDLING, Status.HANDLING, urgent_only=True, offered=False),
 ]
 
-EVALUATE = "evaluate"  # not a move of its own: the rating decides between close and escalate
-
-ACTION_LABELS = {
-    "open": _("受理"),
-    "triage": _("分拣派单"),
-    "deliberate": _("提交议事"),
-    "resolve": _("议定办理"),
-    "whistle": _("吹哨报到"),
-    "department_report": _("部门报到反馈"),
-    "publicise": _("张榜公示"),
-    "request_evaluation": _("提请评价"),
-    "evaluate": _("评价"),
-    "close": _("评价满意·办结"),
-    "escalate": _("评价不满意·提级复议"),
-    "merge": _("合并为重复诉求"),
-    "link_duplicate": _("并入重复诉求"),
-    "dispatch": _("快响派单"),
-    "accept": _("处置队伍接单"),
-    "arrive": _("处置队伍到场"),
-    "report_result": _("反馈处置结果"),
-    "request_reinforcement": _("请求增援"),
-    "withdraw_dispatch": _("撤回派单"),
-    "clock_breach": _("超时告警"),
-    "ledger_claim": _("台账认领"),
-    "ledger_deadline": _("台账定时限"),
-    "ledger_progress": _("台账进展"),
-    "ledger_remind": _("督办提醒"),
-    "ledger_warn": _("超期警示"),
-    "ledger_notify": _("超期通报"),
-    "follow_up": _("回访"),
-}
+ACTION_LABELS: dict[str, str] = {**dict(Action.choices), **dict(TimelineEvent.choices)}
 
 
 def _applies(move: Move, kind: str) -> bool:
@@ -102,14 +111,14 @@ def find_move(action: str, status: str, kind: str, urgent: bool = False) -> Move
                  and (urgent or not m.urgent_only)), None)
 
 
-def allowed_actions(status: str, kind: str) -> list[str]:
-    """The actions a case in this state takes from its action list (case page, API), whoever asks:
-    which of them a user may take is the permissions' business (cases.permissions.actions_for)."""
+def offered_actions(status: str, kind: str) -> list[str]:
+    """The actions a case in this state offers on its action list (case page, API), whoever asks;
+    which of them a user may take now is the scope module's answer (`cases.scope.actions`)."""
     seen: list[str] = []
     for move in MOVES:
         if move.source == status and _applies(move, kind) and move.offered:
             if move.action not in seen:
                 seen.append(move.action)
     if status == Status.EVALUATING:
-        seen.append(EVALUATE)
+        seen.append(Action.EVALUATE)
     return seen

@@ -6,9 +6,9 @@ from datetime import datetime
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 
-from sanshi.api.schemas import router_errors
 from sanshi.audit.services import audit_denied
 from sanshi.core.errors import NotPermitted, ValidationFailed
+from sanshi.core.schemas import router_errors
 
 from . import selectors
 from .selectors import STEP_NAMES, PeriodError

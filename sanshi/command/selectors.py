@@ -28,12 +28,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sanshi.cases.models import OPEN_STATUSES, Case, Status
-from sanshi.cases.permissions import active_roles
+from sanshi.cases.scope import area_nodes, placed_q
 from sanshi.intake.models import Request
 from sanshi.rapid.models import Clock, ClockName, Dispatch, ResponseTeam
 from sanshi.rapid.selectors import redispatch_wanted
 from sanshi.rapid.services import dispatch_suggest
 from sanshi.registry.models import Level, OrgNode, Role
+from sanshi.registry.selectors import subtree, subtrees, within
 
 logger = logging.getLogger("sanshi.command")
 BOARD_ROLES = {Role.OPERATOR, Role.STREET_OFFICER}
@@ -51,36 +52,28 @@ DISPATCH_BUCKETS = [30, 60, 120, 300, 600]
 
 @dataclass(frozen=True)
 class BoardScope:
-    """Where the board looks: node paths (a case, team or community under one of them is in)."""
+    """Where the board looks: the nodes where the user holds a command-centre role (a case, team or
+    community under one of them is in), from the scope module."""
 
-    paths: tuple[str, ...]
+    nodes: tuple[OrgNode, ...]
     everything: bool = False
     streets: tuple[OrgNode, ...] = field(default=(), compare=False)
 
-    def q(self, *fields: str) -> Q:
-        """OR over `<field>__path__startswith` for each scope path (a Q matching all if everything)."""
-        if self.everything:
-            return Q()
-        q = Q(pk__in=[])
-        for path in self.paths:
-            for f in fields:
-                q |= Q(**{f"{f}__path__startswith" if f else "path__startswith": path})
-        return q
+    @property
+    def key(self) -> str:
+        """Names the scope in a cache key."""
+        return "*" if self.everything else "|".join(sorted(n.code for n in self.nodes))
 
-    def nodes(self):
+    def node_ids(self):
         """The ids of the nodes in scope, as a subquery (small: the tree of one street)."""
-        return OrgNode.objects.filter(self.q("")).values("pk") if not self.everything else OrgNode.objects.values("pk")
+        return OrgNode.objects.values("pk") if self.everything else subtrees(self.nodes).values("pk")
 
     def cases_q(self, prefix: str = "") -> Q:
         """A case (or, with prefix "case__", an object of a case) in scope: by its grid or its
         responsible node; a case nobody has placed on a grid yet is the command centre's to place.
         Written as `grid_id IN (nodes in scope)` — a semi-join the database does from the case
         table's own columns, not a path comparison across two outer joins."""
-        if self.everything:
-            return Q()
-        nodes = self.nodes()
-        return (Q(**{f"{prefix}grid_id__in": nodes}) | Q(**{f"{prefix}org_id__in": nodes})
-                | Q(**{f"{prefix}grid__isnull": True, f"{prefix}org__isnull": True}))
+        return Q() if self.everything else placed_q(self.nodes, prefix, unplaced=True)
 
     def open_cases(self):
         """The ids of the open cases in scope, as a subquery."""
@@ -96,26 +89,22 @@ class BoardScope:
         """A response team in scope: its street is in scope, or holds the scope (a role below a street)."""
         if self.everything:
             return Q()
-        above = {p[:i + 1] for p in self.paths for i, ch in enumerate(p) if ch == "/" and i > 0}
-        return self.q("street") | Q(street__path__in=sorted(above))
+        return Q(street_id__in=self.node_ids()) | Q(street_id__in=[s.pk for s in self.streets])
 
 
 def board_scope(user) -> BoardScope | None:
     """The board's scope for `user`, or None when the user may not use the board."""
     if getattr(user, "is_superuser", False):
-        return BoardScope(paths=("/",), everything=True,
+        return BoardScope(nodes=(), everything=True,
                           streets=tuple(OrgNode.objects.filter(level=Level.STREET).order_by("path")))
-    roles = [r for r in active_roles(user) if r.role in BOARD_ROLES]
-    if not roles:
+    nodes = tuple(area_nodes(user, only=BOARD_ROLES))
+    if not nodes:
         return None
-    paths = sorted({r.node.path for r in roles})
-    paths = tuple(p for p in paths if not any(p != o and p.startswith(o) for o in paths))
-    street_q = Q(pk__in=[])
-    for p in paths:  # streets under a scope node, and the street above a node below a street
-        street_q |= Q(path__startswith=p)
-        street_q |= Q(path__in=[p[:i + 1] for i, ch in enumerate(p) if ch == "/" and i > 0])
-    streets = tuple(OrgNode.objects.filter(street_q, level=Level.STREET).order_by("path"))
-    return BoardScope(paths=paths, streets=streets)
+    # the streets under a scope node, and the street above a node below a street
+    above = [a.pk for n in nodes for a in [n.ancestor(Level.STREET)] if a is not None]
+    streets = tuple(OrgNode.objects.filter(Q(pk__in=subtrees(nodes).values("pk")) | Q(pk__in=above),
+                                           level=Level.STREET).order_by("path"))
+    return BoardScope(nodes=nodes, streets=streets)
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -132,8 +121,8 @@ def zone_of(prefix: str = "") -> Coalesce:
 
 def street_of(streets, prefix: str = "") -> DbCase:
     """The name of the street whose subtree holds the case's grid (or its responsible node)."""
-    whens = [When(Q(**{f"{prefix}grid__path__startswith": s.path})
-                  | Q(**{f"{prefix}grid__isnull": True, f"{prefix}org__path__startswith": s.path}),
+    whens = [When(Q(**{f"{prefix}grid_id__in": subtree(s).values("pk")})
+                  | Q(**{f"{prefix}grid__isnull": True, f"{prefix}org_id__in": subtree(s).values("pk")}),
                   then=Value(s.name)) for s in streets]
     if not whens:
         return Value("—", output_field=CharField())
@@ -264,7 +253,7 @@ def overdue_visits(scope: BoardScope, *, now: datetime | None = None) -> tuple[l
     from sanshi.supervision.models import FollowUpVisit
 
     now = now or timezone.now()
-    qs = (FollowUpVisit.objects.filter(Q() if scope.everything else Q(grid_id__in=scope.nodes()),
+    qs = (FollowUpVisit.objects.filter(Q() if scope.everything else Q(grid_id__in=scope.node_ids()),
                                        done_at__isnull=True, due_at__lt=now)
           .select_related("case", "grid").order_by("due_at", "id"))
     rows = list(qs[:PANEL_LIMIT])
@@ -298,7 +287,7 @@ def _open_groups(scope: BoardScope) -> dict[tuple, int]:
     seconds = settings.SANSHI_BOARD_LOAD_SECONDS
     if seconds <= 0:
         return count()
-    key = "command:open-load:" + ("*" if scope.everything else "|".join(sorted(scope.paths)))
+    key = "command:open-load:" + scope.key
     return cache.get_or_set(key, count, seconds)
 
 
@@ -321,7 +310,7 @@ def zone_load(scope: BoardScope, *, now: datetime | None = None) -> list[dict]:
     for grid_id, org_id in places:
         grid, org = nodes.get(grid_id), nodes.get(org_id)
         place = grid or org
-        street = next((s.name for s in scope.streets if place is not None and place.path.startswith(s.path)), "—")
+        street = next((s.name for s in scope.streets if within(place, s)), "—")
         zone = zone_name(grid, org)
         row = totals.setdefault((street, zone), {
             "street": street, "zone": zone, "open": 0, "urgent": 0, "received": 0, "overdue": 0})

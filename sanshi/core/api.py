@@ -7,7 +7,7 @@ from typing import Annotated
 
 from ninja import Field, Query, Router, Schema
 
-from sanshi.api.schemas import ErrorOut
+from sanshi.core.schemas import ErrorOut
 
 from .notify import inbox, notifications_mark_read, unread_count
 

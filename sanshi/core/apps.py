@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = "核心"
 
     def ready(self) -> None:
-        from . import checks, notify  # noqa: F401  (system checks; the notify.deliver job handler)
+        from . import notify  # noqa: F401  (the notify.deliver job handler)

@@ -21,6 +21,16 @@ A handler may return a dict: it is stored as the job's `result` (what the run di
 A handler registered with `slow=True` (minutes of CPU, such as retraining the triage model) is
 run by the worker's own slow-jobs thread, never in the main loop, so notifications are not held up
 behind it; `lease_seconds` gives it a lease longer than its longest run.
+
+Besides jobs, the apps register what the worker does on its own (each from its AppConfig.ready(),
+so the worker in this package imports no domain app):
+- `recurring(kind, every_seconds=…)`: a job that books its next run when it has run (the hourly
+  anonymisation); the worker keeps one pending row of each, so a restart neither skips nor repeats;
+- `sweep(name)`: a function the sweeper thread calls every round (overdue clocks, deadlines and the
+  ledger ladder, audit sealing); it returns how many items it acted on, and while that reaches
+  `backlog_at` the next round follows at once instead of after a poll interval;
+- `sweep(name, slow=True, every_seconds=…)`: the same, in the slow-jobs thread, at most that often
+  (the nightly retraining rule).
 """
 
 import logging
@@ -50,6 +60,20 @@ class HandlerOptions:
 
 
 OPTIONS: dict[str, HandlerOptions] = {}
+RECURRING: dict[str, float] = {}  # kind → seconds between runs
+
+
+@dataclass(frozen=True)
+class Sweep:
+    name: str
+    func: Callable[[], int]  # how many items it acted on
+    slow: bool = False
+    every_seconds: float = 0.0
+    backlog_at: int = 1  # acting on this many or more means more may wait: go again at once
+    report: str = ""  # `sanshi worker --once` prints it, e.g. "breached {n} clock(s)"
+
+
+SWEEPS: dict[str, Sweep] = {}
 
 
 def job_handler(kind: str, *, atomic: bool = True, on_failure: Callable[..., None] | None = None,
@@ -58,6 +82,45 @@ def job_handler(kind: str, *, atomic: bool = True, on_failure: Callable[..., Non
         HANDLERS[kind] = func
         OPTIONS[kind] = HandlerOptions(atomic=atomic, on_failure=on_failure, slow=slow, lease_seconds=lease_seconds,
                                        max_attempts=max_attempts)
+        return func
+
+    return register
+
+
+def recurring(kind: str, *, every_seconds: float, **options):
+    """Register a job handler that, once it has run, books the next run `every_seconds` later (in the
+    same transaction as its own writes: a crash before the commit leaves the old row to run again)."""
+
+    def register(func):
+        def run_and_book(payload: dict):
+            result = func(payload)
+            enqueue(kind, {}, run_at=timezone.now() + timedelta(seconds=every_seconds))
+            return result
+
+        run_and_book.__doc__ = func.__doc__
+        RECURRING[kind] = every_seconds
+        job_handler(kind, **options)(run_and_book)
+        return func
+
+    return register
+
+
+def schedule_recurring() -> None:
+    """Keep one pending job of each recurring kind in the table. The table remembers the next run,
+    so a restarted worker does not run it again before its time."""
+    for kind in RECURRING:
+        with transaction.atomic():
+            if not Job.objects.filter(kind=kind, status=Job.Status.PENDING).exists():
+                enqueue(kind, {})
+
+
+def sweep(name: str, *, slow: bool = False, every_seconds: float = 0.0, backlog_at: int = 1, report: str = ""):
+    """Register `func() -> int` for the worker's sweeper thread (or, `slow`, its slow-jobs thread, at
+    most every `every_seconds`)."""
+
+    def register(func):
+        SWEEPS[name] = Sweep(name=name, func=func, slow=slow, every_seconds=every_seconds, backlog_at=backlog_at,
+                             report=report)
         return func
 
     return register

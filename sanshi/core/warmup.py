@@ -20,27 +20,3 @@ def keep_out_of_gc() -> None:
     """Collect garbage now, then exempt every surviving object from later collections."""
     gc.collect()
     gc.freeze()
-
-
-def warm_up() -> None:
-    """Load the triage model (when one is configured), the URLconf and the translations, then
-    freeze what the process holds. Never fatal: a server without a model still serves (triage
-    falls back to the keyword rules), and a broken URLconf fails its first request as it would."""
-    try:
-        from sanshi.triage.services import loaded_model
-
-        loaded_model()  # freezes after a successful load
-    except Exception:  # noqa: BLE001 — warm-up is an optimisation, never a reason not to start
-        log.exception("warm-up: the triage model could not be loaded")
-    try:
-        from django.conf import settings
-        from django.urls import get_resolver
-        from django.utils import translation
-
-        get_resolver().url_patterns  # noqa: B018 — imports every view module and builds the routes
-        for code, _name in settings.LANGUAGES:
-            with translation.override(code):
-                translation.gettext("请填写诉求内容")  # loads the language's catalogue
-    except Exception:  # noqa: BLE001
-        log.exception("warm-up: the URLconf or the translations could not be loaded")
-    keep_out_of_gc()

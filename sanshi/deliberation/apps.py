@@ -5,3 +5,8 @@ class DeliberationConfig(AppConfig):
     name = "sanshi.deliberation"
     label = "deliberation"
     verbose_name = "三会议事"
+
+    def ready(self) -> None:
+        from . import hooks
+
+        hooks.register()  # the deliberate / resolve actions and the meeting members' view of their cases

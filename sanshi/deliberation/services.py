@@ -3,15 +3,17 @@ resolution taken on it moves it to `handling`. One transaction per action."""
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from sanshi.cases import scope
 from sanshi.cases.models import Case, Status
-from sanshi.cases.permissions import active_roles, can_convene, check_case_action
 from sanshi.cases.routing import BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS, Body
 from sanshi.cases.services import transition
+from sanshi.cases.transitions import Action
 from sanshi.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from sanshi.core.i18n import join_lazy, stored_in_canonical_language
 from sanshi.registry.models import OrgNode
@@ -23,6 +25,17 @@ from .models import AgendaItem, Form, Meeting, Participant
 class ParticipantInput:
     role: str
     name: str
+    username: str = ""  # a participant with an account is linked to it (they then see the agenda's cases)
+
+
+def _accounts(participants: list[ParticipantInput]) -> dict[str, object]:
+    names = {p.username for p in participants if p.username}
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=names, is_active=True)}
+    missing = sorted(names - set(users))
+    if missing:
+        raise ValidationFailed(_("参会账号不存在"), errors={
+            "participants": format_lazy(_("账号不存在或已停用：{names}"), names="、".join(missing))})
+    return users
 
 
 def _validate_participants(body: str, participants: list[ParticipantInput]) -> None:
@@ -34,7 +47,7 @@ def _validate_participants(body: str, participants: list[ParticipantInput]) -> N
         labels = join_lazy(_("、"), [PARTICIPANT_ROLE_LABELS.get(r, r) for r in wrong])
         raise ValidationFailed(_("参会身份不符"), errors={
             "participants": format_lazy(_("{roles}不是该议事会的参会身份"), roles=labels)})
-    if any(not p.name.strip() for p in participants):
+    if any(not p.name.strip() and not p.username for p in participants):
         raise ValidationFailed(_("参会人员缺少姓名"), errors={"participants": _("每位参会人员都需要姓名")})
 
 
@@ -63,12 +76,15 @@ def meeting_schedule(*, actor, org: OrgNode, body: str, title: str, form: str, s
     if errors:
         raise ValidationFailed(_("会议信息有误"), errors=errors)
     _validate_participants(body, participants)
-    if not can_convene(actor, org):
-        raise NotPermitted(_("您不能召集该层级的议事会"))
+    if scope.may_convene(actor, org, body) is None:
+        raise NotPermitted(_("您不能召集该议事会：由该层级议事会的牵头人召集（网格长、社区书记、街道干部、区级联席会议成员）"))
+    accounts = _accounts(participants)
     meeting = Meeting.objects.create(body=body, level=org.level, org=org, title=title.strip(), convener=actor,
                                      form=form, scheduled_at=scheduled_at, place=place)
-    Participant.objects.bulk_create([Participant(meeting=meeting, role=p.role, name=p.name.strip())
-                                     for p in participants])
+    Participant.objects.bulk_create([
+        Participant(meeting=meeting, role=p.role, user=accounts.get(p.username),
+                    name=(p.name.strip() or str(accounts[p.username]))[:50])
+        for p in participants])
     for case in cases:
         meeting_add_case(actor=actor, meeting=meeting, case=case)
     return meeting
@@ -77,15 +93,15 @@ def meeting_schedule(*, actor, org: OrgNode, body: str, title: str, form: str, s
 @transaction.atomic
 @stored_in_canonical_language
 def meeting_add_case(*, actor, meeting: Meeting, case: Case) -> AgendaItem:
-    role = check_case_action(actor, case, "deliberate")
     _check_case_fits(meeting, case)
+    role = scope.check(actor, Action.DELIBERATE, case)
     if meeting.held_at:
         raise TransitionNotAllowed(_("会议已召开，不能再添加事项"))
     if AgendaItem.objects.filter(meeting=meeting, case=case).exists():
         raise TransitionNotAllowed(_("该事项已在本次会议议程中"))
     item = AgendaItem.objects.create(meeting=meeting, case=case)
     if case.status == Status.TRIAGED:
-        transition(case=case, action="deliberate", actor=actor, actor_label=role.get_role_display(),
+        transition(case=case, action=Action.DELIBERATE, actor=actor, actor_label=role.get_role_display(),
                    public_note=f"提交{meeting.get_body_display()}议事（{meeting.get_form_display()}）",
                    data={"meeting": meeting.pk})
     elif case.status != Status.DELIBERATING:  # an escalated case is already deliberating
@@ -97,7 +113,7 @@ def meeting_add_case(*, actor, meeting: Meeting, case: Case) -> AgendaItem:
 @stored_in_canonical_language
 def meeting_resolve_case(*, actor, meeting: Meeting, case: Case, resolution: str,
                          votes_for: int | None = None, votes_against: int | None = None) -> AgendaItem:
-    role = check_case_action(actor, case, "resolve")
+    role = scope.check(actor, Action.RESOLVE, case)
     if not (resolution or "").strip():
         raise ValidationFailed(_("请填写议定事项"), errors={"resolution": _("请填写该事项的议定结果")})
     item = AgendaItem.objects.select_for_update().filter(meeting=meeting, case=case).first()
@@ -114,7 +130,7 @@ def meeting_resolve_case(*, actor, meeting: Meeting, case: Case, resolution: str
         meeting.held_at = now
         meeting.save(update_fields=["held_at"])
     redo = case.escalations > 0
-    transition(case=case, action="resolve", actor=actor, actor_label=role.get_role_display(),
+    transition(case=case, action=Action.RESOLVE, actor=actor, actor_label=role.get_role_display(),
                public_note=("上级复议后下沉再办：" if redo else "议定：") + resolution.strip(),
                data={"meeting": meeting.pk, "votes_for": votes_for, "votes_against": votes_against,
                      "redo": redo},
@@ -124,10 +140,8 @@ def meeting_resolve_case(*, actor, meeting: Meeting, case: Case, resolution: str
 
 @transaction.atomic
 def meeting_record_minutes(*, actor, meeting: Meeting, minutes: str) -> Meeting:
-    if meeting.convener_id != actor.pk and not any(
-        meeting.org.path.startswith(r.node.path) for r in active_roles(actor)
-    ):
-        raise NotPermitted(_("只有召集人或上级可以填写纪要"))
+    if meeting.convener_id != actor.pk and scope.may_convene(actor, meeting.org, meeting.body) is None:
+        raise NotPermitted(_("只有召集人或该议事会的牵头人可以填写纪要"))
     if not (minutes or "").strip():
         raise ValidationFailed(_("请填写会议纪要"), errors={"minutes": _("请填写会议纪要")})
     meeting.minutes = minutes.strip()
@@ -136,11 +150,5 @@ def meeting_record_minutes(*, actor, meeting: Meeting, minutes: str) -> Meeting:
     return meeting
 
 
-def open_cases_for_body(meeting: Meeting):
-    return Case.objects.filter(org=meeting.org, body=meeting.body,
-                               status__in=[Status.TRIAGED, Status.DELIBERATING]).exclude(
-        agenda_items__meeting=meeting)
-
-
 __all__ = ["ParticipantInput", "meeting_schedule", "meeting_add_case", "meeting_resolve_case",
-           "meeting_record_minutes", "open_cases_for_body"]
+           "meeting_record_minutes"]

@@ -25,7 +25,7 @@ from sanshi.catalog.services import ensure_catalogue
 from sanshi.deliberation.models import Form
 from sanshi.deliberation.services import ParticipantInput, meeting_resolve_case, meeting_schedule
 from sanshi.evaluation.services import evaluation_by_party, evaluation_submit
-from sanshi.intake.channels import SubChannel
+from sanshi.intake.channels import ASSIGNED_SUB_CHANNELS, PUBLIC_SUB_CHANNELS, SubChannel
 from sanshi.intake.models import Request
 from sanshi.intake.services import RequestInput, request_submit
 from sanshi.registry.models import (
@@ -54,6 +54,7 @@ ASSIGNED_SUBS = [SubChannel.HOTLINE, SubChannel.SUPERIOR]
 
 # (username, role, where: "district" | "street" | "community" | "grid", department code, what they do)
 DEMO_ACCOUNTS = [
+    ("demo-district", Role.DISTRICT_OFFICER, "district", None, "区级联席会议：提级到区的事项，全区数据"),
     ("demo-operator", Role.OPERATOR, "street", None, "鼎山街道指挥中心：诉求池、分拣派单、吹哨"),
     ("demo-street", Role.STREET_OFFICER, "street", None, "鼎山街道干部：街道联席会、公事台账"),
     ("demo-secretary", Role.COMMUNITY_SECRETARY, "community", None, "东门社区书记：社区评议会"),
@@ -72,6 +73,7 @@ DEMO_ACCOUNTS = [
     ("demo-police", Role.RESPONDER, "street", None, "鼎山派出所巡逻服务站队员：手机接单、到场、反馈、请求增援"),
     ("demo-squad", Role.RESPONDER, "street", None, "鼎山街道应急队队员：/staff/rapid/ 我的派单"),
     ("demo-cz-squad", Role.RESPONDER, "street2", None, "城子大街片区应急队队员"),
+    ("demo-hotline", Role.INTAKE_CLIENT, "district", None, "12345热线系统接入（仅接口令牌）：提交交办工单"),
     ("demo-sysadmin", Role.SYSTEM_ADMIN, "district", None, "系统管理员（三员之一）"),
     ("demo-secadmin", Role.SECURITY_ADMIN, "district", None, "安全管理员：分配、收回岗位"),
     ("demo-auditadmin", Role.AUDIT_ADMIN, "district", None, "审计管理员：查阅审计日志"),
@@ -88,6 +90,8 @@ class Demo:
     staff: dict[tuple[str, int], User] = field(default_factory=dict)  # (role, node id) → user
     accounts: list[tuple[str, str, str, str]] = field(default_factory=list)
     name_counter: int = 0
+    members: dict = field(default_factory=dict)  # (participant role, community id) → demo username
+    hotline: User | None = None  # the 12345 system's account: it submits the assigned work orders
 
     # ---- people ---------------------------------------------------------------------------
     def person(self) -> str:
@@ -120,7 +124,8 @@ class Demo:
         households = []
         for street_data in content.STREETS:
             street = node_create(code=street_data["code"], name=street_data["name"], level=Level.STREET,
-                                 parent=self.district)
+                                 parent=self.district,
+                                 community_leads_household=street_data.get("community_leads_household", False))
             self.streets.append(street)
             for index, c in enumerate(street_data["communities"]):
                 community = node_create(code=c["code"], name=c["name"], level=Level.COMMUNITY, parent=street,
@@ -161,10 +166,15 @@ class Demo:
             department = Department.objects.get(code=dept) if dept else None
             self.user(role, where[place], username=username, department=department)
             self.accounts.append((username, Role(role).label, where[place].name, what))
+        self.hotline = User.objects.get(username="demo-hotline")
+        # demo accounts who sit in meetings of the demo community (they see those meetings' cases)
+        self.members = {(Role.MEDIATOR, community.pk): "demo-mediator", (Role.PROPERTY_REP, community.pk): "demo-property",
+                        (Role.RESIDENT_REP, community.pk): "demo-resident"}
         admin = User.objects.create_superuser("demo-admin", email="", password=settings.SANSHI_DEMO_PASSWORD,
                                               display_name="系统管理员", is_demo=True)
         self.accounts.append((admin.username, "系统管理员", "—", "后台 /admin/：组织、清单、部门、岗位"))
         # every street, community and grid gets its own people for every local role
+        self.user(Role.DISTRICT_OFFICER, self.district)
         for street in self.streets:
             for role in (Role.OPERATOR, Role.STREET_OFFICER, Role.DEMOCRATIC_SUPERVISOR, Role.PEOPLES_CONGRESS):
                 self.user(role, street)
@@ -223,7 +233,9 @@ class Demo:
         reporter = "" if sub in PATROL_SUBS else self.person()
         phone = f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}" if reporter and rng.random() < .7 else ""
         grid_worker = self.local(Role.GRID_WORKER, grid)
-        actor = grid_worker if sub in PATROL_SUBS else None
+        # residents submit on the public channels; the 12345 system its work orders; staff the rest
+        actor = (None if sub in PUBLIC_SUB_CHANNELS else self.hotline if sub in ASSIGNED_SUB_CHANNELS
+                 else grid_worker)
         request = request_submit(actor=actor, data=RequestInput(
             text=self.fill(template["text"], grid), title=self.fill(template["title"], grid), sub_channel=sub,
             grid_code=grid.code if known_grid else "", reporter_name=reporter, reporter_phone=phone))
@@ -261,30 +273,36 @@ class Demo:
         return self.rng.choice(by_code.get(code) or by_kind[case.kind])
 
     def convener(self, case: Case, grid: OrgNode) -> User:
-        role = {Level.GRID: Role.GRID_LEADER, Level.COMMUNITY: Role.COMMUNITY_SECRETARY}.get(
-            case.level, Role.STREET_OFFICER)
-        if case.level == Level.DISTRICT:
-            return self.local(Role.STREET_OFFICER, grid)
-        return self.local(role, case.org if case.level != Level.GRID else grid)
+        """Who convenes and decides the case's body (DOMAIN.md §3 step 2): the grid leader (or, in a
+        street that lets the community lead household matters, the community secretary), the
+        community secretary, a street officer, the district officer."""
+        street = case.org.ancestor(Level.STREET) if case.org else None
+        if case.level == Level.GRID and street is not None and street.community_leads_household:
+            return self.local(Role.COMMUNITY_SECRETARY, case.org.parent)
+        role = {Level.GRID: Role.GRID_LEADER, Level.COMMUNITY: Role.COMMUNITY_SECRETARY,
+                Level.STREET: Role.STREET_OFFICER, Level.DISTRICT: Role.DISTRICT_OFFICER}[case.level]
+        return self.local(role, case.org)
 
     def deliberate(self, case: Case, grid: OrgNode) -> None:
         body = BODY_OF_LEVEL[case.level]
         kind_key = case.kind
         roles_here = {
             Body.GRID_NEIGHBOUR_MEETING: ["grid_worker", "grid_leader", "mediator", "party", "warm_hearted_resident"],
-            Body.COMMUNITY_REVIEW_MEETING: ["community_secretary", "grid_worker", "property_rep",
+            Body.COMMUNITY_REVIEW_MEETING: ["community_secretary", "grid_worker", "property_rep", "mediator",
                                             "democratic_supervisor", "resident_rep", "supervision_committee"],
             Body.STREET_JOINT_MEETING: ["street_officer", "community_secretary", "area_unit_rep",
                                         "democratic_supervisor"],
             Body.DISTRICT_JOINT_MEETING: ["street_officer", "department_liaison", "democratic_supervisor"],
         }[body]
-        participants = [ParticipantInput(r, self.person()) for r in roles_here]
+        community = case.org.ancestor(Level.COMMUNITY) if case.org else None
+        linked = {r: self.members.get((r, community.pk)) if community else None for r in roles_here}
+        participants = [ParticipantInput(r, "" if linked[r] else self.person(), linked[r] or "") for r in roles_here]
         topic = case.title  # one meeting, one matter (一事一议): the agenda names it
         meeting = meeting_schedule(
             actor=self.convener(case, grid), org=case.org, body=body, title=f"{case.org.name}{body.label}：{topic}"[:120],
             form=self.rng.choice(Form.values), scheduled_at=timezone.now(), participants=participants, cases=[case])
         meeting.minutes = self.rng.choice(content.MINUTES_TEMPLATES[kind_key]).format(
-            topic=topic, participants="、".join(p.name for p in participants),
+            topic=topic, participants="、".join(p.name for p in meeting.participants.all()),
             decision=self.text_for(case, content.RESOLUTIONS_BY_CODE, content.RESOLUTIONS))
         meeting.save(update_fields=["minutes"])
 
@@ -304,9 +322,9 @@ class Demo:
                 case_department_report(actor=liaison, case=case, report=self.rng.choice(content.WHISTLE_REPORTS))
 
     def finish_handling(self, case: Case, grid: OrgNode, *, stop_at_notice: bool) -> None:
-        handler = self.local(Role.GRID_WORKER, grid) if case.kind == "HOUSEHOLD" else self.convener(case, grid)
+        handler = self.convener(case, grid)  # who decided carries it on; at the grid, its grid worker
         if case.kind == "HOUSEHOLD" and case.level == Level.GRID:
-            handler = self.local(Role.GRID_WORKER, grid)
+            handler = self.local(Role.GRID_WORKER, case.org)
         result = self.text_for(case, content.HANDLING_NOTES_BY_CODE, content.HANDLING_NOTES)
         if case.kind == "HOUSEHOLD":
             case_request_evaluation(actor=handler, case=case, result=result)
@@ -335,7 +353,7 @@ class Demo:
         seeded += [(grid, title, text) for grid, (title, text) in zip(along_road, content.HOTSPOT_STREET, strict=True)]
         for grid, title, text in seeded:
             request = request_submit(actor=None, data=RequestInput(
-                text=self.fill(text, grid), title=title, sub_channel=self.rng.choice(RESIDENT_SUBS),
+                text=self.fill(text, grid), title=title, sub_channel=self.rng.choice(PUBLIC_SUB_CHANNELS),
                 grid_code=grid.code, reporter_name=self.person()))
             self.backdate(request.case, request, within_days=10)
 
@@ -388,7 +406,7 @@ def build_demo(*, requests: int = 320, seed: int = 2026, out: Callable[[str], No
 
         build_rapid(demo)
     with transaction.atomic():
-        from sanshi.supervision.demo import build_supervision
+        from .supervision import build_supervision
 
         build_supervision(demo)  # 台账 in every state (unclaimed, claimed, each overdue rung), 回访 open and done
     return demo

@@ -96,7 +96,9 @@ _CZ_COMMUNITIES = [
 STREETS: list[dict] = [
     # Dingshan has no 片区 in seed 000: zones is empty and each community's zone is "".
     {"code": "DS", "name": "鼎山街道", "zones": [], "communities": _DS_COMMUNITIES},
-    {"code": "CZ", "name": "城子街道", "zones": _CZ_ZONES, "communities": _CZ_COMMUNITIES},
+    # Chengzi's variant (B2): the community's Party organisation leads household matters
+    {"code": "CZ", "name": "城子街道", "zones": _CZ_ZONES, "communities": _CZ_COMMUNITIES,
+     "community_leads_household": True},
 ]
 
 # 专属网格 (seed J1)

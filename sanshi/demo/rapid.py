@@ -99,7 +99,7 @@ def build_rapid(demo) -> None:
     for grid_code, text, code, step, ago in URGENT_CASES:
         grid = OrgNode.objects.get(code=grid_code)
         operator = demo.local(Role.OPERATOR, grid)
-        case = request_submit(actor=None, data=RequestInput(text=text, title=text[:20], grid_code=grid.code,
+        case = request_submit(actor=demo.hotline, data=RequestInput(text=text, title=text[:20], grid_code=grid.code,
                                                             sub_channel=SubChannel.HOTLINE)).case
         kind = {"P": "PUBLIC", "S": "SHARED", "H": "HOUSEHOLD"}[code[0]]
         case_triage(actor=operator, case=case, kind=kind, catalogue_code=code, reason="突发事件，按1510机制处置",

@@ -9,9 +9,10 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from sanshi.cases import scope
 from sanshi.cases.models import Case, Status
-from sanshi.cases.permissions import check_case_action
 from sanshi.cases.services import case_close_after_rating, case_escalate_after_rating
+from sanshi.cases.transitions import Action
 from sanshi.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from sanshi.core.i18n import stored_in_canonical_language
 
@@ -43,7 +44,7 @@ def _record(case: Case, rating: str, comment: str, evaluator, role_code: str, la
 def evaluation_submit(*, actor, case: Case, rating: str, comment: str = "") -> Evaluation:
     """A staff evaluator rates the case."""
     _check_input(case, rating)
-    role = check_case_action(actor, case, "evaluate")
+    role = scope.check(actor, Action.EVALUATE, case)
     return _record(case, rating, comment, actor, role.role, role.get_role_display())
 
 

@@ -47,8 +47,10 @@ CHANNEL_OF = {
     SubChannel.WALK_IN: Channel.RESIDENT,
 }
 
-# What a resident may choose on the public page (the rest are staff channels).
+# What a resident may choose on the public page and submit without an account (the rest are staff channels).
 PUBLIC_SUB_CHANNELS = [SubChannel.WEB, SubChannel.QR_DOOR_PLATE, SubChannel.WECHAT_GROUP]
+# Work orders handed down: a hotline or 12345 system (an intake_client token) or staff claim them.
+ASSIGNED_SUB_CHANNELS = [SubChannel.HOTLINE, SubChannel.SUPERIOR]
 
 
 def sub_channel_label(value: str) -> str:

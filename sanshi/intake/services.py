@@ -1,30 +1,40 @@
 """Intake: every channel lands here (诉求蓄水池). The request, its photos and its case (status
-`received`, with its first event and audit row) are written together or not at all: one statement
-on PostgreSQL (`sanshi.core.db.insert_together`), one transaction elsewhere."""
+`received`, with its first event and audit row) are written together or not at all: one
+transaction. What intake does when a case moves elsewhere — record the operator's triage decision
+for learning, move a merged case's requests, feed the result back to every reporter on closing —
+is registered on those moves (`intake.hooks`)."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
 
-from sanshi.audit.services import sealing_inline
+from sanshi.audit.services import audit_lock, audit_record
+from sanshi.cases import scope
+from sanshi.cases.models import Case, Status
+from sanshi.cases.services import case_opened, case_opening_rows, record_event
+from sanshi.cases.transitions import TimelineEvent
 from sanshi.core.crypto import lookup_hash, random_code
-from sanshi.core.db import insert_together, reserve_ids, writing_together
-from sanshi.core.errors import NotFound, ValidationFailed
+from sanshi.core.errors import NotFound, NotPermitted, ValidationFailed
 from sanshi.core.i18n import stored_in_canonical_language
+from sanshi.core.images import photo_problem
+from sanshi.core.notify import sms_to_reporter
 from sanshi.core.personal import normalise_phone
+from sanshi.registry.models import Role
 from sanshi.registry.selectors import forget_grid_ids, grid_for_address, grid_id_by_code
 from sanshi.triage.services import suggest
 
-from .channels import CHANNEL_OF, SubChannel
+from .channels import ASSIGNED_SUB_CHANNELS, CHANNEL_OF, PUBLIC_SUB_CHANNELS, SubChannel, sub_channel_label
 from .models import MAX_TEXT, Photo, Request
 
-ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+# who registers requests for residents on the staff page (a mediator too: 大调解 hears disputes)
+SUBMIT_ROLES = frozenset(scope.AREA_ROLES | {Role.MEDIATOR})
 
 
 def new_tracking_code() -> str:
@@ -44,7 +54,7 @@ class RequestInput:
     reporter_phone: str = ""
 
 
-def _validate(data: RequestInput, photos: list[UploadedFile]):
+def _validate(actor, data: RequestInput, photos: list[UploadedFile]):
     errors: dict[str, str] = {}
     text = (data.text or "").strip()
     if not text:
@@ -55,6 +65,9 @@ def _validate(data: RequestInput, photos: list[UploadedFile]):
         errors["title"] = _("标题不能超过120字")
     if data.sub_channel not in SubChannel.values:
         errors["channel"] = _("未知的来源渠道")
+    elif data.sub_channel not in claimable_channels(actor):
+        errors["channel"] = format_lazy(_("“{channel}”渠道只能由工作人员或热线系统提交"),
+                                        channel=sub_channel_label(data.sub_channel))
     if len(data.reporter_name or "") > 50:
         errors["reporter_name"] = _("姓名不能超过50字")
     if len(data.address or "") > 200:
@@ -84,23 +97,23 @@ def _validate(data: RequestInput, photos: list[UploadedFile]):
     return text, grid_id, phone
 
 
-def photo_problem(upload: UploadedFile):
-    """What is wrong with an uploaded photo (size, not an image, format), or None."""
-    limit = settings.SANSHI_MAX_PHOTO_BYTES
-    if upload.size > limit:
-        return format_lazy(_("照片“{name}”超过{mb}MB"), name=upload.name, mb=limit // (1024 * 1024))
-    try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            fmt = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return format_lazy(_("文件“{name}”不是图片"), name=upload.name)
-    finally:
-        upload.seek(0)
-    if fmt not in ALLOWED_IMAGE_FORMATS:
-        return format_lazy(_("文件“{name}”格式不支持（请上传JPG、PNG、WEBP或GIF）"), name=upload.name)
-    return None
+def is_staff_submission(actor) -> bool:
+    """Staff registering a request for a resident (not the resident, not a hotline system)."""
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    return bool({r.role for r in scope.roles_of(actor)} & SUBMIT_ROLES) or bool(getattr(actor, "is_superuser", False))
+
+
+def claimable_channels(actor) -> list[str]:
+    """The sub-channels `actor` may submit on: a resident (no account) the public ones; a hotline or
+    12345 system (intake_client token) the assigned ones; staff who register requests every one."""
+    if is_staff_submission(actor):
+        return list(SubChannel.values)
+    roles = {r.role for r in scope.roles_of(actor)} if getattr(actor, "is_authenticated", False) else set()
+    allowed = [str(c) for c in PUBLIC_SUB_CHANNELS]
+    if Role.INTAKE_CLIENT in roles:
+        allowed += [str(c) for c in ASSIGNED_SUB_CHANNELS]
+    return allowed
 
 
 @stored_in_canonical_language
@@ -118,9 +131,7 @@ def request_submit(*, actor, data: RequestInput, photos: list[UploadedFile] | No
 
 
 def _submit(*, actor, data: RequestInput, photos: list[UploadedFile]) -> Request:
-    from sanshi.cases.services import case_for_request, case_opening_rows
-
-    text, grid_id, phone = _validate(data, photos)
+    text, grid_id, phone = _validate(actor, data, photos)
     suggestion = suggest(text=text, title=data.title)
     request = Request(
         tracking_code=new_tracking_code(),
@@ -137,15 +148,25 @@ def _submit(*, actor, data: RequestInput, photos: list[UploadedFile]) -> Request
         received_at=timezone.now(),
         suggestion=suggestion.as_dict(),
     )
-    case = case_for_request(request)
     photo_rows: list[Photo] = []
     try:
-        # inline audit sealing takes the chain's lock, which lasts as long as a transaction
-        with writing_together(transaction_needed=sealing_inline()):
-            reserve_ids([case, request])
+        with transaction.atomic():
+            case = case_opened(title=request.title or text[:40], grid_id=grid_id, suggestion=request.suggestion,
+                               received_at=request.received_at)
+            case.save(force_insert=True)
             request.case = case
-            photo_rows = [Photo(request=request, image=upload) for upload in photos]  # the request's id is known now
-            insert_together([case, request, *photo_rows, *case_opening_rows(actor=actor, case=case, request=request)])
+            request.save(force_insert=True)
+            photo_rows = [Photo(request=request, image=upload) for upload in photos]
+            for row in photo_rows:
+                row.save(force_insert=True)
+            for row in case_opening_rows(actor=actor, case=case, received_at=request.received_at,
+                                         public_note=f"诉求已受理（{sub_channel_label(request.sub_channel)}）",
+                                         data={"request": request.pk, "channel": request.channel}):
+                row.save(force_insert=True)
+            if phone and is_staff_submission(actor):  # staff never see the code: it goes to the resident
+                sms_to_reporter(request=request, kind="tracking_code",
+                                text=f"您反映的问题已登记（事项 {case.number}），查询码 {request.tracking_code}，"
+                                     "可在 /track/ 查看办理进度。")
     except BaseException:
         _delete_saved_files(photo_rows)  # the rows are not there: neither are their files
         raise
@@ -159,41 +180,43 @@ def _delete_saved_files(photo_rows: list[Photo]) -> None:
             row.image.storage.delete(row.image.name)
 
 
-def reporter_phone_reveal(*, actor, case, request_id: int, reason: str) -> str:
-    """Show one reporter's full phone number to staff who can see the case, for a stated reason;
-    the reveal is written to the audit trail (never the number itself)."""
-    from sanshi.cases.permissions import can_see_case
-
-    if not (reason or "").strip():
-        raise ValidationFailed(_("查看完整号码需要填写理由"), errors={"reason": _("请填写查看理由")})
-    request = case.requests.filter(pk=request_id).first()
-    if request is None or not can_see_case(actor, case):
+def reporter_phone_reveal(*, actor, case: Case, request_id: int, reason: str) -> str:
+    """Show one reporter's full phone number to the handler of the case (its body's convener, who
+    carries it on, its grid's worker, the team dispatched to it), for a stated reason. The reason is
+    kept in the audit row (on the hash chain) and the reveal — who asked and why — on the case's
+    staff timeline; never the number itself."""
+    if not scope.can_see(actor, case):
         raise NotFound(_("诉求不存在"))
-    _audit_reveal(actor=actor, request=request, reason=reason)
+    request = Request.objects.filter(pk=request_id, case=case).first()
+    if request is None:
+        raise NotFound(_("诉求不存在"))
+    if not scope.is_handler(actor, case):
+        raise NotPermitted(_("只有承办该事项的工作人员可以查看完整号码"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("查看完整号码需要填写理由"), errors={"reason": _("请填写查看理由")})
+    if len(reason) > 200:
+        raise ValidationFailed(_("理由太长"), errors={"reason": _("理由最多200字")})
+    with transaction.atomic():
+        roles = [r for r in scope.roles_of(actor) if scope.RULES.test_rule("reveal", r, case)]
+        role = roles[0] if roles else None
+        record_event(case=case, event=TimelineEvent.PHONE_REVEAL, actor=actor,
+                     actor_label=role.get_role_display() if role else "工作人员", note=reason,
+                     public_note="", data={"request": request.pk},
+                     audit={"event": "personal_data.reveal", "obj_type": "request", "obj_id": str(request.pk),
+                            "role": role.role if role else "", "node": role.node.code if role else "",
+                            "reason": reason})
     return request.reporter_phone
 
 
-def _audit_reveal(*, actor, request, reason: str) -> None:
-    from sanshi.audit.services import audit_record
-
-    with transaction.atomic():
-        audit_record(event="personal_data.reveal", actor=actor, obj_type="request", obj_id=str(request.pk))
-
-
 ANONYMISE_EVENT = "personal_data.anonymise"
+ANONYMISE_JOB = "personal_data.anonymise"
 
 
 def requests_anonymise_closed(*, now=None) -> int:
     """Erase the reporter's name, phone (and its lookup hash) and address from requests whose case
     closed more than SANSHI_ANONYMISE_AFTER_DAYS days ago. One transaction; one audit row with the
     count (no personal data). Returns how many requests were anonymised."""
-    from datetime import timedelta
-
-    from django.db.models import Q
-
-    from sanshi.audit.services import audit_lock, audit_record
-    from sanshi.cases.models import Status
-
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.SANSHI_ANONYMISE_AFTER_DAYS)
     with transaction.atomic():

@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from sanshi.api.schemas import router_errors as errors
 from sanshi.cases.actions import get_case_or_404
 from sanshi.core.errors import NotFound
+from sanshi.core.schemas import router_errors as errors
 
 from . import services
 from .models import Dispatch, ResponseTeam

@@ -7,4 +7,6 @@ class RapidConfig(AppConfig):
     verbose_name = "突发快响"
 
     def ready(self) -> None:
-        from . import jobs  # noqa: F401  (registers the clock_breach job handler)
+        from . import hooks, jobs  # noqa: F401  (registers the moves' hooks, the clock sweep and the job handler)
+
+        hooks.register()

@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
-from sanshi.cases.permissions import active_roles
+from sanshi.cases import scope
 
 from .models import Clock, Dispatch, ResponseTeam
 
@@ -25,13 +25,9 @@ def dispatches_for_member(user, *, open_only: bool = True):
 
 def teams_for_user(user):
     """Teams of the streets under the user's operator / street-officer roles, with their open load."""
-    paths = [r.node.path for r in active_roles(user) if r.role in ("operator", "street_officer")]
-    if not paths:
+    if not scope.area_nodes(user, only=scope.COMMAND_ROLES):
         return ResponseTeam.objects.none()
-    q = Q()
-    for path in paths:
-        q |= Q(street__path__startswith=path)
-    return (ResponseTeam.objects.filter(q).select_related("street")
+    return (ResponseTeam.objects.filter(scope.nodes_q(user, "street", only=scope.COMMAND_ROLES)).select_related("street")
             .annotate(open_dispatches=Count("dispatches", filter=Q(dispatches__result_at__isnull=True,
                                                                    dispatches__case__status="handling",
                                                                    dispatches__withdrawn_at__isnull=True),

@@ -13,9 +13,13 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from sanshi.audit.services import audit_record
+from sanshi.audit.services import audit_lock, audit_record
+from sanshi.cases.models import Case, Status
+from sanshi.cases.services import record_event, transition
+from sanshi.cases.transitions import Action, TimelineEvent
 from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from sanshi.core.i18n import stored_in_canonical_language
+from sanshi.core.images import photo_problem
 from sanshi.core.jobs import enqueue, enqueue_many
 from sanshi.core.notify import notify
 from sanshi.registry.models import Level, OrgNode, Role, StaffRole
@@ -204,12 +208,6 @@ def team_choice(*, case, value, police: bool | None) -> ResponseTeam:
     return team
 
 
-def _transition(**kwargs):
-    from sanshi.cases.services import transition  # cases imports this module: import when used
-
-    return transition(**kwargs)
-
-
 def _operators(street):
     return [r.user for r in StaffRole.objects.filter(role=Role.OPERATOR, node=street, active=True,
                                                      user__is_active=True).select_related("user")]
@@ -230,9 +228,6 @@ def case_dispatch(*, actor, case, team: ResponseTeam, police: bool | None = None
     stops the dispatch clock — late is a breach; while handling, a dispatch answers the pending
     reinforcement request (Dispatch.reinforcement_for), or, when every first dispatch was withdrawn
     (`dispatch_withdraw`), is a new first dispatch (改派) — the clocks keep counting from receipt."""
-    from sanshi.audit.services import audit_lock
-    from sanshi.cases.models import Case, Status
-
     role = check_dispatcher(actor, case)
     _require_urgent(case)
     # one dispatcher at a time per case (the audit lock first: the one lock order of transition()):
@@ -263,7 +258,7 @@ def case_dispatch(*, actor, case, team: ResponseTeam, police: bool | None = None
                                        dispatched_by=actor, police=police,
                                        reason=dispatch_suggest(case, police=police).reason[:200])
     what = f"增援：{team.name}" if reinforcement_for else team.name
-    _transition(case=case, action="dispatch", actor=actor, actor_label=role.get_role_display(),
+    transition(case=case, action=Action.DISPATCH, actor=actor, actor_label=role.get_role_display(),
                 public_note=f"已{'改' if redispatch else ''}派{what}赶赴现场",
                 data={"dispatch": dispatch.pk, "team": team.pk, "police": police,
                       "reinforcement_for": getattr(reinforcement_for, "pk", None), "redispatch": redispatch})
@@ -281,9 +276,7 @@ def _team_step(actor, dispatch: Dispatch) -> Dispatch:
     locked = Dispatch.objects.select_for_update(of=("self",)).select_related("case", "team").get(pk=dispatch.pk)
     if locked.withdrawn_at is not None:  # read under the lock: a withdrawal and a tap never both go through
         raise TransitionNotAllowed(_("该派单已被指挥中心撤回，无需继续处置"))
-    if locked.case.status != "handling":
-        from sanshi.cases.models import Status
-
+    if locked.case.status != Status.HANDLING:
         raise TransitionNotAllowed(format_lazy(_("事项当前状态「{status}」，派单已结束"),
                                                status=Status(locked.case.status).label))
     return locked
@@ -293,6 +286,12 @@ def _member_label(actor, dispatch) -> str:
     return f"{dispatch.team.name}队员"
 
 
+def _member_audit(actor) -> dict:
+    """A team step is taken as a member of the dispatched team: the responder's role in the audit row."""
+    role = StaffRole.objects.filter(user=actor, role=Role.RESPONDER, active=True).select_related("node").first()
+    return {"role": Role.RESPONDER, "node": role.node.code if role else ""}
+
+
 @transaction.atomic
 def dispatch_accept(*, actor, dispatch: Dispatch) -> Dispatch:
     d = _team_step(actor, dispatch)
@@ -300,8 +299,8 @@ def dispatch_accept(*, actor, dispatch: Dispatch) -> Dispatch:
         raise TransitionNotAllowed(pgettext_lazy("refusal", "已接单"))
     d.accepted_at, d.accepted_by = timezone.now(), actor
     d.save(update_fields=["accepted_at", "accepted_by"])
-    _transition(case=d.case, action="accept", actor=actor, actor_label=_member_label(actor, d),
-                public_note=f"{d.team.name}已接单", data={"dispatch": d.pk})
+    record_event(case=d.case, event=TimelineEvent.ACCEPT, actor=actor, actor_label=_member_label(actor, d),
+                 public_note=f"{d.team.name}已接单", data={"dispatch": d.pk}, audit=_member_audit(actor))
     return d
 
 
@@ -315,8 +314,8 @@ def dispatch_arrive(*, actor, dispatch: Dispatch) -> Dispatch:
         raise TransitionNotAllowed(pgettext_lazy("refusal", "已确认到场"))
     d.arrived_at, d.arrived_by = timezone.now(), actor
     d.save(update_fields=["arrived_at", "arrived_by"])
-    _transition(case=d.case, action="arrive", actor=actor, actor_label=_member_label(actor, d),
-                public_note=f"{d.team.name}已到达现场", data={"dispatch": d.pk})
+    record_event(case=d.case, event=TimelineEvent.ARRIVE, actor=actor, actor_label=_member_label(actor, d),
+                 public_note=f"{d.team.name}已到达现场", data={"dispatch": d.pk}, audit=_member_audit(actor))
     name = ClockName.REINFORCE if d.reinforcement_for_id else ClockName.ARRIVE
     if Clock.objects.filter(case=d.case, name=name, done_at__isnull=True).exists():
         clock_complete(case=d.case, name=name, at=d.arrived_at)
@@ -327,8 +326,6 @@ def dispatch_arrive(*, actor, dispatch: Dispatch) -> Dispatch:
 def dispatch_report_result(*, actor, dispatch: Dispatch, result: str, photo=None) -> Dispatch:
     """The team's result (with an optional photo): stops the result clock; the text joins
     case.result, which the case's next step (publicise / request evaluation) carries on."""
-    from sanshi.intake.services import photo_problem  # the same check as intake's photos
-
     errors = {}
     result = (result or "").strip()
     if not result:
@@ -348,9 +345,9 @@ def dispatch_report_result(*, actor, dispatch: Dispatch, result: str, photo=None
     d.save()
     case = d.case
     line = f"{d.team.name}：{result}"
-    _transition(case=case, action="report_result", actor=actor, actor_label=_member_label(actor, d), note=result,
-                public_note=f"{d.team.name}反馈处置结果", data={"dispatch": d.pk, "photo": bool(d.photo)},
-                changes={"result": f"{case.result}\n{line}" if case.result else line})
+    record_event(case=case, event=TimelineEvent.REPORT_RESULT, actor=actor, actor_label=_member_label(actor, d),
+                 note=result, public_note=f"{d.team.name}反馈处置结果", data={"dispatch": d.pk, "photo": bool(d.photo)},
+                 changes={"result": f"{case.result}\n{line}" if case.result else line}, audit=_member_audit(actor))
     if Clock.objects.filter(case=case, name=ClockName.RESULT, done_at__isnull=True).exists():
         clock_complete(case=case, name=ClockName.RESULT, at=d.result_at)
     return d
@@ -373,8 +370,9 @@ def dispatch_request_reinforcement(*, actor, dispatch: Dispatch, note: str) -> D
     now = timezone.now()
     d.reinforcement_requested_at, d.reinforcement_requested_by, d.reinforcement_note = now, actor, note
     d.save(update_fields=["reinforcement_requested_at", "reinforcement_requested_by", "reinforcement_note"])
-    _transition(case=case, action="request_reinforcement", actor=actor, actor_label=_member_label(actor, d),
-                note=note, public_note=f"{d.team.name}请求增援", data={"dispatch": d.pk})
+    record_event(case=case, event=TimelineEvent.REQUEST_REINFORCEMENT, actor=actor,
+                 actor_label=_member_label(actor, d), note=note, public_note=f"{d.team.name}请求增援",
+                 data={"dispatch": d.pk}, audit=_member_audit(actor))
     street = case_street(case)
     policy = policy_for(street)
     Clock.objects.create(case=case, name=ClockName.REINFORCE, started_at=now,
@@ -399,8 +397,6 @@ def dispatch_withdraw(*, actor, dispatch: Dispatch, reason: str) -> Dispatch:
     case; a team on site finishes or asks for reinforcement instead. One `withdraw_dispatch` event
     (the reason in its staff note, never in the public note); the team's members are told. The
     clocks are not touched: the arrive clock keeps counting from receipt."""
-    from sanshi.cases.models import Status
-
     role = check_withdrawer(actor, dispatch)
     _require_urgent(dispatch.case)
     d = Dispatch.objects.select_for_update(of=("self",)).select_related("case", "team").get(pk=dispatch.pk)
@@ -422,9 +418,10 @@ def dispatch_withdraw(*, actor, dispatch: Dispatch, reason: str) -> Dispatch:
     d.withdrawn_at, d.withdrawn_by, d.withdraw_reason = timezone.now(), actor, reason
     d.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
     # the public note names the team only: the reason may speak of people and stays with the staff
-    _transition(case=case, action="withdraw_dispatch", actor=actor, actor_label=role.get_role_display(),
-                note=reason, public_note=f"{d.team.name}已撤回，另行调派",
-                data={"dispatch": d.pk, "team": d.team_id, "reinforcement_for": d.reinforcement_for_id})
+    record_event(case=case, event=TimelineEvent.WITHDRAW_DISPATCH, actor=actor, actor_label=role.get_role_display(),
+                 note=reason, public_note=f"{d.team.name}已撤回，另行调派",
+                 data={"dispatch": d.pk, "team": d.team_id, "reinforcement_for": d.reinforcement_for_id},
+                 audit={"role": role.role, "node": role.node.code})
     notify(recipients=d.team.members.filter(is_active=True),
            subject=f"撤回派单：{case.number} {case.title}",
            body=f"指挥中心已撤回{d.team.name}对「{case.title}」的派单，无需再赶赴现场。",

@@ -3,6 +3,7 @@ its nodes, households, and the district departments a street summons."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node
 
 
 class Level(models.TextChoices):
@@ -36,19 +37,28 @@ class MicroGridType(models.TextChoices):
     TEN_HOUSEHOLDS = "ten_households", _("十户联防")
 
 
-class OrgNode(models.Model):
+class OrgNode(MP_Node):
+    """A node of the administrative tree. The tree is django-treebeard's materialised path (`path`,
+    `depth`, `numchild`; siblings ordered by code): subtrees and ancestry are asked of it
+    (`registry.selectors.subtree`, `within`), never by comparing paths by hand. `parent` is kept
+    beside it for joins (a grid's community and street in one query)."""
+
+    node_order_by = ["code"]
+
     code = models.CharField(_("编码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     level = models.CharField(_("层级"), max_length=16, choices=Level.choices)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    # "/JJ/DS/DS01/" — materialised path for subtree queries (scope, statistics)
-    path = models.CharField(max_length=255, db_index=True, editable=False)
     zone = models.CharField(_("片区"), max_length=50, blank=True)
     community_type = models.CharField(_("社区类型"), max_length=16, choices=CommunityType.choices, blank=True)
     grid_type = models.CharField(_("网格类型"), max_length=20, choices=GridType.choices, blank=True)
     micro_type = models.CharField(_("微网格类型"), max_length=20, choices=MicroGridType.choices, blank=True)
     households = models.PositiveIntegerField(_("户数"), default=0)
     address = models.CharField(_("地址"), max_length=200, blank=True)
+    # 城子模式 (B2): in this street the community's Party organisation leads household matters (it
+    # convenes the grid neighbour meetings); elsewhere the grid leader does (J0)
+    community_leads_household = models.BooleanField(_("家事由社区党组织牵头"), default=False,
+                                                    help_text=_("街道节点：城子模式，网格邻里会由社区书记召集"))
 
     class Meta:
         ordering = ["path"]
@@ -81,6 +91,7 @@ class Household(models.Model):
 
 
 class Role(models.TextChoices):
+    DISTRICT_OFFICER = "district_officer", _("区级联席会议成员")  # the district joint meeting escalations reach
     OPERATOR = "operator", _("指挥中心接线员")
     GRID_WORKER = "grid_worker", _("网格员")
     GRID_LEADER = "grid_leader", _("网格长")
@@ -95,6 +106,7 @@ class Role(models.TextChoices):
     PROPERTY_REP = "property_rep", _("物业企业代表")
     RESIDENT_REP = "resident_rep", _("居民代表")
     RESPONDER = "responder", _("应急处置队员")  # a member of a response team (突发快响)
+    INTAKE_CLIENT = "intake_client", _("热线/12345系统接入")  # a hotline system's token: submits assigned work orders
     # 三员 (等保 2.0): three administrators, never two of them on one account
     SYSTEM_ADMIN = "system_admin", _("系统管理员")
     SECURITY_ADMIN = "security_admin", _("安全管理员")

@@ -57,5 +57,27 @@ def grid_for_address(address: str) -> OrgNode | None:
     return best
 
 
+# ---- the tree (django-treebeard): every subtree and ancestry question is asked here ----------
+
 def subtree(node: OrgNode) -> QuerySet[OrgNode]:
-    return OrgNode.objects.filter(path__startswith=node.path)
+    """`node` and everything below it."""
+    return OrgNode.objects.get_tree(node)
+
+
+def subtrees(nodes) -> QuerySet[OrgNode]:
+    """The union of the subtrees of `nodes` (empty for none), for `<fk>__in=` filters: a semi-join
+    on the node ids, which the database does from the filtered table's own column."""
+    qs = OrgNode.objects.none()
+    for node in nodes:
+        qs = qs | OrgNode.objects.get_tree(node)
+    return qs
+
+
+def within(node: OrgNode | None, ancestor: OrgNode) -> bool:
+    """Whether `node` is `ancestor` or lies below it."""
+    return node is not None and (node.pk == ancestor.pk or node.is_descendant_of(ancestor))
+
+
+def ancestors(node: OrgNode) -> QuerySet[OrgNode]:
+    """The nodes above `node`, from the root down."""
+    return OrgNode.objects.get_ancestors(node)

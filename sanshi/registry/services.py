@@ -24,8 +24,11 @@ def node_create(*, code: str, name: str, level: str, parent: OrgNode | None = No
     if parent is not None and CHILD_LEVEL.get(parent.level) != level:
         raise ValidationFailed(_("层级不匹配"), errors={"level": format_lazy(_("{level}下只能建立下一级节点"),
                                                                              level=Level(parent.level).label)})
-    path = (parent.path if parent else "/") + code + "/"
-    return OrgNode.objects.create(code=code, name=name, level=level, parent=parent, path=path, **fields)
+    create = {"code": code, "name": name, "level": level, "parent": parent, **fields}
+    if parent is None:
+        return OrgNode.objects.add_root(create_kwargs=create)
+    parent.refresh_from_db(fields=["path", "depth", "numchild"])  # treebeard places the child from these
+    return OrgNode.objects.add_child(parent, create_kwargs=create)
 
 
 def level_above(level: str) -> str | None:

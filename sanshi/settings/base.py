@@ -210,6 +210,7 @@ SANSHI_SIMILAR_DAYS = env.int("SANSHI_SIMILAR_DAYS", default=30)
 # cosine cut for "possibly a duplicate": 0.25 is where bench/triage.py's hand-judged pairs turn right (docs/triage.md)
 SANSHI_SIMILAR_MIN_SCORE = env.float("SANSHI_SIMILAR_MIN_SCORE", default=0.25)
 SANSHI_WORKER_POLL_SECONDS = env.float("SANSHI_WORKER_POLL_SECONDS", default=1.0)
+SANSHI_WORKER_MAX_BACKOFF_SECONDS = env.float("SANSHI_WORKER_MAX_BACKOFF_SECONDS", default=30.0)  # after failed rounds
 SANSHI_JOB_MAX_ATTEMPTS = env.int("SANSHI_JOB_MAX_ATTEMPTS", default=8)
 # Back-off between attempts: SANSHI_JOB_BACKOFF_SECONDS, doubling, at most SANSHI_JOB_BACKOFF_MAX_SECONDS.
 # A claimed job is leased for SANSHI_JOB_LEASE_SECONDS: if its worker dies, it runs again after that.

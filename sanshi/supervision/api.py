@@ -10,7 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
-from sanshi.api.schemas import router_errors as errors
+from sanshi.core.schemas import router_errors as errors
 
 from . import services
 from .export import STATE_LABELS

@@ -7,4 +7,4 @@ class SupervisionConfig(AppConfig):
     verbose_name = "期限与督办"
 
     def ready(self) -> None:
-        from . import jobs  # noqa: F401  (registers the deadline_breach job handler)
+        from . import hooks, jobs  # noqa: F401  (registers the moves' hooks, the sweep and the job handler)

@@ -1,50 +1,33 @@
-"""Who may act on the ledger, the follow-up visits and the calendar (scope by the org subtree,
-as in sanshi/cases/permissions.py: a role at node N covers what lies in N's subtree).
+"""Who may act on the ledger, the follow-up visits and the calendar. What each user sees comes from
+the scope module (`cases.scope`): a ledger entry or a visit is seen by who may see its case.
 
 - ledger: a street leader (街道干部, street_officer) whose node covers the entry's street claims it;
-  only the claimer sets the deadline and reports progress. Every business role whose node covers
-  the street, or lies inside it, reads the street's ledger.
-- follow-up visits: a grid leader (网格长) whose node covers the visit's grid records it; the roles
-  covering the grid (and the community secretary above it) see it.
+  only the claimer sets the deadline and reports progress.
+- follow-up visits: a grid leader (网格长) of the visit's grid records it.
 - calendar: street leaders and the system administrator (系统管理员) edit it; everyone signed in reads it.
 """
 
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from sanshi.cases.permissions import active_roles
+from sanshi.cases import scope
 from sanshi.core.errors import NotPermitted
-from sanshi.registry.models import Level, Role, StaffRole
+from sanshi.registry.models import Role, StaffRole
+from sanshi.registry.selectors import within
 
 LEDGER_ROLE = Role.STREET_OFFICER
 VISIT_ROLE = Role.GRID_LEADER
 CALENDAR_ROLES = {Role.STREET_OFFICER, Role.SYSTEM_ADMIN}
 
 
-def _covers(role: StaffRole, path: str) -> bool:
-    return path.startswith(role.node.path)
-
-
-def ledger_scope(user) -> Q | None:
-    """Entries whose street is inside a role's subtree, or whose street contains a role's node."""
-    q, any_role = Q(), False
-    for role in active_roles(user):
-        any_role = True
-        q |= Q(street__path__startswith=role.node.path)
-        street = role.node.ancestor(Level.STREET)  # a community or grid role sees its street's ledger
-        if street is not None:
-            q |= Q(street=street)
-    return q if any_role else None
-
-
-def can_see_entry(user, entry) -> bool:
-    street = entry.street.path
-    return any(_covers(r, street) or r.node.path.startswith(street) for r in active_roles(user))
+def ledger_scope(user) -> Q:
+    """Ledger entries whose case the user may see."""
+    return scope.case_q(user, "case__")
 
 
 def check_ledger_claim(user, entry) -> StaffRole:
-    for role in active_roles(user):
-        if role.role == LEDGER_ROLE and _covers(role, entry.street.path):
+    for role in scope.roles_of(user):
+        if role.role == LEDGER_ROLE and within(entry.street, role.node):
             return role
     raise NotPermitted(_("只有本街道的街道领导（街道干部）可以认领台账事项"))
 
@@ -56,21 +39,14 @@ def check_ledger_handler(user, entry) -> StaffRole:
     return role
 
 
-def visit_scope(user) -> Q | None:
-    q, any_role = Q(), False
-    for role in active_roles(user):
-        any_role = True
-        q |= Q(grid__path__startswith=role.node.path)
-    return q if any_role else None
-
-
-def can_see_visit(user, visit) -> bool:
-    return any(_covers(r, visit.grid.path) for r in active_roles(user))
+def visit_scope(user) -> Q:
+    """Follow-up visits whose case the user may see."""
+    return scope.case_q(user, "case__")
 
 
 def check_visit_record(user, visit) -> StaffRole:
-    for role in active_roles(user):
-        if role.role == VISIT_ROLE and _covers(role, visit.grid.path):
+    for role in scope.roles_of(user):
+        if role.role == VISIT_ROLE and within(visit.grid, role.node):
             return role
     raise NotPermitted(_("只有该网格的网格长可以登记回访"))
 

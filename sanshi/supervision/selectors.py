@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from sanshi.core.errors import NotFound
 
 from .models import CalendarDay, FollowUpVisit, LedgerEntry
-from .permissions import can_see_entry, can_see_visit, ledger_scope, visit_scope
+from .permissions import ledger_scope, visit_scope
 
 LEDGER_FILTERS = ("open", "unclaimed", "overdue", "closed", "all")
 # The State Council publishes next year's holiday schedule in the autumn (Nov 2025 for 2026):
@@ -31,10 +31,9 @@ def calendar_year_missing(today=None) -> int | None:
 
 
 def ledger_for(user, *, show: str = "open") -> QuerySet[LedgerEntry]:
-    q = ledger_scope(user)
-    if q is None:
+    if not getattr(user, "is_authenticated", False):
         return LedgerEntry.objects.none()
-    qs = (LedgerEntry.objects.filter(q).select_related("case", "street", "claimed_by", "case__catalogue_item")
+    qs = (LedgerEntry.objects.filter(ledger_scope(user)).select_related("case", "street", "claimed_by", "case__catalogue_item")
           .order_by("closed_at", "deadline_at", "id"))
     if show == "open":
         qs = qs.filter(closed_at__isnull=True)
@@ -49,25 +48,25 @@ def ledger_for(user, *, show: str = "open") -> QuerySet[LedgerEntry]:
 
 def entry_for(user, entry_id: int) -> LedgerEntry:
     entry = (LedgerEntry.objects.select_related("case", "street", "claimed_by", "case__catalogue_item")
-             .filter(pk=entry_id).first())
-    if entry is None or not can_see_entry(user, entry):
+             .filter(ledger_scope(user), pk=entry_id).first()) if getattr(user, "is_authenticated", False) else None
+    if entry is None:
         raise NotFound(_("台账事项不存在"))  # out of scope looks the same as missing
     return entry
 
 
 def visits_for(user, *, open_only: bool = True) -> QuerySet[FollowUpVisit]:
-    q = visit_scope(user)
-    if q is None:
+    if not getattr(user, "is_authenticated", False):
         return FollowUpVisit.objects.none()
-    qs = FollowUpVisit.objects.filter(q).select_related("case", "grid", "visited_by")
+    qs = FollowUpVisit.objects.filter(visit_scope(user)).select_related("case", "grid", "visited_by")
     if open_only:
         return qs.filter(done_at__isnull=True).order_by("due_at", "id")
     return qs.order_by("-done_at", "id")
 
 
 def visit_for(user, visit_id: int) -> FollowUpVisit:
-    visit = FollowUpVisit.objects.select_related("case", "grid").filter(pk=visit_id).first()
-    if visit is None or not can_see_visit(user, visit):
+    visit = (FollowUpVisit.objects.select_related("case", "grid").filter(visit_scope(user), pk=visit_id).first()
+             if getattr(user, "is_authenticated", False) else None)
+    if visit is None:
         raise NotFound(_("回访任务不存在"))
     return visit
 

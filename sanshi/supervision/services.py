@@ -4,7 +4,7 @@
   working days (or calendar days, SANSHI_DEADLINE_COUNTS) with the calendar's exceptions.
 - Case deadline: `deadline_start` (at a non-urgent triage), `deadline_restart` (提级复议),
   `supervision_on_close` (acceptance: the clock completes, the ledger entry closes, a HOUSEHOLD
-  matter gets its follow-up visit). These are called from sanshi/cases/services.py.
+  matter gets its follow-up visit). Registered on the case's moves (triage, escalate, close: hooks.py).
 - Ledger (台账): `ledger_claim`, `ledger_set_deadline`, `ledger_report_progress`.
 - Follow-up visits (回访): `follow_up_create`, `follow_up_record`.
 - The worker's sweeps: `deadlines_sweep` (DEADLINE clocks), `ledger_sweep` (the 挂账督办 ladder),
@@ -24,9 +24,10 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sanshi.audit.services import audit_lock, audit_record
+from sanshi.cases import scope
 from sanshi.cases.models import Case, Status
-from sanshi.cases.permissions import HANDLERS
-from sanshi.cases.services import transition
+from sanshi.cases.services import record_event
+from sanshi.cases.transitions import TimelineEvent
 from sanshi.core.errors import TransitionNotAllowed, ValidationFailed
 from sanshi.core.jobs import enqueue_many
 from sanshi.core.notify import notify
@@ -232,10 +233,7 @@ def deadlines_sweep(limit: int = 500) -> int:
 
 def case_handlers(case: Case) -> list:
     """The staff who handle the case where it now sits (a handling role at its responsible node)."""
-    if case.org_id is None:
-        return []
-    return [r.user for r in StaffRole.objects.filter(node_id=case.org_id, role__in=HANDLERS, active=True)
-            .select_related("user").order_by("id")]
+    return [r.user for r in scope.handler_roles(case).select_related("user").order_by("id")]
 
 
 # ---- the ledger (台账 / 挂账督办) -------------------------------------------------------------
@@ -299,8 +297,9 @@ def ledger_claim(*, actor, entry: LedgerEntry) -> LedgerEntry:
                                        else _("该事项已由其他领导认领"))
         locked.claimed_by, locked.claimed_at = actor, timezone.now()
         locked.save(update_fields=["claimed_by", "claimed_at"])
-        transition(case=locked.case, action="ledger_claim", actor=actor, actor_label=role.get_role_display(),
-                   public_note="街道领导已认领，挂账督办", data={"ledger_entry": locked.pk})
+        record_event(case=locked.case, event=TimelineEvent.LEDGER_CLAIM, actor=actor,
+                     actor_label=role.get_role_display(), public_note="街道领导已认领，挂账督办",
+                     data={"ledger_entry": locked.pk}, audit={"role": role.role, "node": role.node.code})
     return _sync(entry, locked)
 
 
@@ -335,10 +334,10 @@ def ledger_set_deadline(*, actor, entry: LedgerEntry, deadline: date | None, rea
         locked.save()
         Clock.objects.filter(case_id=locked.case_id, name=ClockName.DEADLINE, done_at__isnull=True).update(
             due_at=locked.deadline_at, breached_at=None)
-        transition(case=locked.case, action="ledger_deadline", actor=actor, actor_label=role.get_role_display(),
-                   note=reason, public_note=f"完成时限定为{deadline:%Y年%m月%d日}",
-                   data={"ledger_entry": locked.pk, "from": timezone.localtime(before).date().isoformat(),
-                         "to": deadline.isoformat()})
+        record_event(case=locked.case, event=TimelineEvent.LEDGER_DEADLINE, actor=actor,
+                     actor_label=role.get_role_display(), note=reason, public_note=f"完成时限定为{deadline:%Y年%m月%d日}",
+                     data={"ledger_entry": locked.pk, "from": timezone.localtime(before).date().isoformat(),
+                           "to": deadline.isoformat()}, audit={"role": role.role, "node": role.node.code})
     return _sync(entry, locked)
 
 
@@ -364,9 +363,11 @@ def ledger_report_progress(*, actor, entry: LedgerEntry, note: str, percent=None
         if percent is not None:
             locked.progress_percent = percent
             locked.save(update_fields=["progress_percent"])
-        transition(case=locked.case, action="ledger_progress", actor=actor, actor_label=role.get_role_display(),
-                   note=note, public_note="更新办理进展" + (f"（{percent}%）" if percent is not None else ""),
-                   data={"ledger_entry": locked.pk, "progress": progress.pk, "percent": percent})
+        record_event(case=locked.case, event=TimelineEvent.LEDGER_PROGRESS, actor=actor,
+                     actor_label=role.get_role_display(), note=note,
+                     public_note="更新办理进展" + (f"（{percent}%）" if percent is not None else ""),
+                     data={"ledger_entry": locked.pk, "progress": progress.pk, "percent": percent},
+                     audit={"role": role.role, "node": role.node.code})
     _sync(entry, locked)
     return progress
 
@@ -396,8 +397,8 @@ def _fire_rung(entry: LedgerEntry, stage: int, now: datetime) -> None:
                 "通报街道指挥中心跟踪督办。")
         public = f"超期{notify_after_days()}个工作日，通报街道指挥中心"
         kind = "ledger_notify"
-    transition(case=case, action=RUNG_ACTIONS[stage], actor=None, actor_label=SYSTEM_LABEL, public_note=public,
-               data={"ledger_entry": entry.pk, "stage": int(stage), "deadline": due.date().isoformat(),
+    record_event(case=case, event=RUNG_ACTIONS[stage], actor=None, actor_label=SYSTEM_LABEL, public_note=public,
+                 data={"ledger_entry": entry.pk, "stage": int(stage), "deadline": due.date().isoformat(),
                      "recipients": [u.pk for u in recipients]})
     notify(recipients=recipients, subject=subject, body=body, kind=kind, link=link)
     entry.stage = stage
@@ -480,9 +481,10 @@ def follow_up_record(*, actor, visit: FollowUpVisit, satisfaction: str, contact_
         locked.satisfaction, locked.contact_method, locked.note = satisfaction, contact_method, note
         locked.save()
         label = Satisfaction(satisfaction).label
-        transition(case=locked.case, action="follow_up", actor=actor, actor_label=role.get_role_display(),
-                   note=note, public_note=f"网格长回访（{ContactMethod(contact_method).label}）：{label}",
-                   data={"follow_up": locked.pk, "satisfaction": satisfaction, "contact_method": contact_method})
+        record_event(case=locked.case, event=TimelineEvent.FOLLOW_UP, actor=actor, actor_label=role.get_role_display(),
+                     note=note, public_note=f"网格长回访（{ContactMethod(contact_method).label}）：{label}",
+                     data={"follow_up": locked.pk, "satisfaction": satisfaction, "contact_method": contact_method},
+                     audit={"role": role.role, "node": role.node.code})
         if satisfaction == Satisfaction.UNSATISFIED:
             community = locked.grid.ancestor(Level.COMMUNITY)
             secretaries = _street_staff(community, Role.COMMUNITY_SECRETARY) if community else []

@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from sanshi.cases.permissions import active_roles
+from sanshi.cases import scope
 from sanshi.core.errors import ApplicationError, NotFound
+from sanshi.registry.selectors import within
 
 from .export import STATE_LABELS, ledger_workbook
 from .models import CalendarDay, ContactMethod, LedgerEntry, LedgerStage, Satisfaction
@@ -47,12 +48,12 @@ class RowContext:
 
     def __init__(self, user):
         self.user, self.now = user, timezone.now()
-        self.leader_paths = [r.node.path for r in active_roles(user) if r.role == LEDGER_ROLE]
+        self.leader_nodes = [r.node for r in scope.roles_of(user) if r.role == LEDGER_ROLE]
         self.exceptions = calendar_exceptions()
         self.unit = _("个工作日") if counts_working_days() else _("天")
 
     def may_claim(self, entry) -> bool:
-        return any(entry.street.path.startswith(p) for p in self.leader_paths)
+        return any(within(entry.street, node) for node in self.leader_nodes)
 
 
 def _row(ctx: RowContext, entry) -> dict:
@@ -85,7 +86,7 @@ def ledger_list(request):
              ledger_for(request.user, show="all").values_list("claimed_by_id", "closed_at", "stage")[:5000]]
     return render(request, "supervision/ledger.html", {
         "rows": rows, "show": show, "chart": _chart(every), "chart_height": 22 * len(STATE_LABELS),
-        "is_leader": bool(ctx.leader_paths),
+        "is_leader": bool(ctx.leader_nodes),
         "filters": [("open", _("在办")), ("unclaimed", _("待认领")), ("overdue", _("已超期")), ("closed", _("已销账")),
                     ("all", _("全部"))]})
 
@@ -152,8 +153,8 @@ def ledger_entry(request, entry_id: int):
 @login_required
 def visits(request):
     now = timezone.now()
-    leader_paths = [r.node.path for r in active_roles(request.user) if r.role == VISIT_ROLE]
-    rows = [{"visit": v, "may_record": any(v.grid.path.startswith(p) for p in leader_paths), "overdue": v.due_at < now}
+    leader_nodes = [r.node for r in scope.roles_of(request.user) if r.role == VISIT_ROLE]
+    rows = [{"visit": v, "may_record": any(within(v.grid, node) for node in leader_nodes), "overdue": v.due_at < now}
             for v in visits_for(request.user)[:300]]
     done = visits_for(request.user, open_only=False).filter(done_at__isnull=False)[:30]
     tally = {s.value: 0 for s in Satisfaction}

@@ -7,8 +7,8 @@ from datetime import datetime
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
 
-from sanshi.api.schemas import router_errors as errors
 from sanshi.core.errors import NotPermitted
+from sanshi.core.schemas import router_errors as errors
 
 from .services import loaded_model
 from .training import may_view, model_overview, triage_retrain_request

@@ -7,4 +7,10 @@ class TriageConfig(AppConfig):
     verbose_name = "智能分拣"
 
     def ready(self):
-        from . import training  # noqa: F401  (registers the triage.retrain job handler)
+        from sanshi.core.jobs import sweep
+
+        from . import training  # registers the triage.retrain job handler
+
+        # the nightly retraining rule, looked at once a minute by the worker's slow-jobs thread
+        sweep("triage-retrain", slow=True, every_seconds=training.RETRAIN_CHECK_SECONDS)(
+            lambda: int(training.triage_retrain_schedule() is not None))

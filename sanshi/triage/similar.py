@@ -6,8 +6,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from sanshi.cases.models import OPEN_STATUSES, Case
+from sanshi.cases import scope
+from sanshi.cases.models import OPEN_STATUSES, Case, Status
 from sanshi.registry.models import Level
+from sanshi.registry.selectors import subtree
 
 from .ml import most_similar
 from .services import loaded_model
@@ -18,18 +20,19 @@ def _case_text(case: Case) -> str:
     return f"{first.title}\n{first.text}" if first else case.title
 
 
-def similar_open_cases(case: Case, *, limit: int = 5) -> list[tuple[Case, float]]:
-    """Open cases in the same community (or anywhere, for a request without a grid) received in the
-    last SANSHI_SIMILAR_DAYS days whose text is similar, most similar first: character 2–3-gram
+def similar_open_cases(user, case: Case, *, limit: int = 5) -> list[tuple[Case, float]]:
+    """Open cases `user` may see in the same community (or anywhere in their sight, for a request
+    without a grid) received in the last SANSHI_SIMILAR_DAYS days whose text is similar, most
+    similar first: character 2–3-gram
     TF-IDF cosine ≥ SANSHI_SIMILAR_MIN_SCORE, with the trained model's vocabulary and IDF (the
     method and cut that bench/triage.py measures by hand-judged pairs), or a TF-IDF fitted on the
     texts at hand when there is no model."""
     since = timezone.now() - timedelta(days=settings.SANSHI_SIMILAR_DAYS)
-    candidates = (Case.objects.filter(status__in=OPEN_STATUSES, created_at__gte=since)
+    candidates = (scope.cases(user).filter(status__in=OPEN_STATUSES, created_at__gte=since)
                   .exclude(pk=case.pk).exclude(status="received", requests__isnull=True))
     community = case.grid.ancestor(Level.COMMUNITY) if case.grid else None
     if community is not None:
-        candidates = candidates.filter(grid__path__startswith=community.path)
+        candidates = candidates.filter(grid_id__in=subtree(community).values("pk"))
     candidates = list(candidates.select_related("grid", "org").prefetch_related("requests")
                       .order_by("-created_at")[:500])
     if not candidates:
@@ -44,15 +47,12 @@ def hotspots_for(user, *, days: int | None = None, min_size: int | None = None) 
     """未诉先办: repeated requests surfaced before anyone asks. Household-type requests repeated in
     one grid (compound) become a candidate SHARED matter for the community; requests repeated
     across a street become a candidate PUBLIC matter. Only cases in the user's scope count."""
-    from sanshi.cases.models import Status
-    from sanshi.cases.selectors import cases_in_scope
-
-    from .ml import hotspots
+    from .ml import hotspots  # scikit-learn's clustering, loaded on first use
 
     days = days or settings.SANSHI_HOTSPOT_DAYS
     min_size = min_size or settings.SANSHI_HOTSPOT_MIN_SIZE
     since = timezone.now() - timedelta(days=days)
-    cases = (cases_in_scope(user).filter(created_at__gte=since, grid__isnull=False)
+    cases = (scope.cases(user).filter(created_at__gte=since, grid__isnull=False)
              .exclude(kind="SHARED").select_related("grid__parent__parent").prefetch_related("requests")
              .order_by("-created_at")[:2000])
     by_id = {c.pk: c for c in cases}

@@ -29,6 +29,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sanshi.accounts.models import User
+from sanshi.audit.services import audit_record
 from sanshi.catalog.models import Kind
 from sanshi.catalog.selectors import current_items
 from sanshi.core.errors import ApplicationError, NotPermitted
@@ -60,8 +62,6 @@ def write_corrections(path, *, everything: bool = False, audit: bool = False,
     if until is not None:
         rows = rows.filter(pk__lte=until)
     if audit:  # an export of residents' texts leaves a trace (never the texts themselves)
-        from sanshi.audit.services import audit_record
-
         with transaction.atomic():
             audit_record(event="export", obj_type="triage_corrections", obj_id=str(rows.count()))
     n, last = 0, 0
@@ -123,6 +123,9 @@ def corrections_since(info: dict | None):
     return TriageDecision.objects.filter(corrected=True, pk__gt=until)
 
 
+RETRAIN_CHECK_SECONDS = 60  # how often the worker looks at the nightly rule
+
+
 def retrain_pending() -> Job | None:
     """The retraining run waiting or under way, if any."""
     return Job.objects.filter(kind=RETRAIN_JOB, status=Job.Status.PENDING).order_by("pk").first()
@@ -164,8 +167,6 @@ def may_view(user) -> bool:
 
 def triage_retrain_request(*, actor) -> Job:
     """A street officer or the system administrator asks for a run now (at most one is queued)."""
-    from sanshi.audit.services import audit_record
-
     from .ml import default_data_files
 
     if not may_retrain(actor):
@@ -287,8 +288,6 @@ def model_overview(model) -> dict:
     by_id: dict = {}
     people = {r.payload.get("by") for r in runs} - {None}
     if people:
-        from sanshi.accounts.models import User
-
         by_id = {u.pk: u for u in User.objects.filter(pk__in=people)}
     history = []
     now = timezone.now()

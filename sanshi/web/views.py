@@ -10,34 +10,28 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from sanshi.cases import scope
 from sanshi.cases.actions import case_act, get_case_or_404
 from sanshi.cases.models import Status
-from sanshi.cases.permissions import (
-    ACTION_ROLES,
-    actions_for,
-    active_roles,
-    can_see_case,
-    is_assigned_handler,
-)
 from sanshi.cases.routing import BODY_OF_LEVEL, BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS, Body
-from sanshi.cases.selectors import case_list, pool, public_timeline, todo
-from sanshi.cases.services import case_for_tracking, cases_merge_into
-from sanshi.cases.transitions import ACTION_LABELS, allowed_actions
+from sanshi.cases.selectors import case_list, public_timeline, todo
+from sanshi.cases.services import cases_merge_into
+from sanshi.cases.transitions import ACTION_LABELS, offered_actions
 from sanshi.catalog.selectors import current_items
 from sanshi.core.errors import ApplicationError, NotFound
 from sanshi.core.personal import mask_name, mask_phone
-from sanshi.deliberation.models import Meeting
+from sanshi.deliberation.selectors import meeting_list, meetings_for, open_cases_for_body, open_meetings
 from sanshi.deliberation.services import (
     ParticipantInput,
     meeting_add_case,
     meeting_record_minutes,
     meeting_resolve_case,
     meeting_schedule,
-    open_cases_for_body,
 )
 from sanshi.evaluation.services import evaluation_by_party
-from sanshi.intake.services import RequestInput, reporter_phone_reveal, request_submit
-from sanshi.registry.models import Department, Level, OrgNode
+from sanshi.intake.selectors import case_for_tracking, pool
+from sanshi.intake.services import SUBMIT_ROLES, RequestInput, reporter_phone_reveal, request_submit
+from sanshi.registry.models import Department, Level, OrgNode, Role
 from sanshi.supervision.permissions import can_edit_calendar
 from sanshi.supervision.selectors import calendar_year_missing
 from sanshi.triage.models import TriageDecision
@@ -128,7 +122,7 @@ TODO_SHOWN = 10  # the oldest first; the bodies' lists below hold the rest
 def staff_home(request):
     waiting = todo(request.user, limit=TODO_SHOWN + 1)
     # "去分拣" is an invitation for those who triage: the command centre and street officers
-    may_triage = active_roles(request.user).filter(role__in=ACTION_ROLES["triage"]).exists()
+    may_triage = scope.holds(request.user, *scope.COMMAND_ROLES)
     cases = case_list(request.user)
     by_status = dict(cases.values_list("status").annotate(n=Count("id", distinct=True)).order_by())
     by_kind = dict(cases.exclude(kind="").values_list("kind").annotate(n=Count("id", distinct=True)).order_by())
@@ -146,9 +140,8 @@ def staff_home(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def staff_submit(request):
-    grid_q = OrgNode.objects.filter(level=Level.GRID).select_related("parent")
-    roles = list(active_roles(request.user))
-    grids = [g for g in grid_q if any(g.path.startswith(r.node.path) for r in roles)]
+    grids = list(OrgNode.objects.filter(scope.nodes_q(request.user, "", only=SUBMIT_ROLES), level=Level.GRID)
+                 .select_related("parent"))
     form = StaffRequestForm(request.POST or None, request.FILES or None, grids=grids)
     if request.method == "POST" and form.is_valid():
         try:
@@ -185,7 +178,7 @@ def hotspots_view(request):
             messages.success(request, _("已将 %(n)s 件诉求合并到 %(number)s，请分拣这件事项。")
                              % {"n": len(merged), "number": into.number})
             return redirect(reverse("case", args=[into.pk]))
-    may_merge = active_roles(request.user).filter(role__in=ACTION_ROLES["merge"]).exists()
+    may_merge = scope.holds(request.user, *scope.COMMAND_ROLES)
     return render(request, "web/hotspots.html", {"hotspots": hotspots_for(request.user), "may_merge": may_merge},
                   status=400 if request.method == "POST" else 200)
 
@@ -195,13 +188,8 @@ def body_cases(request, body: str):
     if body not in Body.values:
         raise Http404
     cases = case_list(request.user, body=body, open_only=True).order_by("created_at")[:300]
-    meetings = Meeting.objects.filter(body=body, held_at__isnull=True).select_related("org")[:20]
-    return render(request, "web/body_cases.html", {
-        "body": Body(body), "cases": cases, "meetings": [m for m in meetings if _can_see_org(request.user, m.org)]})
-
-
-def _can_see_org(user, org) -> bool:
-    return any(org.path.startswith(r.node.path) or r.node.path.startswith(org.path) for r in active_roles(user))
+    meetings = open_meetings(request.user, body=body).order_by("-scheduled_at", "-id")[:20]
+    return render(request, "web/body_cases.html", {"body": Body(body), "cases": cases, "meetings": meetings})
 
 
 @login_required
@@ -213,10 +201,11 @@ def case_view(request, case_id: int):
         raise Http404 from None  # recorded as a refused access by the audit middleware
     errors, failed_action, revealed = {}, "", set()
     if request.method == "POST" and request.POST.get("action") == "reveal":
+        request_id = int(request.POST["request"]) if request.POST.get("request", "").isdigit() else 0
         try:
-            reporter_phone_reveal(actor=request.user, case=case, request_id=int(request.POST.get("request") or 0),
+            reporter_phone_reveal(actor=request.user, case=case, request_id=request_id,
                                   reason=request.POST.get("reason", ""))
-            revealed.add(int(request.POST["request"]))
+            revealed.add(request_id)
         except ApplicationError as exc:
             errors, failed_action = (exc.errors or {"general": exc.message}), "reveal"
             messages.error(request, exc.message)
@@ -246,41 +235,47 @@ def case_page(request, case, *, errors=None, failed_action: str = "", revealed=(
     after a refused act with its `errors` (status 400 unless given) — also for the acts of other
     apps' forms on the page (the urgent flow's withdraw form passes its own status and `extra`)."""
     errors = errors or {}
-    requests = list(case.requests.all())
-    handler = is_assigned_handler(request.user, case)
-    meetings = Meeting.objects.filter(org=case.org, body=case.body, held_at__isnull=True) if case.org else []
-    suggestion = requests[0].suggestion if requests else {}
+    requests = list(case.requests.prefetch_related("photos"))
+    roles = scope.roles_of(request.user)
+    handler = scope.is_handler(request.user, case, roles)
+    meetings = open_meetings(request.user, body=case.body, org=case.org) if case.org else []
+    suggestion = case.suggestion or (requests[0].suggestion if requests else {})
     return render(request, "web/case.html", {
         "case": case, "requests": [
-            (r, r.reporter_phone if (handler or r.pk in revealed) else mask_phone(r.reporter_phone)) for r in requests],
-        "phones_masked": not handler,
+            (r, r.reporter_phone if (handler and r.pk in revealed) else mask_phone(r.reporter_phone),
+             r.reporter_name if handler else mask_name(r.reporter_name)) for r in requests],
+        "may_reveal": handler,
         "events": case.events.all(),
-        "actions": actions_for(request.user, case, allowed_actions(case.status, case.kind)),
+        "actions": scope.actions(request.user, case, offered_actions(case.status, case.kind), roles),
         "action_labels": ACTION_LABELS, "suggestion": suggestion,
         "catalogue": current_items(), "departments": Department.objects.filter(active=True),
         "meetings": meetings, "agenda": case.agenda_items.select_related("meeting"),
         "errors": errors, "failed_action": failed_action, "posted": request.POST,
-        "similar": similar_open_cases(case) if case.status == Status.RECEIVED else [],
+        "similar": similar_open_cases(request.user, case) if case.status == Status.RECEIVED else [],
         **(extra or {}),
     }, status=status or (400 if errors else 200))
 
 
+MEETINGS_SHOWN = 300
+
+
 @login_required
 def meetings(request):
-    qs = Meeting.objects.select_related("org", "convener").annotate(n=Count("items"))[:300]
-    return render(request, "web/meetings.html", {
-        "meetings": [m for m in qs if _can_see_org(request.user, m.org)]})
+    return render(request, "web/meetings.html", {"meetings": meeting_list(request.user)[:MEETINGS_SHOWN]})
 
 
 def _parse_participants(text: str) -> list[ParticipantInput]:
+    """One person a line: their role, then their name; "@username" links the person to their account
+    (they then see the cases on the agenda), e.g. "调解员 张三 @demo-mediator"."""
     people = []
     for line in (text or "").splitlines():
         parts = line.replace("，", " ").replace(",", " ").split()
-        if len(parts) >= 2:
-            role = LABEL_TO_ROLE.get(parts[0], parts[0])
-            people.append(ParticipantInput(role, " ".join(parts[1:])))
-        elif parts:
-            people.append(ParticipantInput(parts[0], ""))
+        if not parts:
+            continue
+        role = LABEL_TO_ROLE.get(parts[0], parts[0])
+        accounts = [p[1:] for p in parts[1:] if p.startswith("@") and len(p) > 1]
+        name = " ".join(p for p in parts[1:] if not p.startswith("@"))
+        people.append(ParticipantInput(role, name, accounts[0] if accounts else ""))
     return people
 
 
@@ -315,19 +310,26 @@ def meeting_new(request):
 
 
 def _convenable_orgs(user):
-    nodes = []
-    for role in active_roles(user):
+    """The bodies the user convenes: their own node's (and, where a street lets the community lead
+    household matters, its grids' neighbour meetings)."""
+    out = []
+    for role in scope.roles_of(user):
         node = role.node
-        if node.level in BODY_OF_LEVEL:
-            nodes.append((node, BODY_OF_LEVEL[node.level]))
-    return nodes
+        body = BODY_OF_LEVEL.get(node.level)
+        if body is not None and scope.leads(role, node, body):
+            out.append((node, body))
+        if role.role == Role.COMMUNITY_SECRETARY:
+            for grid in node.children.filter(level=Level.GRID):
+                if scope.leads(role, grid, Body.GRID_NEIGHBOUR_MEETING):
+                    out.append((grid, Body.GRID_NEIGHBOUR_MEETING))
+    return out
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def meeting_view(request, meeting_id: int):
-    meeting = Meeting.objects.select_related("org", "convener").filter(pk=meeting_id).first()
-    if meeting is None or not _can_see_org(request.user, meeting.org):
+    meeting = meetings_for(request.user).select_related("org", "convener").filter(pk=meeting_id).first()
+    if meeting is None:
         raise Http404
     if request.method == "POST":
         op = request.POST.get("op")
@@ -349,7 +351,7 @@ def meeting_view(request, meeting_id: int):
             messages.success(request, _("已保存"))
         return redirect(reverse("meeting", args=[meeting.pk]))
     items = meeting.items.select_related("case")
-    addable = [c for c in open_cases_for_body(meeting) if can_see_case(request.user, c)]
+    addable = open_cases_for_body(request.user, meeting)
     return render(request, "web/meeting.html", {"meeting": meeting, "items": items, "addable": addable,
                                                 "participants": meeting.participants.all(),
                                                 "role_labels": PARTICIPANT_ROLE_LABELS})

@@ -1,105 +1,138 @@
+"""`sanshi worker`: the jobs (notifications, feedback, the hourly anonymisation …) and what the apps
+registered with `core.jobs.sweep` (overdue clocks, deadlines and the ledger ladder, audit sealing,
+the nightly retraining rule). Three threads, so that nothing slow holds up a clock:
+
+- the sweeper: every registered sweep, a round per poll interval (straight on while a backlog remains);
+- the main loop: due jobs (the slow kinds excluded);
+- the slow-jobs thread: the slow sweeps at their own intervals and the slow jobs (a retraining).
+
+A database error in any loop ends only that round: it is logged on one line (no personal data),
+the thread's connections are closed, and the loop tries again after a back-off that doubles up to
+SANSHI_WORKER_MAX_BACKOFF_SECONDS; once the database answers again the clocks go on."""
+
+import contextlib
 import logging
 import multiprocessing
 import signal
 import threading
 import time
-from datetime import timedelta
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, connection
 from django.urls import get_resolver
-from django.utils import timezone
 
-from sanshi.audit.services import audit_seal, sealing_inline
-from sanshi.core.jobs import enqueue, job_handler, run_due_jobs, slow_kinds
-from sanshi.core.models import Job
-from sanshi.rapid.services import clocks_sweep
-from sanshi.supervision.services import supervision_sweep
-from sanshi.triage.training import triage_retrain_schedule
+from sanshi.core.jobs import SWEEPS, run_due_jobs, schedule_recurring, slow_kinds
+from sanshi.core.logging import redact
 
 log = logging.getLogger("sanshi.worker")
-AUDIT_SEAL_BATCH = 5000
-ANONYMISE_JOB = "personal_data.anonymise"
-ANONYMISE_EVERY = timedelta(hours=1)
-RETRAIN_CHECK_SECONDS = 60  # how often the nightly retraining rule is looked at
 
 
-@job_handler(ANONYMISE_JOB)
-def anonymise_closed(payload: dict) -> None:
-    """Erase reporters' contacts on long-closed cases, then book the next run an hour later."""
-    from sanshi.intake.services import requests_anonymise_closed
+class Backoff:
+    """The pause after a failed round: one poll interval, doubling up to the maximum; reset by a round
+    that went through."""
 
-    requests_anonymise_closed()
-    enqueue(ANONYMISE_JOB, {}, run_at=timezone.now() + ANONYMISE_EVERY)
+    def __init__(self) -> None:
+        self.failures = 0
+
+    def ok(self) -> None:
+        self.failures = 0
+
+    def failed(self, loop: str, exc: BaseException) -> float:
+        self.failures += 1
+        wait = min(settings.SANSHI_WORKER_MAX_BACKOFF_SECONDS,
+                   settings.SANSHI_WORKER_POLL_SECONDS * 2 ** (self.failures - 1))
+        # one line: the error's class and first line, redacted (a database error may quote values)
+        first = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else "")[:200]
+        log.warning("worker %s round failed (%s: %s); retrying in %.1f s", loop, type(exc).__name__, first, wait)
+        close_old_connections()
+        with contextlib.suppress(Exception):  # a broken connection may fail to close; a new one opens next
+            connection.close()
+        return wait
 
 
-def schedule_periodic() -> None:
-    """Keep one pending anonymisation job in the job table. The table remembers the next run, so a
-    restarted worker does not run it again before the hour is up."""
-    with transaction.atomic():
-        if not Job.objects.filter(kind=ANONYMISE_JOB, status=Job.Status.PENDING).exists():
-            enqueue(ANONYMISE_JOB, {})
+def _sleep(seconds: float, stopping: Callable[[], bool]) -> None:
+    end = time.monotonic() + seconds
+    while not stopping() and time.monotonic() < end:
+        time.sleep(min(0.2, max(0.0, end - time.monotonic())))
 
 
-def slow_jobs_forever(stopping) -> None:
-    """The slow-jobs thread: the nightly retraining rule once a minute, and the slow jobs (a triage
-    model retraining takes minutes) — never in the main loop, which sends the notifications."""
-    kinds, checked = slow_kinds(), float("-inf")
+def sweep_once(counts: dict[str, int] | None = None) -> bool:
+    """One round of the sweeper's registered sweeps; True when one of them has a backlog. `counts`
+    collects how many items each acted on."""
+    backlog = False
+    for sweep in SWEEPS.values():
+        if not sweep.slow:
+            n = sweep.func() or 0
+            if counts is not None:
+                counts[sweep.name] = counts.get(sweep.name, 0) + n
+            backlog = backlog or n >= sweep.backlog_at
+    return backlog
+
+
+def sweep_forever(stopping: Callable[[], bool]) -> None:
+    """The sweeper thread: a round, then a pause of one poll interval unless a backlog remains."""
+    backoff = Backoff()
     try:
         while not stopping():
             try:
-                if time.monotonic() - checked >= RETRAIN_CHECK_SECONDS:
-                    checked = time.monotonic()
-                    triage_retrain_schedule()
-                if not run_due_jobs(1, kinds=kinds):
-                    time.sleep(settings.SANSHI_WORKER_POLL_SECONDS)
-            except Exception:  # noqa: BLE001 — a failed round is retried, never fatal
-                log.exception("slow-jobs round failed; retrying")
-                close_old_connections()
-                time.sleep(settings.SANSHI_WORKER_POLL_SECONDS)
+                backlog = sweep_once()
+                backoff.ok()
+                if not backlog:
+                    _sleep(settings.SANSHI_WORKER_POLL_SECONDS, stopping)
+            except Exception as exc:  # noqa: BLE001 — a failed round is retried, never fatal
+                _sleep(backoff.failed("sweeper", exc), stopping)
     finally:
         connection.close()
 
 
-def sweep_once() -> tuple[int, int, int]:
-    """One round of the sweeps: overdue clocks → breach + notification job; case deadlines, the
-    ledger ladder (挂账督办) and overdue 回访; the audit journal onto the hash chain."""
-    breached = clocks_sweep()
-    supervised = supervision_sweep()
-    sealed = 0 if sealing_inline() else audit_seal(limit=AUDIT_SEAL_BATCH)
-    return breached, supervised, sealed
-
-
-def sweep_forever(stopping) -> None:
-    """The sweeper thread: a round, then a pause of one poll interval when it found nothing."""
+def slow_jobs_forever(stopping: Callable[[], bool]) -> None:
+    """The slow-jobs thread: the slow sweeps at their intervals and the slow jobs (a retraining takes
+    minutes) — never in the main loop, which sends the notifications."""
+    kinds = slow_kinds()
+    last: dict[str, float] = {}
+    backoff = Backoff()
     try:
         while not stopping():
             try:
-                breached, supervised, sealed = sweep_once()
-                # straight on only while there is a backlog: clocks or deadlines acted on, or a full
-                # batch of audit rows; a trickle of audit rows waits for the next poll (a busy
-                # intake writes one per request, and sealing them one by one would cost more CPU
-                # than the requests themselves)
-                if not (breached or supervised or sealed >= AUDIT_SEAL_BATCH):
-                    time.sleep(settings.SANSHI_WORKER_POLL_SECONDS)
-            except Exception:  # noqa: BLE001 — a failed round (a lost connection) is retried, never fatal
-                log.exception("sweep round failed; retrying")
-                close_old_connections()
-                time.sleep(settings.SANSHI_WORKER_POLL_SECONDS)
+                for sweep in SWEEPS.values():
+                    if sweep.slow and time.monotonic() - last.get(sweep.name, float("-inf")) >= sweep.every_seconds:
+                        last[sweep.name] = time.monotonic()
+                        sweep.func()
+                ran = run_due_jobs(1, kinds=kinds) if kinds else 0
+                backoff.ok()
+                if not ran:
+                    _sleep(settings.SANSHI_WORKER_POLL_SECONDS, stopping)
+            except Exception as exc:  # noqa: BLE001
+                _sleep(backoff.failed("slow-jobs", exc), stopping)
     finally:
         connection.close()
+
+
+def jobs_forever(stopping: Callable[[], bool]) -> None:
+    """The main loop: keep the recurring jobs booked and run the due jobs (not the slow kinds)."""
+    slow = slow_kinds()
+    backoff = Backoff()
+    while not stopping():
+        try:
+            schedule_recurring()
+            ran = run_due_jobs(exclude=slow)
+            backoff.ok()
+            if not ran:
+                _sleep(settings.SANSHI_WORKER_POLL_SECONDS, stopping)
+        except Exception as exc:  # noqa: BLE001
+            _sleep(backoff.failed("jobs", exc), stopping)
 
 
 class Command(BaseCommand):
     help = ("Run the background worker: due jobs (notifications, feedback, hourly anonymisation), clocks, "
-            "and the nightly triage retraining.")
+            "deadlines, audit sealing and the nightly triage retraining.")
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="run due work once and exit")
 
     def handle(self, *args, once=False, **options):
-
         stopping = False
 
         def stop(*_):
@@ -112,27 +145,15 @@ class Command(BaseCommand):
         # link would otherwise pay ~2–4 s of imports and hold up the first clock sweep by as much
         get_resolver().url_patterns  # noqa: B018 — evaluated for its side effect
         if once:  # `--once` runs only what is due, in order (cron can call `sanshi anonymise` itself)
-            breached, supervised, sealed = sweep_once()
-            triage_retrain_schedule()
-            ran = run_due_jobs()
-            sealed += 0 if sealing_inline() else audit_seal()
-            self.stdout.write(f"ran {ran} job(s)")
-            self.stdout.write(f"breached {breached} clock(s)")
-            self.stdout.write(f"sealed {sealed} audit row(s)")
+            self.run_once()
             return
-        # The clocks have their own thread: a slow job (an SMTP server, a webhook that takes its
-        # time) never holds up a sweep, so a clock that falls due is acted on within about one poll.
         sweeper = threading.Thread(target=sweep_forever, args=(lambda: stopping,), name="sweeper", daemon=True)
         sweeper.start()
         slow = threading.Thread(target=slow_jobs_forever, args=(lambda: stopping,), name="slow-jobs", daemon=True)
         slow.start()
-        slow_ones = slow_kinds()
         self.stdout.write("sanshi worker 已启动（Ctrl-C 停止）")
         self.stdout.flush()
-        while not stopping:
-            schedule_periodic()
-            if not run_due_jobs(exclude=slow_ones):
-                time.sleep(settings.SANSHI_WORKER_POLL_SECONDS)
+        jobs_forever(lambda: stopping)
         sweeper.join(30)
         slow.join(5)
         if slow.is_alive():  # a training run under way: stop its child process rather than wait a
@@ -140,3 +161,16 @@ class Command(BaseCommand):
                 child.terminate()
             slow.join(10)
         self.stdout.write("sanshi worker 已停止")
+
+    def run_once(self) -> None:
+        counts: dict[str, int] = {}
+        sweep_once(counts)
+        for sweep in SWEEPS.values():
+            if sweep.slow:
+                sweep.func()
+        ran = run_due_jobs()
+        sweep_once(counts)  # e.g. seal what the jobs wrote
+        self.stdout.write(f"ran {ran} job(s)")
+        for sweep in SWEEPS.values():
+            if sweep.report:
+                self.stdout.write(sweep.report.format(n=counts.get(sweep.name, 0)))

@@ -7,13 +7,11 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from sanshi.demo import content
 from sanshi.intake.channels import SubChannel
 from sanshi.registry.models import OrgNode, Role
-
-from . import calendar as wd
-from .models import FollowUpVisit, LedgerEntry, Satisfaction
-from .services import (
+from sanshi.supervision import calendar as wd
+from sanshi.supervision.models import FollowUpVisit, LedgerEntry, Satisfaction
+from sanshi.supervision.services import (
     calendar_exceptions,
     calendar_seed,
     follow_up_record,
@@ -22,6 +20,8 @@ from .services import (
     ledger_report_progress,
     ledger_sweep,
 )
+
+from . import content
 
 PROGRESS_NOTES = ["已召开街道联席会专题研究，明确牵头科室", "已完成现场勘查，制定整改方案", "施工单位已进场，完成约一半工程量",
                   "已协调区级部门报到，资金已落实", "主体工程完工，待验收"]

@@ -1,0 +1,55 @@
+"""Where the other apps plug into the core, each registering from its own AppConfig.ready():
+
+- `after_move(*actions)`: what follows a move in another app — a deadline or the 1-5-10 clocks on
+  triage, the ledger and the follow-up visit on close, a deadline restarted on escalation, feedback
+  to the reporters. Run by `transition()` inside its transaction, after the event row is written:
+  the move and everything it sets off commit or roll back together.
+- `action_handler(action)`: the service that performs an action named on the case page or in
+  `POST /cases/{id}/transitions` (`cases.actions.case_act` looks it up), so the core dispatches to
+  deliberation, evaluation, rapid and intake without importing them.
+
+The core imports no domain app; the domain apps import the core and register here (the layers
+are checked by import-linter, `make test`)."""
+
+from collections.abc import Callable
+from typing import Any
+
+from .models import Case, CaseEvent
+
+MoveHook = Callable[..., None]  # hook(*, case: Case, event: CaseEvent) -> None
+ActionHandler = Callable[..., Any]  # handler(*, actor, case: Case, data: dict) -> Any
+
+_AFTER_MOVE: dict[str, list[MoveHook]] = {}
+_ACTION_HANDLERS: dict[str, ActionHandler] = {}
+
+
+def after_move(*actions: str) -> Callable[[MoveHook], MoveHook]:
+    """Register `hook(case=…, event=…)` to run after each move by one of `actions`."""
+
+    def register(hook: MoveHook) -> MoveHook:
+        for action in actions:
+            hooks = _AFTER_MOVE.setdefault(str(action), [])
+            if hook not in hooks:  # ready() may run twice in tests
+                hooks.append(hook)
+        return hook
+
+    return register
+
+
+def run_after_move(*, case: Case, event: CaseEvent) -> None:
+    for hook in _AFTER_MOVE.get(event.action, ()):
+        hook(case=case, event=event)
+
+
+def action_handler(action: str) -> Callable[[ActionHandler], ActionHandler]:
+    """Register the service behind an action of the case page and the transitions endpoint."""
+
+    def register(handler: ActionHandler) -> ActionHandler:
+        _ACTION_HANDLERS[str(action)] = handler
+        return handler
+
+    return register
+
+
+def handler_for(action: str) -> ActionHandler | None:
+    return _ACTION_HANDLERS.get(action)

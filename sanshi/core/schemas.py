@@ -1,0 +1,14 @@
+"""What every API router shares: the documented error answer."""
+
+from ninja import Schema
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, str] = {}
+
+
+def router_errors(*codes: int) -> dict:
+    """The documented error answers of an operation behind a token: 400 (bad input), 401 and 429
+    (rate limit) always, and the given codes."""
+    return {code: ErrorOut for code in sorted({400, 401, 429, *codes})}
