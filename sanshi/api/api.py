@@ -25,6 +25,7 @@ from sanshi.deliberation.services import ParticipantInput, meeting_schedule
 from sanshi.intake.selectors import case_for_tracking
 from sanshi.intake.services import RequestInput, is_staff_submission, request_submit
 from sanshi.rapid.api import router as rapid_router
+from sanshi.registry.api import router as roles_router
 from sanshi.registry.models import OrgNode
 from sanshi.supervision.api import router as supervision_router
 from sanshi.triage.api import router as triage_router
@@ -217,6 +218,7 @@ api.add_router("/command", command_router, auth=staff)  # 指挥中心: the boar
 api.add_router("", supervision_router, auth=staff)  # 台账 (ledger), 回访 (visits), holiday calendar
 api.add_router("", notifications_router, auth=staff)  # one's own in-app notifications
 api.add_router("/triage", triage_router, auth=staff)  # 分拣模型: status and retraining
+api.add_router("/roles", roles_router, auth=staff)  # 岗位与账号: the security administrator's
 
 
 @api.get("/catalogue", response={200: list[schemas.CatalogueItemOut], **errors()}, tags=["public"], summary="三事分流责任清单（现行版本）")
