@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from sanshi.audit.services import audit_record
 from sanshi.cases import scope
 from sanshi.cases.models import Case, Status
 from sanshi.cases.routing import BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS, Body
@@ -16,7 +17,9 @@ from sanshi.cases.services import transition
 from sanshi.cases.transitions import Action
 from sanshi.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from sanshi.core.i18n import join_lazy, stored_in_canonical_language
+from sanshi.core.notify import notify
 from sanshi.registry.models import OrgNode
+from sanshi.registry.selectors import security_admin_role_for
 
 from .models import AgendaItem, Form, Meeting, Participant
 
@@ -150,5 +153,33 @@ def meeting_record_minutes(*, actor, meeting: Meeting, minutes: str) -> Meeting:
     return meeting
 
 
+@transaction.atomic
+def meeting_reassign_convener(*, actor, meeting: Meeting, to_user) -> Meeting:
+    """Hand a meeting not yet held to another convener of the same body at the same node (交接): its
+    convener may, and so may a security administrator covering its node (revoking the convener's
+    role: registry.handover). Audited as `meeting.reassign`; the new convener is told."""
+    held = security_admin_role_for(actor, meeting.org)
+    if held is None and meeting.convener_id != actor.pk:
+        raise NotPermitted(_("只有召集人本人或安全管理员可以移交议事会"))
+    locked = Meeting.objects.select_for_update().select_related("org").get(pk=meeting.pk)
+    if locked.held_at is not None:
+        raise TransitionNotAllowed(_("会议已召开，不能再更换召集人"))
+    if locked.convener_id == to_user.pk:
+        raise TransitionNotAllowed(_("此人已是该会议的召集人"))
+    if scope.may_convene(to_user, locked.org, locked.body) is None:
+        raise ValidationFailed(_("接手人不符合要求"), errors={
+            "to": format_lazy(_("接手人须能召集{org}的{body}"), org=locked.org.name, body=Body(locked.body).label)})
+    acting = held or scope.may_convene(actor, locked.org, locked.body)
+    locked.convener = to_user
+    locked.save(update_fields=["convener"])
+    meeting.convener = to_user
+    audit_record(event="meeting.reassign", actor=actor, role=acting.role if acting else "",
+                 node=acting.node.code if acting else "", obj_type="meeting", obj_id=str(locked.pk))
+    notify(recipients=[to_user], subject=f"议事会移交给您召集：{locked.title}",
+           body=f"「{locked.title}」（{timezone.localtime(locked.scheduled_at):%Y-%m-%d %H:%M}）已移交由您召集。",
+           kind="meeting_handover", link=f"/staff/meetings/{locked.pk}/")
+    return meeting
+
+
 __all__ = ["ParticipantInput", "meeting_schedule", "meeting_add_case", "meeting_resolve_case",
-           "meeting_record_minutes"]
+           "meeting_record_minutes", "meeting_reassign_convener"]

@@ -28,12 +28,13 @@ from sanshi.cases import scope
 from sanshi.cases.models import Case, Status
 from sanshi.cases.services import record_event
 from sanshi.cases.transitions import TimelineEvent
-from sanshi.core.errors import TransitionNotAllowed, ValidationFailed
+from sanshi.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from sanshi.core.jobs import enqueue_many
 from sanshi.core.notify import notify
 from sanshi.rapid.models import Clock, ClockName
 from sanshi.rapid.services import case_street
 from sanshi.registry.models import Level, Role, StaffRole
+from sanshi.registry.selectors import security_admin_role_for
 
 from . import calendar as wd
 from .models import (
@@ -517,3 +518,39 @@ def follow_ups_sweep(limit: int = 200) -> int:
 def supervision_sweep() -> int:
     """The worker's round: deadline clocks, the ledger ladder, overdue visits."""
     return deadlines_sweep() + ledger_sweep() + follow_ups_sweep()
+
+
+# ---- handing over (交接) -----------------------------------------------------------------------
+
+def ledger_reassign(*, actor, entry: LedgerEntry, to_user) -> LedgerEntry:
+    """Hand a claimed entry to another street leader of its street: its claimer may, and so may a
+    security administrator covering the street (revoking the claimer's role: registry.handover).
+    The new claimer carries on with the same deadline and ladder; the case timeline (a LEDGER_CLAIM
+    event marked handed_over) and the audit trail (`ledger.reassign`) say who handed it to whom, and
+    the new claimer is told."""
+    held = security_admin_role_for(actor, entry.street)
+    acting = held if held is not None else check_ledger_claim(actor, entry)
+    if held is None and entry.claimed_by_id != actor.pk:
+        raise NotPermitted(_("只有承办领导本人或安全管理员可以移交台账事项"))
+    try:
+        check_ledger_claim(to_user, entry)
+    except NotPermitted:
+        raise ValidationFailed(_("接手人不符合要求"), errors={
+            "to": _("接手人须为本街道在岗的街道领导（街道干部）")}) from None
+    with transaction.atomic():
+        locked = _locked_entry(entry)
+        if locked.claimed_by_id is None:
+            raise TransitionNotAllowed(_("该事项尚未认领，由街道领导认领即可"))
+        if locked.claimed_by_id == to_user.pk:
+            raise TransitionNotAllowed(_("该事项已由此人承办"))
+        before = locked.claimed_by_id
+        locked.claimed_by, locked.claimed_at = to_user, timezone.now()
+        locked.save(update_fields=["claimed_by", "claimed_at"])
+        record_event(case=locked.case, event=TimelineEvent.LEDGER_CLAIM, actor=actor,
+                     actor_label=acting.get_role_display(), public_note="台账事项已移交其他街道领导承办",
+                     data={"ledger_entry": locked.pk, "handed_over": True, "from": before, "to": to_user.pk},
+                     audit={"event": "ledger.reassign", "role": acting.role, "node": acting.node.code})
+        notify(recipients=[to_user], subject=f"台账事项移交给您：{locked.case.number}",
+               body=f"「{locked.case.title}」已移交由您承办，完成时限与督办进度不变。", kind="ledger_handover",
+               link=f"/staff/ledger/{locked.pk}/")
+    return _sync(entry, locked)
