@@ -1,3 +1,6 @@
+"""The URLconf: each app's pages under one prefix each; the shell (home, staff home, the case page)
+is sanshi.web's."""
+
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
@@ -5,28 +8,23 @@ from django.urls import include, path
 
 from sanshi.api.api import api
 from sanshi.audit import views as audit_views
+from sanshi.core import views as notification_views
+from sanshi.intake.urls import public as intake_public
+from sanshi.intake.urls import staff as intake_staff
 from sanshi.rapid import views as rapid_views
 from sanshi.triage import views as triage_views
-from sanshi.web import notifications as notification_views
 from sanshi.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("report/", views.report, name="report"),
-    path("report/done/<str:code>/", views.report_done, name="report-done"),
-    path("track/", views.track, name="track"),
-    path("track/<str:code>/", views.track, name="track-code"),
+    *intake_public,  # report, track (residents)
     path("accounts/", include("sanshi.accounts.urls")),  # login, logout, one-time code, enrolment
     path("staff/", views.staff_home, name="staff-home"),
-    path("staff/submit/", views.staff_submit, name="staff-submit"),
-    path("staff/pool/", views.pool_view, name="pool"),
-    path("staff/hotspots/", views.hotspots_view, name="hotspots"),
+    path("staff/", include(intake_staff)),  # 登记诉求 (and its slip), 诉求池, search by tracking code
+    path("staff/hotspots/", triage_views.hotspots_view, name="hotspots"),  # 未诉先办
     path("staff/triage/model/", triage_views.model_view, name="triage-model"),  # 分拣模型 and its retraining
-    path("staff/bodies/<str:body>/", views.body_cases, name="body-cases"),
     path("staff/cases/<int:case_id>/", views.case_view, name="case"),
-    path("staff/meetings/", views.meetings, name="meetings"),
-    path("staff/meetings/new/", views.meeting_new, name="meeting-new"),
-    path("staff/meetings/<int:meeting_id>/", views.meeting_view, name="meeting"),
+    path("staff/", include("sanshi.deliberation.urls")),  # each body's cases, meetings
     path("staff/audit/", audit_views.audit_list, name="audit-log"),  # 审计管理员 only
     path("staff/", include("sanshi.supervision.urls")),  # 台账, 回访, 节假日 (docs/deadlines.md)
     path("staff/notifications/", notification_views.notifications_view, name="notifications"),

@@ -83,6 +83,9 @@ PAGES = {
     "accounts/login/": "signin", "accounts/logout/": "signin", "accounts/otp/": "signin",
     "accounts/otp/enrol/": "signin",
     "staff/": "staff", "staff/submit/": "staff", "staff/pool/": "staff", "staff/hotspots/": "staff",
+    # the tracking slip: once, to who registered the request (404 to anyone else); the search by a
+    # tracking code a resident reads out opens a case in sight, never shows the code (tests/intake)
+    "staff/submit/<int:request_id>/slip/": "slip", "staff/find/": "find",
     "staff/bodies/<str:body>/": "staff", "staff/meetings/": "staff", "staff/meetings/new/": "staff",
     "staff/cases/<int:case_id>/": "case", "staff/meetings/<int:meeting_id>/": "meeting",
     "staff/audit/": "audit", "staff/notifications/": "staff",

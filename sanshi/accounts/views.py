@@ -34,7 +34,7 @@ def _safe_next(request: HttpRequest) -> str:
 class SignInView(auth_views.LoginView):
     """Step one. With SANSHI_REQUIRE_OTP the password only opens the one-time-code step."""
 
-    template_name = "web/login.html"
+    template_name = "accounts/login.html"
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -50,7 +50,7 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
     if request.path_info.startswith("/api/"):
         return JsonResponse({"detail": message, "errors": {"username": message}}, status=429,
                             json_dumps_params={"ensure_ascii": False})
-    return render(request, "web/login.html", {
+    return render(request, "accounts/login.html", {
         "form": AuthenticationForm(request), "locked_message": message,
         "next": request.POST.get("next", ""),
     }, status=429)

@@ -53,3 +53,21 @@ def action_handler(action: str) -> Callable[[ActionHandler], ActionHandler]:
 
 def handler_for(action: str) -> ActionHandler | None:
     return _ACTION_HANDLERS.get(action)
+
+
+DetailPart = Callable[[Case], Any]  # part(case) -> a JSON-able value
+_DETAIL_PARTS: dict[str, DetailPart] = {}
+
+
+def detail_part(name: str) -> Callable[[DetailPart], DetailPart]:
+    """Register what another app adds to a case's API detail under `name` (rapid: its clocks)."""
+
+    def register(part: DetailPart) -> DetailPart:
+        _DETAIL_PARTS[name] = part
+        return part
+
+    return register
+
+
+def detail_parts(case: Case) -> dict[str, Any]:
+    return {name: part(case) for name, part in _DETAIL_PARTS.items()}

@@ -218,7 +218,8 @@ class Demo:
             template = self.rng.choice(pool)
             channel = self.rng.choice([PATROL_SUBS, RESIDENT_SUBS, ASSIGNED_SUBS])
             sub = self.rng.choice(channel)
-            stage = self.rng.choice(stages)
+            # every stage at least once (the first cases run through them), then at random by weight
+            stage = STAGES[n][0] if n < len(STAGES) else self.rng.choice(stages)
             if stage == "whistled" and not code.startswith("P"):
                 stage = "handling"
             with transaction.atomic():

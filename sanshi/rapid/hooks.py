@@ -2,7 +2,7 @@
 clocks, and who sees or handles a case through a response team."""
 
 from sanshi.cases import scope
-from sanshi.cases.hooks import action_handler, after_move
+from sanshi.cases.hooks import action_handler, after_move, detail_part
 from sanshi.cases.models import Case, CaseEvent
 from sanshi.cases.services import received_at
 from sanshi.cases.transitions import Action
@@ -26,6 +26,13 @@ def dispatch(*, actor, case: Case, data: dict) -> None:
     police = None if police in (None, "") else police not in ("0", "false", False)
     team = team_choice(case=case, value=data.get("team"), police=police)
     case_dispatch(actor=actor, case=case, team=team, police=police)
+
+
+@detail_part("clocks")
+def clocks(case: Case) -> list[dict]:
+    """A case's clocks in its API detail: the 1-5-10 limits of an urgent event, or its deadline."""
+    return [{"name": c.name, "due_at": c.due_at, "done_at": c.done_at, "breached": c.breached}
+            for c in case.clocks.order_by("due_at", "id")]
 
 
 def cases_of_my_teams(user):

@@ -7,10 +7,12 @@ from datetime import datetime
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
 
+from sanshi.cases.actions import get_case_or_404
 from sanshi.core.errors import NotPermitted
 from sanshi.core.schemas import router_errors as errors
 
 from .services import loaded_model
+from .similar import similar_open_cases
 from .training import may_view, model_overview, triage_retrain_request
 
 router = Router(tags=["triage"])
@@ -83,3 +85,22 @@ def model_status(request):
 def retrain(request):
     job = triage_retrain_request(actor=request.auth)
     return Status(202, {"id": job.pk, "state": "queued"})
+
+
+similar_router = Router(tags=["cases"])  # mounted at the API's root: /cases/{id}/similar
+
+
+class SimilarOut(Schema):
+    id: int
+    number: str | None
+    title: str
+    status: str
+    score: float
+
+
+@similar_router.get("/cases/{case_id}/similar", response={200: list[SimilarOut], **errors(404)},
+                    summary="相似的在办事项（可合并为重复诉求）")
+def similar_cases(request, case_id: int):
+    case = get_case_or_404(request.auth, case_id)
+    return [{"id": c.pk, "number": c.number, "title": c.title, "status": c.status, "score": score}
+            for c, score in similar_open_cases(request.auth, case)]

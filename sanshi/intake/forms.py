@@ -3,9 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 from sanshi.core.errors import ValidationFailed
 from sanshi.core.personal import normalise_phone
-from sanshi.deliberation.models import Form
-from sanshi.intake.channels import PUBLIC_SUB_CHANNELS, SubChannel
-from sanshi.intake.models import MAX_TEXT
+
+from .channels import PUBLIC_SUB_CHANNELS, SubChannel
+from .models import MAX_TEXT
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -49,13 +49,3 @@ class StaffRequestForm(RequestForm):
         super().__init__(*args, **kwargs)
         self.fields["grid"].choices = [("", _("— 未知，由指挥中心指定 —"))] + [(g.code, f"{g.parent.name} · {g.name}")
                                                                      for g in grids]
-
-
-class MeetingForm(forms.Form):
-    title = forms.CharField(label=_("会议名称"), max_length=120)
-    form = forms.ChoiceField(label=_("议事形式"), choices=Form.choices)
-    scheduled_at = forms.DateTimeField(label=_("时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                                       input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
-    place = forms.CharField(label=_("地点"), max_length=120, required=False)
-    participants = forms.CharField(
-        label=_("参会人员"), widget=forms.Textarea(attrs={"rows": 5}))

@@ -66,7 +66,7 @@ def _page(request, *, errors=None, status=200):
     unread = qs.filter(read_at__isnull=True).count()
     shown = (qs.filter(read_at__isnull=True) if only_unread else qs)[:PAGE_SIZE]
     pref = notification_preference(request.user)
-    return render(request, "web/notifications.html", {
+    return render(request, "core/notifications.html", {
         "notes": shown, "unread": unread, "only_unread": only_unread, "page_size": PAGE_SIZE,
         "pref": pref, "masked_phone": mask_phone(pref.phone), "errors": errors or {},
         "sms_available": sms_backend().enabled}, status=status)

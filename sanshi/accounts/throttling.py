@@ -44,9 +44,14 @@ class _RateFromSettings:
 
 
 class AnonymousRate(_RateFromSettings, AnonRateThrottle):
-    """Requests without a bearer token, per client address."""
+    """Requests without a bearer token (a resident, `auth` an anonymous user or none), per client address."""
 
     setting = "SANSHI_RATE_ANON"
+
+    def get_cache_key(self, request):
+        if getattr(getattr(request, "auth", None), "is_authenticated", False):
+            return None  # SignedInRate counts these
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class SignedInRate(_RateFromSettings, AuthRateThrottle):
@@ -56,6 +61,6 @@ class SignedInRate(_RateFromSettings, AuthRateThrottle):
 
     def get_cache_key(self, request):
         user = getattr(request, "auth", None)
-        if user is None:
+        if not getattr(user, "is_authenticated", False):
             return None  # AnonymousRate counts these
         return self.cache_format % {"scope": self.scope, "ident": user.pk}

@@ -1,0 +1,144 @@
+"""Deliberation's pages: each body's open cases, the meetings, convening one, and a meeting's page
+(its agenda, resolutions and minutes). Thin: parse the form, call the same services as the API."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from sanshi.cases import scope
+from sanshi.cases.actions import get_case_or_404
+from sanshi.cases.models import Status
+from sanshi.cases.routing import BODY_OF_LEVEL, BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS, Body
+from sanshi.cases.selectors import case_list
+from sanshi.core.errors import ApplicationError, NotFound
+from sanshi.core.forms import apply_errors
+from sanshi.registry.models import Level, OrgNode, Role
+
+from .forms import MeetingForm
+from .selectors import meeting_list, meetings_for, open_cases_for_body, open_meetings
+from .services import (
+    ParticipantInput,
+    meeting_add_case,
+    meeting_record_minutes,
+    meeting_resolve_case,
+    meeting_schedule,
+)
+
+LABEL_TO_ROLE = {label: code for code, label in PARTICIPANT_ROLE_LABELS.items()}
+BODY_CASES_SHOWN = 300
+
+
+@login_required
+def body_cases(request, body: str):
+    if body not in Body.values:
+        raise Http404
+    cases = case_list(request.user, body=body, open_only=True).order_by("created_at")[:BODY_CASES_SHOWN]
+    meetings = open_meetings(request.user, body=body).order_by("-scheduled_at", "-id")[:20]
+    return render(request, "deliberation/body_cases.html", {"body": Body(body), "cases": cases, "meetings": meetings})
+
+
+MEETINGS_SHOWN = 300
+
+
+@login_required
+def meetings(request):
+    return render(request, "deliberation/meetings.html", {"meetings": meeting_list(request.user)[:MEETINGS_SHOWN]})
+
+
+def _parse_participants(text: str) -> list[ParticipantInput]:
+    """One person a line: their role, then their name; "@username" links the person to their account
+    (they then see the cases on the agenda), e.g. "调解员 张三 @demo-mediator"."""
+    people = []
+    for line in (text or "").splitlines():
+        parts = line.replace("，", " ").replace(",", " ").split()
+        if not parts:
+            continue
+        role = LABEL_TO_ROLE.get(parts[0], parts[0])
+        accounts = [p[1:] for p in parts[1:] if p.startswith("@") and len(p) > 1]
+        name = " ".join(p for p in parts[1:] if not p.startswith("@"))
+        people.append(ParticipantInput(role, name, accounts[0] if accounts else ""))
+    return people
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_new(request):
+    org = OrgNode.objects.filter(code=request.GET.get("org") or request.POST.get("org", "")).first()
+    body = request.GET.get("body") or request.POST.get("body", "")
+    if org is None or body not in Body.values or LEVEL_OF_BODY.get(body) != org.level:
+        return render(request, "deliberation/meeting_pick.html", {"orgs": _convenable_orgs(request.user)})
+    candidates = list(case_list(request.user, body=body).filter(org=org, status__in=[Status.TRIAGED,
+                                                                                       Status.DELIBERATING]))
+    default_title = f"{org.name}{Body(body).label}（{timezone.localdate():%m月%d日}）"
+    form = MeetingForm(request.POST or None, initial={"title": default_title})
+    if request.method == "POST" and form.is_valid():
+        picked = [c for c in candidates if str(c.pk) in request.POST.getlist("cases")]
+        try:
+            meeting = meeting_schedule(
+                actor=request.user, org=org, body=body, title=form.cleaned_data["title"],
+                form=form.cleaned_data["form"], scheduled_at=form.cleaned_data["scheduled_at"],
+                place=form.cleaned_data["place"], participants=_parse_participants(form.cleaned_data["participants"]),
+                cases=picked)
+        except ApplicationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("议事会已召集"))
+            return redirect(reverse("meeting", args=[meeting.pk]))
+    role_hint = "、".join(str(PARTICIPANT_ROLE_LABELS[r]) for r in sorted(BODY_ROLES[body]))
+    return render(request, "deliberation/meeting_new.html", {"form": form, "org": org, "body": Body(body),
+                                                    "candidates": candidates, "role_hint": role_hint},
+                  status=400 if form.errors else 200)
+
+
+def _convenable_orgs(user):
+    """The bodies the user convenes: their own node's (and, where a street lets the community lead
+    household matters, its grids' neighbour meetings)."""
+    out = []
+    for role in scope.roles_of(user):
+        node = role.node
+        body = BODY_OF_LEVEL.get(node.level)
+        if body is not None and scope.leads(role, node, body):
+            out.append((node, body))
+        if role.role == Role.COMMUNITY_SECRETARY:
+            for grid in node.children.filter(level=Level.GRID):
+                if scope.leads(role, grid, Body.GRID_NEIGHBOUR_MEETING):
+                    out.append((grid, Body.GRID_NEIGHBOUR_MEETING))
+    return out
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_view(request, meeting_id: int):
+    meeting = meetings_for(request.user).select_related("org", "convener").filter(pk=meeting_id).first()
+    if meeting is None:
+        raise Http404
+    if request.method == "POST":
+        op = request.POST.get("op")
+        try:
+            if op == "minutes":
+                meeting_record_minutes(actor=request.user, meeting=meeting, minutes=request.POST.get("minutes", ""))
+            else:
+                case = get_case_or_404(request.user, int(request.POST.get("case") or 0))
+                if op == "add":
+                    meeting_add_case(actor=request.user, meeting=meeting, case=case)
+                elif op == "resolve":
+                    meeting_resolve_case(actor=request.user, meeting=meeting, case=case,
+                                         resolution=request.POST.get("resolution", ""))
+                else:
+                    raise NotFound(_("未知的操作"))
+        except ApplicationError as exc:
+            messages.error(request, exc.message + "".join(_("：") + str(m) for m in exc.errors.values()))
+        else:
+            messages.success(request, _("已保存"))
+        return redirect(reverse("meeting", args=[meeting.pk]))
+    items = meeting.items.select_related("case")
+    addable = open_cases_for_body(request.user, meeting)
+    return render(request, "deliberation/meeting.html", {"meeting": meeting, "items": items, "addable": addable,
+                                                "participants": meeting.participants.all(),
+                                                "role_labels": PARTICIPANT_ROLE_LABELS})
+
