@@ -19,11 +19,11 @@ from sanshi.audit.services import audit_lock, audit_record
 from sanshi.cases import scope
 from sanshi.cases.models import Case, Status
 from sanshi.cases.services import case_opened, case_opening_rows, record_event
-from sanshi.cases.transitions import TimelineEvent
+from sanshi.cases.transitions import StrOrPromise, TimelineEvent
 from sanshi.core.crypto import lookup_hash, random_code
 from sanshi.core.errors import NotFound, NotPermitted, ValidationFailed
 from sanshi.core.i18n import stored_in_canonical_language
-from sanshi.core.images import photo_problem
+from sanshi.core.images import delete_stored, photo_problem, store_image
 from sanshi.core.notify import sms_to_reporter
 from sanshi.core.personal import normalise_phone
 from sanshi.registry.models import Role
@@ -55,7 +55,7 @@ class RequestInput:
 
 
 def _validate(actor, data: RequestInput, photos: list[UploadedFile]):
-    errors: dict[str, str] = {}
+    errors: dict[str, StrOrPromise] = {}
     text = (data.text or "").strip()
     if not text:
         errors["text"] = _("请填写诉求内容")
@@ -148,7 +148,7 @@ def _submit(*, actor, data: RequestInput, photos: list[UploadedFile]) -> Request
         received_at=timezone.now(),
         suggestion=suggestion.as_dict(),
     )
-    photo_rows: list[Photo] = []
+    stored = [store_image(upload, "requests") for upload in photos]  # re-encoded, random names
     try:
         with transaction.atomic():
             case = case_opened(title=request.title or text[:40], grid_id=grid_id, suggestion=request.suggestion,
@@ -156,9 +156,8 @@ def _submit(*, actor, data: RequestInput, photos: list[UploadedFile]) -> Request
             case.save(force_insert=True)
             request.case = case
             request.save(force_insert=True)
-            photo_rows = [Photo(request=request, image=upload) for upload in photos]
-            for row in photo_rows:
-                row.save(force_insert=True)
+            for name in stored:
+                Photo(request=request, image=name).save(force_insert=True)
             for row in case_opening_rows(actor=actor, case=case, received_at=request.received_at,
                                          public_note=f"诉求已受理（{sub_channel_label(request.sub_channel)}）",
                                          data={"request": request.pk, "channel": request.channel}):
@@ -168,16 +167,9 @@ def _submit(*, actor, data: RequestInput, photos: list[UploadedFile]) -> Request
                                 text=f"您反映的问题已登记（事项 {case.number}），查询码 {request.tracking_code}，"
                                      "可在 /track/ 查看办理进度。")
     except BaseException:
-        _delete_saved_files(photo_rows)  # the rows are not there: neither are their files
+        delete_stored(stored)  # the rows are not there: neither are their files
         raise
     return request
-
-
-def _delete_saved_files(photo_rows: list[Photo]) -> None:
-    """Files that saving the rows wrote to storage (an image field writes its file before the INSERT)."""
-    for row in photo_rows:
-        if row.image and row.image._committed and row.image.name:
-            row.image.storage.delete(row.image.name)
 
 
 def reporter_phone_reveal(*, actor, case: Case, request_id: int, reason: str) -> str:

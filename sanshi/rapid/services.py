@@ -19,7 +19,7 @@ from sanshi.cases.services import record_event, transition
 from sanshi.cases.transitions import Action, TimelineEvent
 from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from sanshi.core.i18n import stored_in_canonical_language
-from sanshi.core.images import photo_problem
+from sanshi.core.images import photo_problem, store_image
 from sanshi.core.jobs import enqueue, enqueue_many
 from sanshi.core.notify import notify
 from sanshi.registry.models import Level, OrgNode, Role, StaffRole
@@ -341,7 +341,7 @@ def dispatch_report_result(*, actor, dispatch: Dispatch, result: str, photo=None
         raise ValidationFailed(_("处置结果有误"), errors=errors)
     d.result_at, d.result_by, d.result = timezone.now(), actor, result
     if photo is not None:
-        d.photo = photo
+        d.photo = store_image(photo, "dispatch")  # re-encoded under a random name
     d.save()
     case = d.case
     line = f"{d.team.name}：{result}"

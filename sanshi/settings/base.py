@@ -192,6 +192,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SANSHI_FIELD_KEY = env.str("SANSHI_FIELD_KEY", default="")
 SANSHI_DEMO_PASSWORD = env.str("SANSHI_DEMO_PASSWORD", default="sanshi-demo")
 SANSHI_MAX_PHOTO_BYTES = env.int("SANSHI_MAX_PHOTO_BYTES", default=5 * 1024 * 1024)
+SANSHI_MAX_IMAGE_PIXELS = env.int("SANSHI_MAX_IMAGE_PIXELS", default=40_000_000)  # larger photos: 400 (and no bombs)
 SANSHI_MAX_PHOTOS = env.int("SANSHI_MAX_PHOTOS", default=6)
 SANSHI_TOKEN_TTL_HOURS = env.int("SANSHI_TOKEN_TTL_HOURS", default=12)
 SANSHI_TRIAGE_MODEL_PATH = env.str("SANSHI_TRIAGE_MODEL_PATH", default=str(VAR_DIR / "triage-model.joblib"))
