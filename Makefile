@@ -38,12 +38,17 @@ run: demo
 
 test: setup
 	@$(BIN)/ruff check .
+	@$(BIN)/lint-imports --no-cache >/dev/null 2>&1 || $(BIN)/lint-imports --no-cache  # the layers (pyproject.toml)
+	@$(BIN)/deptry . >/dev/null 2>&1 || $(BIN)/deptry .  # every dependency declared and used
+	@$(BIN)/mypy --no-incremental --no-error-summary || (echo "mypy: 类型检查未通过"; exit 1)
 	@mkdir -p var  # the migration check reads the history from the default database
 	@$(BIN)/sanshi makemigrations --check --dry-run -v 0 || (echo "缺少迁移文件：请运行 sanshi makemigrations"; exit 1)
 	@$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup
 	@$(BIN)/ruff check .
+	@$(BIN)/lint-imports --no-cache
+	@$(BIN)/mypy
 
 bench: setup
 	@$(BIN)/python bench/intake.py

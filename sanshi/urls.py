@@ -7,13 +7,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from sanshi.api.api import api
-from sanshi.audit import views as audit_views
 from sanshi.core import views as notification_views
 from sanshi.intake.urls import public as intake_public
 from sanshi.intake.urls import staff as intake_staff
 from sanshi.rapid import views as rapid_views
 from sanshi.triage import views as triage_views
-from sanshi.web import views
+from sanshi.web import audit_log, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,12 +24,12 @@ urlpatterns = [
     path("staff/triage/model/", triage_views.model_view, name="triage-model"),  # 分拣模型 and its retraining
     path("staff/cases/<int:case_id>/", views.case_view, name="case"),
     path("staff/", include("sanshi.deliberation.urls")),  # each body's cases, meetings
-    path("staff/audit/", audit_views.audit_list, name="audit-log"),  # 审计管理员 only
+    path("staff/audit/", audit_log.audit_list, name="audit-log"),  # 审计管理员 only
     path("staff/", include("sanshi.supervision.urls")),  # 台账, 回访, 节假日 (docs/deadlines.md)
     path("staff/notifications/", notification_views.notifications_view, name="notifications"),
     path("staff/rapid/", rapid_views.responder, name="responder"),  # 突发快响: a responder's dispatches
-    path("staff/rapid/dispatches/<int:dispatch_id>/withdraw/", rapid_views.dispatch_withdraw,
-         name="dispatch-withdraw"),  # the command centre's, from the case page (before the team's steps)
+    path("staff/rapid/dispatches/<int:dispatch_id>/withdraw/", views.dispatch_withdraw,
+         name="dispatch-withdraw"),  # the command centre's, from the case page's urgent panel
     path("staff/rapid/dispatches/<int:dispatch_id>/<str:step>/", rapid_views.dispatch_step, name="dispatch-step"),
     path("staff/rapid/teams/", rapid_views.teams, name="rapid-teams"),
     path("staff/rapid/teams/<int:team_id>/duty/", rapid_views.team_duty, name="rapid-team-duty"),

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from sanshi.audit.services import audit_record
 from sanshi.core.errors import ApplicationError, ValidationFailed
 
 from .models import ApiToken, User
@@ -94,8 +95,6 @@ def token_issue(*, username: str, password: str, otp: str = "",
         raise AuthenticationFailed(_("用户名或密码错误"), errors={"password": _("用户名或密码错误")})
     if second_factor_required():
         second_factor_verify(user=user, token=otp)
-    from sanshi.audit.services import audit_record
-
     raw = secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(

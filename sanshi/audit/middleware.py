@@ -3,6 +3,7 @@ import re
 import uuid
 
 from .context import RequestContext, current
+from .services import audit_denied, flush_pending
 
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -26,8 +27,6 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from .services import flush_pending
-
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
@@ -45,8 +44,6 @@ class AuditContextMiddleware:
     @staticmethod
     def _note_refused_page(request, response) -> None:
         """A staff page that answered 403, or 404 for an object out of scope, is a refused access."""
-        from .services import audit_denied
-
         user = getattr(request, "user", None)
         if response.status_code in (403, 404) and request.path.startswith("/staff/") and \
                 getattr(user, "is_authenticated", False):

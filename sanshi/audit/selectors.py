@@ -93,7 +93,3 @@ def audit_chain_verify(*, head: tuple[int, str] | None = None, progress: Callabl
                                                                if row is None else "different"),
                 row.pk if row else None, seq))
     return report
-
-
-def audit_entries_for(*, obj_type: str, obj_id: str):
-    return AuditEntry.objects.filter(obj_type=obj_type, obj_id=str(obj_id)).order_by("seq")

@@ -75,7 +75,7 @@ def _clean(fields: dict) -> dict:
     out = dict(fields)
     for name, value in fields.items():
         if isinstance(value, str):
-            out[name] = value[: AuditEntry._meta.get_field(name).max_length]
+            out[name] = value[: getattr(AuditEntry._meta.get_field(name), "max_length", None)]
     return out
 
 

@@ -13,15 +13,15 @@ class Body(models.TextChoices):
     DISTRICT_JOINT_MEETING = "district_joint_meeting", _("区级联席会议")
 
 
-LEVEL_OF_KIND = {"HOUSEHOLD": Level.GRID, "SHARED": Level.COMMUNITY, "PUBLIC": Level.STREET}
-BODY_OF_LEVEL = {
+LEVEL_OF_KIND: dict[str, str] = {"HOUSEHOLD": Level.GRID, "SHARED": Level.COMMUNITY, "PUBLIC": Level.STREET}
+BODY_OF_LEVEL: dict[str, Body] = {
     Level.GRID: Body.GRID_NEIGHBOUR_MEETING,
     Level.COMMUNITY: Body.COMMUNITY_REVIEW_MEETING,
     Level.STREET: Body.STREET_JOINT_MEETING,
     Level.DISTRICT: Body.DISTRICT_JOINT_MEETING,
 }
-LEVEL_OF_BODY = {body: level for level, body in BODY_OF_LEVEL.items()}
-ESCALATION = {Level.GRID: Level.COMMUNITY, Level.COMMUNITY: Level.STREET, Level.STREET: Level.DISTRICT}
+LEVEL_OF_BODY: dict[str, str] = {body: level for level, body in BODY_OF_LEVEL.items()}
+ESCALATION: dict[str, str] = {Level.GRID: Level.COMMUNITY, Level.COMMUNITY: Level.STREET, Level.STREET: Level.DISTRICT}
 
 # Who sits on each body (seeds J0, B2); meeting participants are checked against this.
 BODY_ROLES: dict[str, set[str]] = {

@@ -328,8 +328,8 @@ def actions(user, case: Case, candidates: Iterable[str], roles: list[StaffRole] 
         role = acting_role(user, action, case, roles)
         if role is None:
             continue
-        if action == Action.DEPARTMENT_REPORT and not case.whistle_calls.filter(
-                department_id=role.department_id, reported_at__isnull=True).exists():
+        if action == Action.DEPARTMENT_REPORT and (role.department_id is None or not case.whistle_calls.filter(
+                department_id=role.department_id, reported_at__isnull=True).exists()):
             continue
         out.append(str(action))
     return out

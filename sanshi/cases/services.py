@@ -3,8 +3,9 @@
 beside the moves (a team's step, a clock's breach, the ledger's ladder, a phone revealed) is written
 by `record_event()`. The apps that react to a move register with `cases.hooks.after_move`."""
 
+from django.conf import settings
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +25,12 @@ from .routing import BODY_OF_LEVEL, ESCALATION, routing_for
 from .transitions import ACTION_LABELS, Action, TimelineEvent, find_move
 
 
+def stored_label(action: str) -> str:
+    """An action's name as the timeline stores it: in Chinese, whatever language the actor reads."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(ACTION_LABELS.get(action, action))
+
+
 def _label(actor, role: StaffRole | None = None) -> str:
     if role is not None:
         return role.get_role_display()
@@ -37,7 +44,8 @@ def _audit_scope(actor, case: Case, action: str) -> dict:
     resident, the system, or an account acting without a role on the case."""
     if not getattr(actor, "is_authenticated", False):
         return {"role": "", "node": ""}
-    checked_as = {Action.CLOSE: Action.EVALUATE, Action.ESCALATE: Action.EVALUATE}.get(action, action)
+    checked_as: str = {Action.CLOSE.value: Action.EVALUATE.value, Action.ESCALATE.value: Action.EVALUATE.value}.get(
+        str(action), str(action))
     role = scope.acting_role(actor, checked_as, case)
     if role is None:
         return {"role": "", "node": ""}
@@ -68,7 +76,7 @@ def transition(*, case: Case, action: str, actor=None, actor_label: str = "", no
             case=locked, action=str(action), from_status=move.source, to_status=move.target,
             actor=actor if getattr(actor, "is_authenticated", False) else None,
             actor_label=actor_label or _label(actor), at=now, note=note,
-            public_note=public_note or ACTION_LABELS.get(action, action), data=data or {},
+            public_note=public_note or stored_label(action), data=data or {},
         )
         audit_record(event=f"case.{action}", actor=actor, obj_type="case", obj_id=str(locked.pk),
                      **_audit_scope(actor, locked, action))
@@ -111,7 +119,7 @@ def record_event(*, case: Case, event: str, actor=None, actor_label: str = "", n
             case_id=case.pk, action=str(event), from_status=status, to_status=status,
             actor=actor if getattr(actor, "is_authenticated", False) else None,
             actor_label=actor_label or _label(actor), at=timezone.now(), note=note,
-            public_note=public_note or ACTION_LABELS.get(event, event), data=data or {})
+            public_note=public_note or stored_label(event), data=data or {})
         fields = {"event": f"case.{event}", "obj_type": "case", "obj_id": str(case.pk)}
         fields.update(audit if audit is not None else _audit_scope(actor, case, event))
         audit_record(actor=actor, **fields)
@@ -180,10 +188,10 @@ def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code:
     )
     if overridden and not reason.strip():
         errors["reason"] = _("修改系统建议的分类需要填写理由")
-    if errors:
+    if errors or grid is None or item is None:
         raise ValidationFailed(_("分拣信息有误"), errors=errors)
     level, body = routing_for(kind)
-    if grid.level == Level.MICRO_GRID:
+    if grid.level == Level.MICRO_GRID and grid.parent is not None:
         grid = grid.parent
     org = _node_at(grid, level)
     transition(
@@ -228,16 +236,19 @@ def case_department_report(*, actor, case: Case, report: str) -> WhistleCall:
     role = scope.check(actor, Action.DEPARTMENT_REPORT, case)
     if not (report or "").strip():
         raise ValidationFailed(_("请填写报到反馈"), errors={"report": _("请填写部门办理情况")})
+    department = role.department
+    if department is None:  # a liaison's role always names its department (registry)
+        raise TransitionNotAllowed(_("本部门没有待反馈的吹哨报到"))
     with transaction.atomic():
         call = (WhistleCall.objects.select_for_update()
-                .filter(case=case, department=role.department, reported_at__isnull=True).first())
+                .filter(case=case, department=department, reported_at__isnull=True).first())
         if call is None:
             raise TransitionNotAllowed(_("本部门没有待反馈的吹哨报到"))
         call.reported_at, call.reported_by, call.report = timezone.now(), actor, report.strip()
         call.save()
         transition(case=case, action=Action.DEPARTMENT_REPORT, actor=actor,
-                   actor_label=role.department.name, note=report,
-                   public_note=f"{role.department.name}已报到并反馈办理情况", data={"whistle_call": call.pk})
+                   actor_label=department.name, note=report,
+                   public_note=f"{department.name}已报到并反馈办理情况", data={"whistle_call": call.pk})
     return call
 
 
@@ -308,6 +319,8 @@ def case_escalate_after_rating(*, case: Case, actor, actor_label: str, comment: 
     org = case.org.ancestor(level) if case.org else None
     if org is None:
         org, level = case.org, case.level
+    if org is None:  # an evaluated case was triaged, so it has a responsible node
+        raise TransitionNotAllowed(_("事项没有责任主体，不能提级"))
     transition(case=case, action=Action.ESCALATE, actor=actor, actor_label=actor_label, note=comment,
                public_note=f"评价不满意，提交{org.name}{BODY_OF_LEVEL[level].label}复议",
                data={"from_level": case.level, "to_level": level, "org": org.code},

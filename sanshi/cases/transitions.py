@@ -14,10 +14,12 @@ the ledger's ladder, a follow-up visit, a reporter's phone revealed — moves no
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .models import Status
 
+StrOrPromise = str | Promise  # a label: text, or a lazy translation of it
 ALL_KINDS = frozenset({"PUBLIC", "SHARED", "HOUSEHOLD"})
 
 
@@ -98,7 +100,7 @@ MOVES: list[Move] = [
     Move(Action.DISPATCH, Status.HANDLING, Status.HANDLING, urgent_only=True, offered=False),
 ]
 
-ACTION_LABELS: dict[str, str] = {**dict(Action.choices), **dict(TimelineEvent.choices)}
+ACTION_LABELS: dict[str, StrOrPromise] = {**dict(Action.choices), **dict(TimelineEvent.choices)}
 
 
 def _applies(move: Move, kind: str) -> bool:

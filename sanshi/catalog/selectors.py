@@ -1,7 +1,7 @@
 from .models import CatalogueItem, CatalogueVersion
 
 
-def current_version() -> CatalogueVersion:
+def current_version() -> CatalogueVersion | None:
     return CatalogueVersion.objects.order_by("-number").first()
 
 

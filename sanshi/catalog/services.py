@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sanshi.core.errors import ValidationFailed
 
+from .baseline import ITEMS
 from .models import CatalogueItem, CatalogueVersion, Kind
 from .selectors import current_version
 
@@ -40,8 +41,6 @@ def ensure_catalogue() -> CatalogueVersion:
     """The data migration loads v1; this is for fresh test databases that flush data."""
     version = current_version()
     if version is None:
-        from .baseline import ITEMS
-
         version = catalogue_revise(actor=None, note="基线清单", changes={
             i["code"]: {k: i[k] for k in EDITABLE} for i in ITEMS})
     return version

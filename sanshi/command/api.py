@@ -151,9 +151,9 @@ class ComplianceOut(Schema):
 
 
 def _suggestion(case) -> dict:
-    team = getattr(case.suggestion, "team", None)
+    team = getattr(case.team_suggestion, "team", None)
     return {"suggested_team": {"id": team.pk, "name": team.name} if team else None,
-            "suggestion_reason": getattr(case.suggestion, "reason", "") or ""}
+            "suggestion_reason": getattr(case.team_suggestion, "reason", "") or ""}
 
 
 def _scope(request) -> selectors.BoardScope:

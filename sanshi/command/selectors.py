@@ -8,6 +8,7 @@ all clocks in Python. Scope: the nodes where the user holds an operator or stree
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Case as DbCase
 from django.db.models import (
@@ -35,6 +36,7 @@ from sanshi.rapid.selectors import redispatch_wanted
 from sanshi.rapid.services import dispatch_suggest
 from sanshi.registry.models import Level, OrgNode, Role
 from sanshi.registry.selectors import subtree, subtrees, within
+from sanshi.supervision.models import FollowUpVisit, LedgerEntry
 
 logger = logging.getLogger("sanshi.command")
 BOARD_ROLES = {Role.OPERATOR, Role.STREET_OFFICER}
@@ -74,10 +76,6 @@ class BoardScope:
         Written as `grid_id IN (nodes in scope)` — a semi-join the database does from the case
         table's own columns, not a path comparison across two outer joins."""
         return Q() if self.everything else placed_q(self.nodes, prefix, unplaced=True)
-
-    def open_cases(self):
-        """The ids of the open cases in scope, as a subquery."""
-        return Case.objects.filter(self.cases_q(), status__in=OPEN_STATUSES).values("pk")
 
     def of_open_case(self) -> Q:
         """An object of an open case in scope, as conditions on the join to its case: the database
@@ -119,7 +117,7 @@ def zone_of(prefix: str = "") -> Coalesce:
         Value(WHOLE_STREET), output_field=CharField())
 
 
-def street_of(streets, prefix: str = "") -> DbCase:
+def street_of(streets, prefix: str = "") -> DbCase | Value:
     """The name of the street whose subtree holds the case's grid (or its responsible node)."""
     whens = [When(Q(**{f"{prefix}grid_id__in": subtree(s).values("pk")})
                   | Q(**{f"{prefix}grid__isnull": True, f"{prefix}org_id__in": subtree(s).values("pk")}),
@@ -144,7 +142,7 @@ def _page(model, ids: list[int]) -> list:
     return [rows[pk] for pk in ids if pk in rows]
 
 
-def urgent_events(scope: BoardScope, *, now: datetime | None = None) -> list[Case]:
+def urgent_events(scope: BoardScope, *, now: datetime | None = None) -> list[Any]:
     """Open urgent cases with at least one urgent clock still running (or breached and still open),
     most pressing first; each with `.board_clocks` (its clocks), `.board_dispatches` (teams sent,
     first dispatch and reinforcements, withdrawn ones too), `.board_requests` and `.board_zone`; a
@@ -177,7 +175,7 @@ def urgent_events(scope: BoardScope, *, now: datetime | None = None) -> list[Cas
     return cases
 
 
-def unassigned_requests(scope: BoardScope) -> tuple[list[Case], int]:
+def unassigned_requests(scope: BoardScope) -> tuple[list[Any], int]:
     """Cases received and not yet triaged (the pool), urgent-suggested first, then oldest first;
     with the first request's time and the triage suggestion. Three queries when the pool has rows
     (ids, the page with its places, its requests), a fourth for the total when it is long."""
@@ -226,8 +224,9 @@ def overdue_clocks(scope: BoardScope, *, now: datetime | None = None) -> tuple[l
     qs = _overdue(scope, now).order_by("due_at", "id")
     # the page of ids first (sorted on the clock table alone), then those rows with their case and place
     ids = list(qs.values_list("pk", flat=True)[:PANEL_LIMIT])
-    rows = sorted(Clock.objects.filter(pk__in=ids).select_related("case__grid__parent__parent", "case__org"),
-                  key=lambda c: (c.due_at, c.pk))
+    rows: list[Any] = sorted(  # clocks that carry their place for the page (board_zone)
+        Clock.objects.filter(pk__in=ids).select_related("case__grid__parent__parent", "case__org"),
+        key=lambda c: (c.due_at, c.pk))
     for row in rows:
         row.board_zone = zone_name(row.case.grid, row.case.org)
     total = len(rows) if len(rows) < PANEL_LIMIT else qs.count()
@@ -237,8 +236,6 @@ def overdue_clocks(scope: BoardScope, *, now: datetime | None = None) -> tuple[l
 def overdue_ledger(scope: BoardScope, *, now: datetime | None = None) -> tuple[list, int]:
     """Ledger items (台账, public matters under supervision) past their deadline and not closed,
     with the ladder's stage. Two queries (rows, total)."""
-    from sanshi.supervision.models import LedgerEntry
-
     now = now or timezone.now()
     qs = (LedgerEntry.objects.filter(scope.of_open_case(), closed_at__isnull=True, deadline_at__lt=now)
           .select_related("case", "street", "claimed_by").order_by("deadline_at", "id"))
@@ -250,8 +247,6 @@ def overdue_ledger(scope: BoardScope, *, now: datetime | None = None) -> tuple[l
 def overdue_visits(scope: BoardScope, *, now: datetime | None = None) -> tuple[list, int]:
     """Follow-up visits (回访) of closed household matters past their due time and not recorded.
     Two queries (rows, total)."""
-    from sanshi.supervision.models import FollowUpVisit
-
     now = now or timezone.now()
     qs = (FollowUpVisit.objects.filter(Q() if scope.everything else Q(grid_id__in=scope.node_ids()),
                                        done_at__isnull=True, due_at__lt=now)
@@ -288,7 +283,8 @@ def _open_groups(scope: BoardScope) -> dict[tuple, int]:
     if seconds <= 0:
         return count()
     key = "command:open-load:" + scope.key
-    return cache.get_or_set(key, count, seconds)
+    cached = cache.get_or_set(key, count, seconds)
+    return cached if cached is not None else count()
 
 
 def zone_load(scope: BoardScope, *, now: datetime | None = None) -> list[dict]:
@@ -323,10 +319,10 @@ def zone_load(scope: BoardScope, *, now: datetime | None = None) -> list[dict]:
     return rows
 
 
-def team_load(scope: BoardScope) -> list[ResponseTeam]:
+def team_load(scope: BoardScope) -> list[Any]:
     """Response teams in scope with their open dispatches (sent, not withdrawn, no result yet) and
     members. One query."""
-    teams = list(ResponseTeam.objects.filter(scope.teams_q()).select_related("street")
+    teams: list[Any] = list(ResponseTeam.objects.filter(scope.teams_q()).select_related("street")
                  .annotate(open_dispatches=Count("dispatches", filter=Q(dispatches__result_at__isnull=True,
                                                                         dispatches__withdrawn_at__isnull=True),
                                                  distinct=True),
@@ -342,7 +338,7 @@ def team_load(scope: BoardScope) -> list[ResponseTeam]:
 SUGGESTION_LIMIT = 10
 
 
-def suggestions_for(cases: list[Case]) -> dict[int, object]:
+def suggestions_for(cases: list[Any]) -> dict[int, object]:
     """The urgent-flow service's suggestion (team and reason) for each case in `cases`, excluding
     the teams already sent to it (a withdrawn team too: it is not proposed again for the case). At
     most SUGGESTION_LIMIT per refresh: an urgent event should not wait long, so the list is short,
@@ -370,10 +366,10 @@ def board_urgent(user_scope: BoardScope, *, now: datetime | None = None) -> dict
     now = now or timezone.now()
     events = urgent_events(user_scope, now=now)
     unassigned, unassigned_total = unassigned_requests(user_scope)
-    waiting = [c for c in events if c.needs_team] + [c for c in unassigned if c.urgent_suggested and c.grid_id]
+    waiting: list[Any] = [c for c in events if c.needs_team] + [c for c in unassigned if c.urgent_suggested and c.grid_id]
     suggested = suggestions_for(waiting)
     for case in [*events, *unassigned]:
-        case.suggestion = suggested.get(case.pk)
+        case.team_suggestion = suggested.get(case.pk)
     return {"now": now, "urgent": events, "unassigned": unassigned, "unassigned_total": unassigned_total}
 
 
@@ -457,7 +453,7 @@ def _state(now: datetime) -> DbCase:
         default=Value("pending"), output_field=CharField())
 
 
-def _team_of_clock() -> DbCase:
+def _team_of_clock() -> Coalesce:
     """The team answerable for a clock: the first team sent to the case, or for the reinforcement
     clock the first reinforcement sent — a team sent instead of a withdrawn one before it (the
     withdrawn team only when no other was sent). Before any dispatch: 未派单."""

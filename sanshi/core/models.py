@@ -6,14 +6,6 @@ from django.utils.translation import gettext_lazy as _
 from .fields import EncryptedTextField
 
 
-class TimeStamped(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
-
-
 class Job(models.Model):
     """A unit of work for `sanshi worker`: enqueued after commit, retried with back-off."""
 

@@ -20,9 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from .channels.email import absolute_link, send_email
 from .channels.sms import get_backend as sms_backend
 from .channels.webhook import send_webhook
+from .errors import ValidationFailed
 from .jobs import enqueue, job_handler
 from .models import Delivery, Notification, NotificationPreference, WebhookEndpoint
-from .personal import mask_phone
+from .personal import MOBILE_RE, mask_phone, normalise_phone
 
 DELIVER_JOB = "notify.deliver"
 EXTERNAL_CHANNELS = ("email", "webhook", "sms")
@@ -193,9 +194,6 @@ def notification_preference_set(*, actor, email: bool, sms: bool, phone: str | N
                                 clear_phone: bool = False) -> NotificationPreference:
     """The actor's own channels. `phone` None or blank keeps the stored number; `clear_phone`
     erases it. SMS needs a mainland mobile number."""
-    from .errors import ValidationFailed
-    from .personal import MOBILE_RE, normalise_phone
-
     new_phone = normalise_phone(phone, field="phone") if phone else ""
     if new_phone and not MOBILE_RE.match(new_phone):
         raise ValidationFailed(_("短信需要手机号"), errors={"phone": _("短信需要11位手机号")})

@@ -42,6 +42,8 @@ from sanshi.registry.models import (
 from sanshi.registry.services import node_create
 
 from . import content
+from .rapid import build_rapid
+from .supervision import build_supervision
 
 # stage a demo case is driven to, with its weight
 STAGES = [("received", 14), ("triaged", 8), ("deliberating", 8), ("handling", 12), ("whistled", 5),
@@ -403,12 +405,8 @@ def build_demo(*, requests: int = 320, seed: int = 2026, out: Callable[[str], No
     with transaction.atomic():
         demo.build_hotspots()
     with transaction.atomic():
-        from .rapid import build_rapid
-
         build_rapid(demo)
     with transaction.atomic():
-        from .supervision import build_supervision
-
         build_supervision(demo)  # 台账 in every state (unclaimed, claimed, each overdue rung), 回访 open and done
     return demo
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.db.models import F
 
+from sanshi.accounts.models import User
 from sanshi.cases.models import CaseEvent
 from sanshi.cases.services import case_triage
 from sanshi.intake.channels import SubChannel
@@ -21,7 +22,7 @@ from sanshi.rapid.services import (
     dispatch_request_reinforcement,
     dispatch_suggest,
 )
-from sanshi.registry.models import Level, OrgNode, Role
+from sanshi.registry.models import Level, OrgNode, Role, StaffRole
 
 # (grid code, text, catalogue code, step, minutes ago)
 URGENT_CASES = [
@@ -55,9 +56,6 @@ def _teams(demo) -> dict:
 
 def _member(demo, street):
     """A responder without a password (like the demo's other unnamed staff)."""
-    from sanshi.accounts.models import User
-    from sanshi.registry.models import StaffRole
-
     demo.name_counter += 1
     user = User.objects.create(username=f"staff-{demo.name_counter:04d}", display_name=demo.person(), is_demo=True)
     user.set_unusable_password()
@@ -67,8 +65,6 @@ def _member(demo, street):
 
 
 def _join(username: str, team: ResponseTeam) -> None:
-    from sanshi.accounts.models import User
-
     TeamMember.objects.create(team=team, user=User.objects.get(username=username), is_leader=False)
 
 

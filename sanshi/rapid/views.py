@@ -66,36 +66,6 @@ def dispatch_step(request, dispatch_id: int, step: str):
 
 
 @login_required
-@require_POST
-def dispatch_withdraw(request, dispatch_id: int):
-    """撤回派单 from the case page's 突发快响 panel (the form beside the dispatch form). A refusal
-    shows the case page again with the message, the field error and the reason as typed."""
-    from sanshi.cases.actions import get_case_or_404
-    from sanshi.web.views import case_page  # the case page belongs to sanshi.web: imported when used
-
-    dispatch = Dispatch.objects.select_related("case", "team").filter(pk=dispatch_id).first()
-    if dispatch is None:
-        raise Http404
-    reason = request.POST.get("reason", "")
-    try:
-        services.dispatch_withdraw(actor=request.user, dispatch=dispatch, reason=reason)
-    except NotFound:
-        raise Http404 from None
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        failed = {"dispatch": dispatch.pk, "errors": exc.errors, "reason": reason}
-        try:
-            case = get_case_or_404(request.user, dispatch.case_id)
-        except NotFound:
-            raise Http404 from None
-        return case_page(request, case, errors=exc.errors or {},
-                         failed_action="withdraw_dispatch", status=exc.status_code,
-                         extra={"rapid_withdraw_failed": failed})
-    messages.success(request, format_lazy(_("已撤回{team}的派单，请改派其他队伍"), team=dispatch.team.name))
-    return redirect(reverse("case", args=[dispatch.case_id]) + "#rapid-panel")
-
-
-@login_required
 def teams(request):
     return render(request, "rapid/teams.html", {"teams": teams_for_user(request.user)})
 

@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 
+from sanshi.core.errors import ApplicationError
+
 from .models import Department, Household, OrgNode, StaffRole
+from .services import staff_role_grant, staff_role_revoke
 
 
 @admin.register(OrgNode)
@@ -35,10 +38,6 @@ class StaffRoleAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        from sanshi.core.errors import ApplicationError
-
-        from .services import staff_role_grant
-
         try:
             granted = staff_role_grant(actor=request.user, user=obj.user, node=obj.node, role=obj.role,
                                        department=obj.department)
@@ -48,10 +47,6 @@ class StaffRoleAdmin(admin.ModelAdmin):
 
     @admin.action(description="撤销所选岗位")
     def revoke_selected(self, request, queryset):
-        from sanshi.core.errors import ApplicationError
-
-        from .services import staff_role_revoke
-
         for staff_role in queryset:
             try:
                 staff_role_revoke(actor=request.user, staff_role=staff_role)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from sanshi.audit.services import audit_record
 from sanshi.core.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
 
-from .models import LEVEL_ORDER, Department, Level, OrgNode, Role, StaffRole
+from .models import Department, Level, OrgNode, Role, StaffRole
 from .selectors import security_admin_role_for, security_admin_roles, within
 
 
@@ -33,7 +33,7 @@ class ThreeAdminsConflict(ValidationFailed):
 # 三员分立 (等保 2.0 level 3): the system, security and audit administrators are three people
 ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 
-CHILD_LEVEL = {
+CHILD_LEVEL: dict[str, str] = {
     Level.DISTRICT: Level.STREET,
     Level.STREET: Level.COMMUNITY,
     Level.COMMUNITY: Level.GRID,
@@ -53,11 +53,6 @@ def node_create(*, code: str, name: str, level: str, parent: OrgNode | None = No
         return OrgNode.objects.add_root(create_kwargs=create)
     parent.refresh_from_db(fields=["path", "depth", "numchild"])  # treebeard places the child from these
     return OrgNode.objects.add_child(parent, create_kwargs=create)
-
-
-def level_above(level: str) -> str | None:
-    index = LEVEL_ORDER.index(Level(level))
-    return LEVEL_ORDER[index + 1] if index + 1 < len(LEVEL_ORDER) else None
 
 
 def _security_admin_role(actor, node: OrgNode) -> StaffRole:

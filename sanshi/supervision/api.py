@@ -10,6 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
+from sanshi.core.errors import ValidationFailed
 from sanshi.core.schemas import router_errors as errors
 
 from . import services
@@ -127,8 +128,6 @@ def _visit_out(visit: FollowUpVisit) -> dict:
 def ledger_list(request, show: str = Query("open", description="open | unclaimed | overdue | closed | all"),
                 limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
     if show not in LEDGER_FILTERS:
-        from sanshi.core.errors import ValidationFailed
-
         raise ValidationFailed(_("筛选条件有误"), errors={"show": format_lazy(_("只能是 {choices}"),
                                                                  choices=" | ".join(LEDGER_FILTERS))})
     exceptions = services.calendar_exceptions()

@@ -1,5 +1,4 @@
-"""Reads of the ledger and the visits, filtered by the reader's scope (STYLE habit 6). The command
-board (sanshi/command) may use `overdue_entries` and `overdue_visits`."""
+"""Reads of the ledger and the visits, filtered by the reader's scope (the scope module)."""
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -9,6 +8,7 @@ from sanshi.core.errors import NotFound
 
 from .models import CalendarDay, FollowUpVisit, LedgerEntry
 from .permissions import ledger_scope, visit_scope
+from .services import counts_working_days
 
 LEDGER_FILTERS = ("open", "unclaimed", "overdue", "closed", "all")
 # The State Council publishes next year's holiday schedule in the autumn (Nov 2025 for 2026):
@@ -20,8 +20,6 @@ def calendar_year_missing(today=None) -> int | None:
     """The year whose holidays nobody has entered and soon matter: this year, or from November
     next year; None when both are there or deadlines count calendar days (then holidays do not
     matter). Without its rows a year counts weekends only, so 元旦 and 春节 deadlines come out short."""
-    from .services import counts_working_days
-
     if not counts_working_days():
         return None
     today = today or timezone.localdate()
@@ -69,14 +67,3 @@ def visit_for(user, visit_id: int) -> FollowUpVisit:
     if visit is None:
         raise NotFound(_("回访任务不存在"))
     return visit
-
-
-def overdue_entries(now=None) -> QuerySet[LedgerEntry]:
-    """Open ledger entries past their deadline (any street), most overdue first."""
-    return (LedgerEntry.objects.filter(closed_at__isnull=True, deadline_at__lt=now or timezone.now())
-            .select_related("case", "street", "claimed_by").order_by("deadline_at", "id"))
-
-
-def overdue_visits(now=None) -> QuerySet[FollowUpVisit]:
-    return (FollowUpVisit.objects.filter(done_at__isnull=True, due_at__lt=now or timezone.now())
-            .select_related("case", "grid").order_by("due_at", "id"))

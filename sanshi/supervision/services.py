@@ -37,6 +37,7 @@ from sanshi.registry.models import Level, Role, StaffRole
 from sanshi.registry.selectors import security_admin_role_for
 
 from . import calendar as wd
+from .holidays import SEEDED
 from .models import (
     CalendarDay,
     ContactMethod,
@@ -135,8 +136,6 @@ def calendar_day_remove(*, actor, day: date | None) -> None:
 def calendar_seed(years: list[int] | None = None) -> int:
     """Load the seeded official schedule (sanshi/supervision/holidays.py); rows already present (also
     edited ones) are left as they are. Returns how many were added."""
-    from .holidays import SEEDED
-
     added = 0
     for year, days in SEEDED.items():
         if years and year not in years:

@@ -26,6 +26,7 @@ from .services import (
     calendar_exceptions,
     counts_working_days,
     days_between,
+    follow_up_record,
     is_workday,
     ledger_claim,
     ledger_report_progress,
@@ -172,8 +173,6 @@ def visits(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def visit_view(request, visit_id: int):
-    from .services import follow_up_record
-
     try:
         visit = visit_for(request.user, visit_id)
     except NotFound:

@@ -6,6 +6,8 @@ import os
 import threading
 from dataclasses import dataclass, field, fields
 
+from sanshi.catalog.selectors import current_version
+
 from .rules import RuleItem, keyword_suggestion
 
 log = logging.getLogger("sanshi.triage")
@@ -39,8 +41,6 @@ class Suggestion:
 
 
 def _rule_items() -> list[RuleItem]:
-    from sanshi.catalog.selectors import current_version
-
     version = current_version()
     if version is None:
         return []

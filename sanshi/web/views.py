@@ -8,8 +8,9 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from sanshi.cases import scope
 from sanshi.cases.actions import case_act, get_case_or_404
@@ -23,6 +24,8 @@ from sanshi.core.personal import mask_name, mask_phone
 from sanshi.deliberation.selectors import open_meetings
 from sanshi.intake.selectors import pool
 from sanshi.intake.services import reporter_phone_reveal
+from sanshi.rapid import services as rapid_services
+from sanshi.rapid.models import Dispatch
 from sanshi.registry.models import Department
 from sanshi.supervision.permissions import can_edit_calendar
 from sanshi.supervision.selectors import calendar_year_missing
@@ -121,3 +124,31 @@ def case_page(request, case, *, errors=None, failed_action: str = "", revealed=(
         "similar": similar_open_cases(request.user, case) if case.status == Status.RECEIVED else [],
         **(extra or {}),
     }, status=status or (400 if errors else 200))
+
+
+@login_required
+@require_POST
+def dispatch_withdraw(request, dispatch_id: int):
+    """撤回派单 from the case page's 突发快响 panel (the form beside the dispatch form). A refusal
+    shows the case page again with the message, the field error and the reason as typed (the
+    case page is the shell's: this form of the rapid app's panel posts here)."""
+    dispatch = Dispatch.objects.select_related("case", "team").filter(pk=dispatch_id).first()
+    if dispatch is None:
+        raise Http404
+    reason = request.POST.get("reason", "")
+    try:
+        rapid_services.dispatch_withdraw(actor=request.user, dispatch=dispatch, reason=reason)
+    except NotFound:
+        raise Http404 from None
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        failed = {"dispatch": dispatch.pk, "errors": exc.errors, "reason": reason}
+        try:
+            case = get_case_or_404(request.user, dispatch.case_id)
+        except NotFound:
+            raise Http404 from None
+        return case_page(request, case, errors=exc.errors or {},
+                         failed_action="withdraw_dispatch", status=exc.status_code,
+                         extra={"rapid_withdraw_failed": failed})
+    messages.success(request, format_lazy(_("已撤回{team}的派单，请改派其他队伍"), team=dispatch.team.name))
+    return redirect(reverse("case", args=[dispatch.case_id]) + "#rapid-panel")

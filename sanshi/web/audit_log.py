@@ -1,5 +1,7 @@
 """The audit administrator's page (三员: only the 审计管理员 reads the trail). It reads the chain, after
-sealing any journal rows not yet on it (deferred sealing, docs/audit.md)."""
+sealing any journal rows not yet on it (deferred sealing, docs/audit.md). It is the shell's, not
+sanshi.audit's: who is the audit administrator is the registry's to say, and the audit trail sits
+below the registry (the registry's grants write to it)."""
 
 from datetime import datetime, time
 
@@ -9,10 +11,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from sanshi.audit.models import AuditEntry, Outcome
+from sanshi.audit.services import audit_denied, audit_seal_all
 from sanshi.registry.models import Role, StaffRole
-
-from .models import AuditEntry, Outcome
-from .services import audit_denied, audit_seal_all
 
 PAGE_SIZE = 200
 
