@@ -2,6 +2,7 @@
 resolution taken on it moves it to `handling`. One transaction per action."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -31,7 +32,7 @@ class ParticipantInput:
     username: str = ""  # a participant with an account is linked to it (they then see the agenda's cases)
 
 
-def _accounts(participants: list[ParticipantInput]) -> dict[str, object]:
+def _accounts(participants: list[ParticipantInput]) -> dict[str, Any]:
     names = {p.username for p in participants if p.username}
     users = {u.username: u for u in get_user_model().objects.filter(username__in=names, is_active=True)}
     missing = sorted(names - set(users))

@@ -110,7 +110,7 @@ def calendar_day_set(*, actor, day: date | None, is_workday: bool, name: str) ->
         errors["name"] = _("请填写名称，例如：国庆节、春节调休上班")
     elif len(name) > 40:
         errors["name"] = _("名称最多40个字")
-    if errors:
+    if errors or day is None:
         raise ValidationFailed(_("节假日信息有误"), errors=errors)
     with transaction.atomic():
         row, _created = CalendarDay.objects.update_or_create(
@@ -159,7 +159,7 @@ def _reschedule_open_entries() -> None:
 # ---- the case deadline ------------------------------------------------------------------------
 
 def _deadline_days(case: Case) -> int:
-    return case.catalogue_item.deadline_days if case.catalogue_item_id else 15
+    return case.catalogue_item.deadline_days if case.catalogue_item is not None else 15
 
 
 def deadline_start(*, case: Case, at: datetime | None = None) -> Clock:
@@ -174,6 +174,8 @@ def deadline_start(*, case: Case, at: datetime | None = None) -> Clock:
             defaults={"started_at": at, "due_at": due, "done_at": None, "breached_at": None})
         if case.kind == "PUBLIC":
             street = case_street(case) or case.org
+            if street is None:  # a triaged case has its place: the ledger needs its street
+                raise ValidationFailed(_("事项没有所在街道，不能上台账"), errors={"grid": _("请指定事项所在网格")})
             LedgerEntry.objects.get_or_create(case=case, defaults={
                 "street": street, "opened_at": at, "deadline_days": days, "deadline_at": due, "next_rung_at": due})
     return clock
@@ -322,7 +324,7 @@ def ledger_set_deadline(*, actor, entry: LedgerEntry, deadline: date | None, rea
                                         day=f"{timezone.localtime(default):%Y-%m-%d}")
     if len(reason) > 500:
         errors["reason"] = _("理由最多500字")
-    if errors:
+    if errors or deadline is None:
         raise ValidationFailed(_("完成时限有误"), errors=errors)
     with transaction.atomic():
         locked = _locked_entry(entry)
@@ -378,7 +380,8 @@ def _fire_rung(entry: LedgerEntry, stage: int, now: datetime) -> None:
     due = timezone.localtime(entry.deadline_at)
     link = f"/staff/ledger/{entry.pk}/"
     if stage == LedgerStage.REMINDED:
-        recipients = [entry.claimed_by] if entry.claimed_by_id else _street_staff(entry.street, Role.STREET_OFFICER)
+        recipients = ([entry.claimed_by] if entry.claimed_by is not None
+                      else _street_staff(entry.street, Role.STREET_OFFICER))
         subject = f"台账事项到期提醒：{number}"
         body = f"「{title}」的完成时限（{due:%Y-%m-%d}）已到，尚未验收销账。请尽快办结并报告进展。"
         public = "已到完成时限，督办提醒承办领导"
@@ -397,12 +400,12 @@ def _fire_rung(entry: LedgerEntry, stage: int, now: datetime) -> None:
                 "通报街道指挥中心跟踪督办。")
         public = f"超期{notify_after_days()}个工作日，通报街道指挥中心"
         kind = "ledger_notify"
-    record_event(case=case, event=RUNG_ACTIONS[stage], actor=None, actor_label=SYSTEM_LABEL, public_note=public,
-                 data={"ledger_entry": entry.pk, "stage": int(stage), "deadline": due.date().isoformat(),
-                     "recipients": [u.pk for u in recipients]})
+    record_event(case=case, event=RUNG_ACTIONS[LedgerStage(stage)], actor=None, actor_label=SYSTEM_LABEL,
+                 public_note=public, data={"ledger_entry": entry.pk, "stage": int(stage),
+                                           "deadline": due.date().isoformat(), "recipients": [u.pk for u in recipients]})
     notify(recipients=recipients, subject=subject, body=body, kind=kind, link=link)
     entry.stage = stage
-    setattr(entry, RUNG_FIELDS[stage], now)
+    setattr(entry, RUNG_FIELDS[LedgerStage(stage)], now)
 
 
 def ledger_sweep(limit: int = 200) -> int:
@@ -443,7 +446,9 @@ def _grid_leaders(grid) -> list:
 def follow_up_create(*, case: Case, at: datetime | None = None) -> FollowUpVisit:
     """A closed HOUSEHOLD matter: a visit task for the grid leader(s) of its grid."""
     at = at or timezone.now()
-    grid = case.grid if case.grid.level != Level.MICRO_GRID else case.grid.parent
+    grid = case.grid.parent if case.grid is not None and case.grid.level == Level.MICRO_GRID else case.grid
+    if grid is None:
+        raise ValidationFailed(_("事项没有所在网格，不能安排回访"), errors={"grid": _("请指定事项所在网格")})
     with transaction.atomic():
         visit, created = FollowUpVisit.objects.get_or_create(case=case, defaults={
             "grid": grid, "created_at": at, "due_at": deadline_after(at, follow_up_days())})
