@@ -105,6 +105,12 @@ PAGES = {
     # supervision: lists filtered by scope; "ledger"/"visit" 404 outside scope (tests/test_supervision.py)
     "staff/ledger/": "staff", "staff/ledger/export/": "staff", "staff/visits/": "staff", "staff/calendar/": "staff",
     "staff/ledger/<int:entry_id>/": "ledger", "staff/visits/<int:visit_id>/": "visit",
+    # 岗位与账号 (tests/registry/): active security administrators only, 403 for every other role; a role
+    # or node outside the administrator's subtree 404; activation-link renewal is POST
+    "staff/roles/": "roles", "staff/roles/grant/": "roles", "staff/roles/<int:role_id>/revoke/": "roles",
+    "staff/roles/accounts/new/": "roles", "staff/roles/accounts/<int:user_id>/activation/": "roles",
+    # a new account's owner sets the first password from the one-time link: no sign-in, the link is the credential
+    "staff/roles/activate/<uidb64>/<token>/": "signin",
     "i18n/": "django", "admin/": "django", "api/v1/": "api",  # included URLconfs checked elsewhere
 }
 # Every operation of the NinjaAPI: "public", "token" (any valid token), "cases" (filtered list),
@@ -137,6 +143,10 @@ API = {
     ("DELETE", "/api/v1/calendar/{day}"): "supervision",
     # one's own in-app notifications (tests/test_notifications.py): only one's own, others' ids ignored
     ("GET", "/api/v1/notifications"): "token", ("POST", "/api/v1/notifications/read"): "token",
+    # roles (tests/registry/test_roles_api.py): security administrators only (403), 404 outside their subtree,
+    # 409 for a second 三员 role on one account, 403 for one's own account
+    ("GET", "/api/v1/roles"): "roles", ("POST", "/api/v1/roles"): "roles",
+    ("DELETE", "/api/v1/roles/{role_id}"): "roles", ("GET", "/api/v1/roles/{role_id}/handover"): "roles",
 }
 
 
@@ -368,10 +378,12 @@ def test_the_pages(matrix, client):
         assert client.get("/staff/audit/").status_code == (200 if role == R.AUDIT_ADMIN else 403), role
         model_page = client.get("/staff/triage/model/").status_code
         assert model_page == (200 if role in (R.OPERATOR, R.STREET_OFFICER, R.SYSTEM_ADMIN) else 403), role
+        assert client.get("/staff/roles/").status_code == (200 if role == R.SECURITY_ADMIN else 403), role
         client.logout()
     for route, kind in PAGES.items():
-        if kind in ("staff", "case", "meeting", "audit", "command", "model"):
-            url = "/" + route.replace("<str:body>", "x").replace("<int:case_id>", "1").replace("<int:meeting_id>", "1")
+        if kind in ("staff", "case", "meeting", "audit", "command", "model", "roles"):
+            url = "/" + (route.replace("<str:body>", "x").replace("<int:case_id>", "1").replace("<int:meeting_id>", "1")
+                         .replace("<int:role_id>", "1").replace("<int:user_id>", "1"))
             response = client.get(url)
             assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
 

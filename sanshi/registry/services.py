@@ -75,6 +75,21 @@ def _other_admin_roles(user, role: str, *, keep: StaffRole | None = None) -> set
     return set(qs.values_list("role", flat=True))
 
 
+# the levels of the tree at which each role is held (a grid worker works a grid, not a street)
+ROLE_LEVELS: dict[str, tuple[str, ...]] = {
+    Role.DISTRICT_OFFICER: (Level.DISTRICT,), Role.DEPARTMENT_LIAISON: (Level.DISTRICT,),
+    Role.INTAKE_CLIENT: (Level.DISTRICT, Level.STREET),
+    Role.OPERATOR: (Level.STREET,), Role.STREET_OFFICER: (Level.STREET,), Role.RESPONDER: (Level.STREET,),
+    Role.PEOPLES_CONGRESS: (Level.STREET,), Role.DEMOCRATIC_SUPERVISOR: (Level.STREET, Level.COMMUNITY),
+    Role.COMMUNITY_SECRETARY: (Level.COMMUNITY,), Role.SUPERVISION_COMMITTEE: (Level.COMMUNITY,),
+    Role.GRID_LEADER: (Level.GRID,), Role.GRID_WORKER: (Level.GRID,), Role.GRID_INSTRUCTOR: (Level.GRID,),
+    Role.MEDIATOR: (Level.COMMUNITY, Level.GRID), Role.PROPERTY_REP: (Level.COMMUNITY, Level.GRID),
+    Role.RESIDENT_REP: (Level.COMMUNITY, Level.GRID),
+    Role.SYSTEM_ADMIN: (Level.DISTRICT, Level.STREET), Role.SECURITY_ADMIN: (Level.DISTRICT, Level.STREET),
+    Role.AUDIT_ADMIN: (Level.DISTRICT, Level.STREET),
+}
+
+
 @transaction.atomic
 def staff_role_grant(*, actor, user, node: OrgNode, role: str, department: Department | None = None) -> StaffRole:
     """Give `user` a role at `node` (a revoked one is made active again). Only a security
@@ -86,6 +101,9 @@ def staff_role_grant(*, actor, user, node: OrgNode, role: str, department: Depar
     errors = {}
     if role not in Role.values:
         errors["role"] = format_lazy(_("未知的角色：{role}"), role=role)
+    elif node.level not in ROLE_LEVELS[role]:
+        errors["node"] = format_lazy(_("{role}只能设在{levels}一级"), role=Role(role).label,
+                                     levels="、".join(str(Level(level).label) for level in ROLE_LEVELS[role]))
     if role == Role.DEPARTMENT_LIAISON and department is None:
         errors["department"] = _("区级部门联络员须有所属部门")
     elif role != Role.DEPARTMENT_LIAISON and department is not None:

@@ -133,3 +133,17 @@ def test_a_granted_role_works_at_once(admins, client, token_for):
     assert client.get("/api/v1/cases", **token_for(User.objects.get(username="newcomer"))).status_code == 200
     assert "newcomer" in {r["user"] for r in client.get("/api/v1/roles?role=street_officer",
                                                           **token_for(admins.secadmin)).json()}
+
+
+def test_a_role_is_granted_only_at_its_level_of_the_tree(world, client, token_for, admins):
+    from sanshi.accounts.models import User
+    from sanshi.registry.models import StaffRole
+
+    newcomer = User.objects.create_user(username="newcomer", password="Test-pass-2026")
+    response = client.post("/api/v1/roles", {"user": "newcomer", "role": "grid_worker", "node": "T1"},
+                           content_type="application/json", **token_for(admins.secadmin))
+    assert response.status_code == 400 and "node" in response.json()["errors"]
+    assert not StaffRole.objects.filter(user=newcomer).exists()
+    response = client.post("/api/v1/roles", {"user": "newcomer", "role": "grid_worker", "node": "T1C1-G01"},
+                           content_type="application/json", **token_for(admins.secadmin))
+    assert response.status_code == 201
