@@ -255,8 +255,9 @@ def rates_its_kind(role: StaffRole, case: Case) -> bool:
 
 @rules.predicate
 def department_whistled(role: StaffRole, case: Case) -> bool:
+    # .all(): a list of many cases prefetches the calls (cases.selectors.todo)
     return (role.role == Role.DEPARTMENT_LIAISON and role.department_id is not None
-            and case.whistle_calls.filter(department_id=role.department_id).exists())
+            and any(call.department_id == role.department_id for call in case.whistle_calls.all()))
 
 
 command_centre = role_in(*COMMAND_ROLES)
@@ -285,11 +286,19 @@ def _rated_by(user, case: Case, roles: list[StaffRole]) -> bool:
     return any(RULES.test_rule(Action.EVALUATE, r, case) for r in roles)
 
 
+DECISIONS = (Action.RESOLVE, Action.ESCALATE)
+
+
 def _decided_by(user, case: Case) -> bool:
-    """Whether `user` decided the case in its current round (since its last escalation)."""
-    last = case.events.filter(action=Action.ESCALATE).order_by("-at", "-id").values_list("at", flat=True).first()
-    decided = case.events.filter(action=Action.RESOLVE, actor=user)
-    return (decided.filter(at__gt=last) if last else decided).exists()
+    """Whether `user` decided the case in its current round (since its last escalation). A list of
+    many cases prefetches their decisions into `case.decisions` (cases.selectors.todo)."""
+    decisions = getattr(case, "decisions", None)
+    if decisions is None:
+        decisions = list(case.events.filter(action__in=DECISIONS).order_by("at", "id"))
+    since_escalation: list[CaseEvent] = []
+    for event in decisions:
+        since_escalation = [] if event.action == Action.ESCALATE else [*since_escalation, event]
+    return any(event.actor_id == user.pk for event in since_escalation)
 
 
 def acting_role(user, action: str, case: Case, roles: list[StaffRole] | None = None) -> StaffRole | None:
@@ -328,8 +337,9 @@ def actions(user, case: Case, candidates: Iterable[str], roles: list[StaffRole] 
         role = acting_role(user, action, case, roles)
         if role is None:
             continue
-        if action == Action.DEPARTMENT_REPORT and (role.department_id is None or not case.whistle_calls.filter(
-                department_id=role.department_id, reported_at__isnull=True).exists()):
+        if action == Action.DEPARTMENT_REPORT and not any(
+                call.department_id == role.department_id and call.reported_at is None
+                for call in case.whistle_calls.all()):
             continue
         out.append(str(action))
     return out

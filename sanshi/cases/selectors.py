@@ -41,9 +41,12 @@ def todo(user, limit: int = 10) -> list[tuple[Case, list[str]]]:
     departments = [r.department_id for r in roles if r.role == Role.DEPARTMENT_LIAISON and r.department_id]
     summoned = set(WhistleCall.objects.filter(department_id__in=departments, reported_at__isnull=True)
                    .values_list("case_id", flat=True)) if departments else set()
-    out = []
+    out: list[tuple[Case, list[str]]] = []
+    decisions = Prefetch("events", queryset=CaseEvent.objects.filter(action__in=scope.DECISIONS).order_by("at", "id"),
+                         to_attr="decisions")
     for case in (case_list(user, open_only=True, roles=roles).exclude(status=Status.RECEIVED)
-                 .select_related("org__parent").order_by("created_at")[:TODO_SCAN]):
+                 .select_related("org__parent__parent").prefetch_related(decisions, "whistle_calls")
+                 .order_by("created_at")[:TODO_SCAN]):
         offered = offered_actions(case.status, case.kind)
         steps = [a for a in offered if a not in NOT_TODO and a != Action.DEPARTMENT_REPORT]
         mine = scope.actions(user, case, steps, roles) if steps else []
