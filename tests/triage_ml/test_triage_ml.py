@@ -141,9 +141,30 @@ def test_department_model_from_before_still_predicts(monkeypatch):
     got = predict_department(core, texts)
     P = core["clf"].predict_proba(core["vec"].transform(texts))
     assert [g[0] for g in got] == [core["classes"][j] for j in P.argmax(1)]
-    # the plain-numpy predictor works in float32: the same probabilities to within 1e-5 (rounding
-    # both to 6 places failed now and then, on a value such as 0.7449905)
-    assert [g[1] for g in got] == pytest.approx([float(p) for p in P.max(1)], abs=1e-5)
+    # scikit-learn's own predict_proba (only its input checks skipped): the very same numbers
+    assert [g[1] for g in got] == [float(p) for p in P.max(1)]
+
+
+def test_kind_and_catalogue_probabilities_are_scikit_learns_own(model):
+    """The kind and catalogue classifiers predict through their own predict_proba on the features
+    they were fitted on (TF-IDF beside the weighted rubric lexicon): no re-implementation."""
+    import scipy.sparse as sp
+
+    from sanshi.triage.ml.model import KINDS, LEX_WEIGHT, compose, predict_kind
+
+    core = {**model.state["kind"], "mult": np.ones(3), "reliability": {}}
+    docs = [compose(t["title"], t["text"]) for t in kind_rows("test")]
+    X = sp.hstack([core["vec"].transform(docs), sp.csr_matrix(LEX_WEIGHT * core["lex"].matrix(docs))], format="csr")
+    P = core["kind_clf"].predict_proba(X)[:, [list(core["kind_clf"].classes_).index(k) for k in KINDS]]
+    P = P / P.sum(1, keepdims=True)
+    C = core["cat_clf"].predict_proba(X)
+    got = predict_kind(core, docs)
+    assert [g[0] for g in got] == [KINDS[j] for j in P.argmax(1)]
+    assert [g[1] for g in got] == pytest.approx(P.max(1).tolist(), rel=1e-12)
+    cat = list(core["cat_clf"].classes_)
+    for g, c in zip(got, C, strict=True):
+        if g[3]:
+            assert c[cat.index(g[3])] == max(c[j] for j, code in enumerate(cat) if core["code_kind"].get(code) == g[0])
 
 
 def test_save_load_round_trip(model, tmp_path):
@@ -160,7 +181,7 @@ def test_model_file_from_before_still_loads(model, tmp_path):
     import joblib
 
     p = tmp_path / "old.joblib"
-    state = {k: ({kk: vv for kk, vv in v.items() if kk != "_fast"} if isinstance(v, dict) else v)
+    state = {k: ({kk: vv for kk, vv in v.items() if kk != "_derived"} if isinstance(v, dict) else v)
              for k, v in model.state.items()}
     joblib.dump(state, p, compress=3)
     text = "小区物业不修电梯，业主们很有意见"
