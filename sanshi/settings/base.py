@@ -53,7 +53,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "sanshi.audit.middleware.AuditContextMiddleware",  # request id + client IP for the audit trail
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "sanshi.core.middleware.RejectNullCharactersMiddleware",
+    "sanshi.core.middleware.RejectUnstorableCharactersMiddleware",  # NUL, lone surrogates: 400
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sanshi.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
