@@ -1,9 +1,12 @@
 """The JSON API (/api/v1): one NinjaAPI that mounts each app's router, with the project's error
 answers and rate limits. The apps' routers hold the operations; this module only assembles them."""
 
+import logging
+
+from django.http import Http404
 from django.utils.translation import gettext
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
@@ -59,6 +62,39 @@ def validation_error(request, exc: NinjaValidationError):
 def auth_error(request, exc):
     return api.create_response(request, {"detail": gettext("需要登录令牌（Authorization: Bearer <token>）"),
                                          "errors": {}}, status=401)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc: Http404):
+    return api.create_response(request, {"detail": gettext("未找到"), "errors": {}}, status=404)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    """ninja's own refusals (429 from the rate limits among them) in the documented shape."""
+    detail = gettext("请求过于频繁，请稍后再试") if isinstance(exc, Throttled) else exc.message
+    return api.create_response(request, {"detail": detail, "errors": {}}, status=exc.status_code)
+
+
+logger = logging.getLogger("sanshi.api")
+
+
+@api.exception_handler(Exception)
+def unexpected_error(request, exc: Exception):
+    """Anything no handler above knows: 500 in the documented shape, not Django's HTML page.
+    One log line (the exception's type, message and the line that raised it, and the request id
+    to find the rest); the answer says nothing of the cause. A more specific handler registered
+    for a subclass (a 503 for an unreachable database, say) is chosen before this one."""
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame is not None else "?"
+    # one line, and text every log handler can encode (a lone surrogate in the message would not be)
+    message = " ".join(str(exc).split())[:300].encode("utf-8", "backslashreplace").decode()
+    logger.error("API 500 %s %s request_id=%s %s: %s at %s", request.method, request.path,
+                 getattr(request, "request_id", "-"), type(exc).__name__, message, where)
+    return api.create_response(request, {"detail": gettext("服务器内部错误，请稍后再试；如持续出现请联系管理员"),
+                                         "errors": {}}, status=500)
 
 
 api.add_router("", intake_router)  # 诉求受理 (public: residents, and hotline systems by token) and 进度查询
