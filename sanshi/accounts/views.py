@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from sanshi.core.errors import ApplicationError
 
 from . import services
-from .forms import OneTimeCodeForm
+from .forms import OneTimeCodeForm, SignInForm
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -35,6 +35,15 @@ class SignInView(auth_views.LoginView):
     """Step one. With SANSHI_REQUIRE_OTP the password only opens the one-time-code step."""
 
     template_name = "accounts/login.html"
+    form_class = SignInForm
+
+    def form_invalid(self, form):
+        """A wrong password is the page again (200); input the form refuses — a user name longer
+        than the field, a missing field — is a 400."""
+        response = super().form_invalid(form)
+        if any(name != NON_FIELD_ERRORS for name in form.errors):
+            response.status_code = 400
+        return response
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -51,7 +60,7 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
         return JsonResponse({"detail": message, "errors": {"username": message}}, status=429,
                             json_dumps_params={"ensure_ascii": False})
     return render(request, "accounts/login.html", {
-        "form": AuthenticationForm(request), "locked_message": message,
+        "form": SignInForm(request), "locked_message": message,
         "next": request.POST.get("next", ""),
     }, status=429)
 
