@@ -5,6 +5,7 @@ from datetime import datetime
 
 from ninja import Field, Query, Router, Schema
 
+from sanshi.core.personal import mask_personal_text
 from sanshi.core.schemas import router_errors
 
 from . import scope
@@ -101,7 +102,9 @@ class TransitionIn(Schema):
 
 
 def case_out(user, case: Case) -> dict:
+    """A case in the API; phone and ID numbers typed into its texts masked unless `user` handles it."""
     item = case.catalogue_item
+    text = (lambda value: value) if scope.is_handler(user, case) else mask_personal_text
     return {
         "id": case.pk, "number": case.number, "title": case.title, "status": case.status,
         "kind": case.kind or None, "catalogue_code": item.code if item else None,
@@ -109,14 +112,14 @@ def case_out(user, case: Case) -> dict:
         "level": case.level or None, "body": case.body or None,
         "org": case.org.code if case.org else None, "org_name": case.org.name if case.org else None,
         "grid": case.grid.code if case.grid else None, "urgent": case.urgent, "escalations": case.escalations,
-        "resolution": case.resolution, "result": case.result, "notice": case.notice,
+        "resolution": text(case.resolution), "result": text(case.result), "notice": text(case.notice),
         "allowed_actions": scope.actions(user, case, offered_actions(case.status, case.kind)),
         "whistle_calls": [{"department": w.department.code, "department_name": w.department.name,
-                           "called_at": w.called_at, "reported_at": w.reported_at, "report": w.report}
+                           "called_at": w.called_at, "reported_at": w.reported_at, "report": text(w.report)}
                           for w in case.whistle_calls.all()],
         "events": [{"action": e.action, "from": e.from_status, "to": e.to_status,
-                    "actor": e.actor.username if e.actor else e.actor_label, "at": e.at, "note": e.note,
-                    "public_note": e.public_note} for e in case.events.all()],
+                    "actor": e.actor.username if e.actor else e.actor_label, "at": e.at, "note": text(e.note),
+                    "public_note": text(e.public_note)} for e in case.events.all()],
         **detail_parts(case),
     }
 

@@ -3,6 +3,7 @@ slicing, pagination or count."""
 
 from django.db.models import Prefetch, QuerySet
 
+from sanshi.core.personal import mask_personal_text
 from sanshi.registry.models import Role, StaffRole
 
 from . import scope
@@ -70,5 +71,6 @@ def public_timeline(case: Case) -> list[dict]:
     """What a resident may see: action, time, public note and who acted by role — no names, and
     not the command centre's internal alarms (breached clocks, the ledger's reminder ladder) nor
     who looked at personal data."""
-    return [{"action": e.action, "at": e.at, "to": e.to_status, "by": e.actor_label, "note": e.public_note}
+    return [{"action": e.action, "at": e.at, "to": e.to_status, "by": e.actor_label,
+             "note": mask_personal_text(e.public_note)}
             for e in case.events.all() if e.action not in STAFF_ONLY_EVENTS]

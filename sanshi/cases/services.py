@@ -15,6 +15,7 @@ from sanshi.catalog.selectors import current_item
 from sanshi.core.crypto import random_code
 from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from sanshi.core.jobs import enqueue
+from sanshi.core.personal import mask_personal_text
 from sanshi.registry.models import Department, Level, OrgNode, StaffRole
 from sanshi.registry.selectors import grid_by_code
 
@@ -134,7 +135,8 @@ def new_case_number(now) -> str:
 def case_opened(*, title: str, grid_id: int | None, suggestion: dict, received_at) -> Case:
     """The case a newly received request opens, unsaved: intake writes it with the request. It keeps
     the triage suggestion it was opened with (an operator who overrides it gives a reason)."""
-    return Case(title=title, grid_id=grid_id, status=Status.RECEIVED, suggestion=suggestion,
+    # the title labels the case on every list, board, export and notification: never a number in it
+    return Case(title=mask_personal_text(title), grid_id=grid_id, status=Status.RECEIVED, suggestion=suggestion,
                 number=new_case_number(received_at))
 
 

@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from sanshi.audit.services import audit_denied
+from sanshi.audit.services import audit_denied, audit_record
 from sanshi.cases.actions import get_case_or_404
 from sanshi.core.errors import ApplicationError, NotFound
+from sanshi.core.exports import safe_row
 from sanshi.rapid.models import ResponseTeam
 from sanshi.rapid.services import case_dispatch, team_set_duty
 
@@ -143,10 +144,11 @@ def compliance(request):
             "errors": exc.errors, "form": request.GET, "figures": None}, status=400)
     figures = selectors.compliance(scope, period)
     fmt = request.GET.get("format", "")
-    if fmt == "csv":
-        return _csv(figures)
-    if fmt == "xlsx":
-        return _xlsx(figures)
+    if fmt in ("csv", "xlsx"):
+        audit_record(event="export", actor=request.user, obj_type="compliance",
+                     obj_id=str(len(selectors.figures_rows(figures))),
+                     reason=f"{fmt} from={period.start.isoformat()} to={period.end.isoformat()}")
+        return _csv(figures) if fmt == "csv" else _xlsx(figures)
     return render(request, "command/pages/compliance.html", {
         "figures": figures, "period": period, "errors": {},
         "form": {"from": period.start.isoformat(), "to": period.end.isoformat()},
@@ -182,9 +184,9 @@ def _csv(figures) -> HttpResponse:
     p = figures["period"]
     writer.writerow(["统计时段", f"{p.start:%Y-%m-%d}", f"{p.end:%Y-%m-%d}"])
     writer.writerow(EXPORT_HEADER)
-    writer.writerows(selectors.figures_rows(figures))
+    writer.writerows(safe_row(row) for row in selectors.figures_rows(figures))
     writer.writerow([])
-    writer.writerows(_distribution_rows(figures))
+    writer.writerows(safe_row(row) for row in _distribution_rows(figures))
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(figures, "csv")}"'
     return response
@@ -200,10 +202,10 @@ def _xlsx(figures) -> HttpResponse:
     sheet.append(["统计时段", f"{p.start:%Y-%m-%d}", f"{p.end:%Y-%m-%d}"])
     sheet.append(EXPORT_HEADER)
     for row in selectors.figures_rows(figures):
-        sheet.append(row)
+        sheet.append(safe_row(row))
     dist = book.create_sheet("派单用时分布")
     for row in _distribution_rows(figures):
-        dist.append(row)
+        dist.append(safe_row(row))
     out = io.BytesIO()
     book.save(out)
     response = HttpResponse(out.getvalue(),

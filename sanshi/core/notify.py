@@ -23,7 +23,7 @@ from .channels.webhook import send_webhook
 from .errors import ValidationFailed
 from .jobs import enqueue, job_handler
 from .models import Delivery, Notification, NotificationPreference, WebhookEndpoint
-from .personal import MOBILE_RE, mask_phone, normalise_phone
+from .personal import MOBILE_RE, mask_personal_text, mask_phone, normalise_phone
 
 DELIVER_JOB = "notify.deliver"
 EXTERNAL_CHANNELS = ("email", "webhook", "sms")
@@ -48,7 +48,9 @@ def notify(*, recipients: Iterable, subject: str, body: str, kind: str = "", lin
     (e.g. "clock_breach", "ledger_warning"); `link` is a path in the app to act on it; `data`
     (optional, JSON-able, no personal data) is added to the webhook body. Webhooks go out even
     when nobody is to be told in the app: the event happened."""
-    subject, kind, link = subject[:200], kind[:64], link[:300]
+    # what a notification says goes to many people and channels: numbers typed into a case's text never
+    subject, body = mask_personal_text(subject)[:200], mask_personal_text(body)
+    kind, link = kind[:64], link[:300]
     channels = channels_for(kind)
     users, seen = [], set()
     for user in recipients:

@@ -8,6 +8,7 @@ from ninja import Field, Router, Schema, Status
 
 from sanshi.accounts.auth import BearerOrResident
 from sanshi.cases.selectors import public_timeline
+from sanshi.core.personal import mask_personal_text
 from sanshi.core.schemas import public_errors
 
 from .selectors import case_for_tracking, normalise_code
@@ -88,5 +89,5 @@ def track(request, tracking_code: str):
         "tracking_code": req.tracking_code, "case_number": case.number, "status": case.status,
         "status_label": case.get_status_display(), "kind": case.kind or None, "body": case.body or None,
         "body_label": case.get_body_display() if case.body else None, "timeline": public_timeline(case),
-        "feedback": req.feedback, "can_rate": case.kind == "HOUSEHOLD" and case.status == "evaluating",
+        "feedback": mask_personal_text(req.feedback), "can_rate": case.kind == "HOUSEHOLD" and case.status == "evaluating",
     }

@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from sanshi.core.exports import safe_row
+from sanshi.core.personal import mask_personal_text
+
 from .models import LedgerEntry
 from .services import calendar_exceptions, days_between
 
@@ -40,14 +43,14 @@ def ledger_workbook(entries: list[LedgerEntry], *, title: str) -> bytes:
         end = entry.closed_at or now
         overdue = days_between(entry.deadline_at, end, exceptions) if end > entry.deadline_at else 0
         case = entry.case
-        sheet.append([
+        sheet.append(safe_row([
             case.number, case.title, str(case.catalogue_item) if case.catalogue_item_id else "", entry.street.name,
             case.get_status_display(), str(STATE_LABELS[entry.state]),
             str(entry.claimed_by) if entry.claimed_by_id else "",
             _local(entry.claimed_at), timezone.localtime(entry.deadline_at).date(), overdue,
-            entry.progress_percent, latest[0].note if latest else "", entry.deadline_reason,
-            _local(entry.opened_at), _local(entry.closed_at),
-        ])
+            entry.progress_percent, mask_personal_text(latest[0].note) if latest else "",
+            mask_personal_text(entry.deadline_reason), _local(entry.opened_at), _local(entry.closed_at),
+        ]))
     for index, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[sheet.cell(row=3, column=index).column_letter].width = width
     for row in sheet.iter_rows(min_row=4):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from sanshi.audit.services import audit_record
 from sanshi.cases import scope
 from sanshi.core.errors import ApplicationError, NotFound
 from sanshi.registry.selectors import within
@@ -98,6 +99,8 @@ def ledger_export(request):
     entries = list(ledger_for(request.user, show=show if show in LEDGER_FILTERS else "all")
                    .prefetch_related("progress")[:5000])
     content = ledger_workbook(entries, title=f"公事台账（{timezone.localdate():%Y-%m-%d}）")
+    audit_record(event="export", actor=request.user, obj_type="ledger", obj_id=str(len(entries)),
+                 reason=f"show={show if show in LEDGER_FILTERS else 'all'}")  # who, what, filters, rows
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="ledger-{timezone.localdate():%Y%m%d}.xlsx"'
     return response

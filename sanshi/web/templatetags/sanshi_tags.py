@@ -2,8 +2,16 @@ from django import template
 
 from sanshi.cases.models import Status
 from sanshi.catalog.models import Kind
+from sanshi.core.personal import mask_personal_text
 
 register = template.Library()
+
+
+@register.filter
+def personal(value, unmasked=False):
+    """Free text with the phone and ID numbers typed into it masked, unless `unmasked` (the case's
+    handler reading it): `{{ r.text|personal:may_reveal }}`."""
+    return value if unmasked else mask_personal_text(value or "")
 
 
 @register.filter
