@@ -10,6 +10,7 @@ from sanshi.core.schemas import public_errors, router_errors
 
 from .auth import staff
 from .services import token_issue, token_revoke
+from .throttling import AnonymousRate, SignInRate
 
 router = Router(tags=["auth"])
 
@@ -25,7 +26,8 @@ class TokenOut(Schema):
     expires_at: datetime
 
 
-@router.post("/token", response={200: TokenOut, **public_errors(401)}, auth=None, summary="换取接口令牌（开启动态口令时须带 otp）")
+@router.post("/token", response={200: TokenOut, **public_errors(401)}, auth=None, summary="换取接口令牌（开启动态口令时须带 otp）",
+             throttle=[AnonymousRate(), SignInRate()])  # sign-in attempts per address, with the page's
 def auth_token(request, payload: TokenIn):
     raw, token = token_issue(username=payload.username, password=payload.password, otp=payload.otp, request=request)
     return {"token": raw, "expires_at": token.expires_at}

@@ -1,5 +1,7 @@
-"""API rate limits: django-ninja's throttles with rates read from settings on every request,
-so SANSHI_RATE_USER / SANSHI_RATE_ANON (and tests that lower them) take effect at once.
+"""Rate limits. The API's: django-ninja's throttles with rates read from settings on every request,
+so SANSHI_RATE_USER / SANSHI_RATE_ANON (and tests that lower them) take effect at once. The public
+pages' and sign-in's, per client address: django-ratelimit's counters (`limit_per_address`, and
+`SignInRate` for the token API, which shares the sign-in page's count).
 
 The count is kept as one small value per client — [window start, requests] — instead of
 ninja's list of every request's time: with a high limit (a 12345 hotline gateway posting from
@@ -9,9 +11,15 @@ opens at a client's first request and lasts the rate's period; at most the limit
 """
 
 import math
+from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
-from ninja.throttling import AnonRateThrottle, AuthRateThrottle
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django_ratelimit import ALL
+from django_ratelimit.core import get_usage
+from ninja.throttling import AnonRateThrottle, AuthRateThrottle, BaseThrottle
 
 
 class _RateFromSettings:
@@ -64,3 +72,63 @@ class SignedInRate(_RateFromSettings, AuthRateThrottle):
         if not getattr(user, "is_authenticated", False):
             return None  # AnonymousRate counts these
         return self.cache_format % {"scope": self.scope, "ident": user.pk}
+
+
+# ---- pages and sign-in, per client address (django-ratelimit) ------------------------------
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address by one rule for the API's throttles, the pages' limits and the
+    lockout (AXES_CLIENT_IP_CALLABLE): REMOTE_ADDR, or the X-Forwarded-For entry SANSHI_NUM_PROXIES
+    proxies back (ninja's rule, so a forged header is ignored when no proxy is declared)."""
+    return BaseThrottle().get_ident(request) or ""
+
+
+def _address_key(group: str, request: HttpRequest) -> str:
+    return client_ip(request)
+
+
+def _rate_from(setting: str) -> Callable[[str, HttpRequest], str]:
+    return lambda group, request: getattr(settings, setting)  # read per request: tests lower it
+
+
+def _usage(request: HttpRequest, group: str, setting: str, method) -> dict | None:
+    return get_usage(request, group=group, key=_address_key, rate=_rate_from(setting), method=method,
+                     increment=True)
+
+
+def limit_per_address(group: str, setting: str, method=ALL):
+    """Refuse a client address that went beyond the rate in `setting` (e.g. "10/min") for requests
+    of `method` to the view: a 429 page saying in Chinese what happened and when to try again, with
+    Retry-After. The views sharing a `group` share one count."""
+
+    def decorator(view):
+        @wraps(view)
+        def limited(request, *args, **kwargs):
+            usage = _usage(request, group, setting, method)
+            if usage is not None and usage["should_limit"]:
+                return too_many_requests(request, usage["time_left"])
+            return view(request, *args, **kwargs)
+
+        return limited
+
+    return decorator
+
+
+def too_many_requests(request: HttpRequest, seconds: int) -> HttpResponse:
+    seconds = max(1, seconds)
+    response = render(request, "accounts/rate_limited.html", {"seconds": seconds}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+class SignInRate(BaseThrottle):
+    """The token API's sign-in attempts, counted with the sign-in page's (group "sign-in") per
+    client address: SANSHI_RATE_SIGN_IN for both together."""
+
+    def allow_request(self, request) -> bool:
+        usage = _usage(request, "sign-in", "SANSHI_RATE_SIGN_IN", "POST")
+        self.retry_after = max(1, usage["time_left"]) if usage is not None and usage["should_limit"] else None
+        return self.retry_after is None
+
+    def wait(self) -> float | None:
+        return self.retry_after

@@ -13,6 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
@@ -21,6 +22,7 @@ from sanshi.core.errors import ApplicationError
 
 from . import services
 from .forms import OneTimeCodeForm, SignInForm
+from .throttling import limit_per_address
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -31,6 +33,7 @@ def _safe_next(request: HttpRequest) -> str:
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 
+@method_decorator(limit_per_address("sign-in", "SANSHI_RATE_SIGN_IN", method="POST"), name="dispatch")
 class SignInView(auth_views.LoginView):
     """Step one. With SANSHI_REQUIRE_OTP the password only opens the one-time-code step."""
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from sanshi.accounts.throttling import limit_per_address
 from sanshi.cases import scope
 from sanshi.cases.models import Status
 from sanshi.cases.selectors import public_timeline
@@ -38,6 +39,7 @@ def _request_input(cleaned: dict) -> RequestInput:
 # ---- residents ------------------------------------------------------------------------------
 
 @require_http_methods(["GET", "POST"])
+@limit_per_address("report", "SANSHI_RATE_REPORT", method="POST")
 def report(request):
     initial = {"grid": request.GET.get("grid", ""), "sub_channel": request.GET.get("channel", "web")}
     form = RequestForm(request.POST or None, request.FILES or None, initial=initial)
@@ -54,6 +56,7 @@ def report(request):
                   status=400 if form.errors else 200)
 
 
+@limit_per_address("track", "SANSHI_RATE_TRACK")
 def report_done(request, code: str):
     try:
         case = case_for_tracking(code)
@@ -63,6 +66,7 @@ def report_done(request, code: str):
 
 
 @require_http_methods(["GET", "POST"])
+@limit_per_address("track", "SANSHI_RATE_TRACK")
 def track(request, code: str = ""):
     """The resident's page: the case's public timeline, and — for a party to a household matter in
     evaluation — the rating form (the tracking code is the proof of being a party)."""

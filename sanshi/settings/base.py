@@ -166,6 +166,13 @@ SANSHI_RATE_ANON = env.str("SANSHI_RATE_ANON", default="100/min")
 NINJA_NUM_PROXIES = env.int("SANSHI_NUM_PROXIES", default=0)
 
 LANGUAGE_CODE = "zh-hans"
+# Per client address on the public pages and sign-in (django-ratelimit, the same cache; 429 with
+# Retry-After beyond): far above what one resident or one office does, soon reached by a script.
+# No global cap: many residents share one carrier address, and one attacker must not stop all intake.
+SANSHI_RATE_REPORT = env.str("SANSHI_RATE_REPORT", default="10/min")  # POST /report/
+SANSHI_RATE_TRACK = env.str("SANSHI_RATE_TRACK", default="60/min")  # /track/, /track/<code>/, /report/done/<code>/
+SANSHI_RATE_SIGN_IN = env.str("SANSHI_RATE_SIGN_IN", default="20/min")  # POST /accounts/login/ and /api/v1/auth/token
+RATELIMIT_FAIL_OPEN = True  # a cache outage must not stop intake; the lockout (in the database) still guards sign-in
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
