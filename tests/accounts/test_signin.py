@@ -130,6 +130,25 @@ def test_a_lock_earned_on_the_page_also_closes_the_api(officer, client):
     assert api_token(client, "officer").status_code == 429
 
 
+def test_a_lock_holds_the_address_that_earned_it_not_the_account_everywhere(officer, client):
+    """Anyone who knows a user name could lock that account for everyone with five requests: the
+    lock is kept per user name *and* client address, so the owner signs in from elsewhere."""
+    def page(client, password, address):
+        return client.post("/accounts/login/", {"username": "officer", "password": password}, REMOTE_ADDR=address)
+
+    def api(client, address):
+        return client.post("/api/v1/auth/token", {"username": "officer", "password": PASSWORD},
+                           content_type="application/json", REMOTE_ADDR=address)
+
+    attacker, office = "203.0.113.9", "198.51.100.20"
+    for _ in range(5):
+        page(client, "wrong-password", attacker)
+    assert page(client, PASSWORD, attacker).status_code == 429 and api(client, attacker).status_code == 429
+    owner = Client()
+    assert page(owner, PASSWORD, office).status_code == 302 and signed_in(owner)
+    assert api(owner, office).status_code == 200
+
+
 # ---- passwords ----------------------------------------------------------------------------
 
 def test_password_rules(world):
