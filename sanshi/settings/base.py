@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # the sanshi package
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy (CONTENT_SECURITY_POLICY below)
     "sanshi.audit.middleware.AuditContextMiddleware",  # request id + client IP for the audit trail
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sanshi.core.middleware.RejectUnstorableCharactersMiddleware",  # NUL, lone surrogates: 400
@@ -165,8 +167,6 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 SANSHI_RATE_USER = env.str("SANSHI_RATE_USER", default="200/min")
 SANSHI_RATE_ANON = env.str("SANSHI_RATE_ANON", default="100/min")
 NINJA_NUM_PROXIES = env.int("SANSHI_NUM_PROXIES", default=0)
-
-LANGUAGE_CODE = "zh-hans"
 # Per client address on the public pages and sign-in (django-ratelimit, the same cache; 429 with
 # Retry-After beyond): far above what one resident or one office does, soon reached by a script.
 # No global cap: many residents share one carrier address, and one attacker must not stop all intake.
@@ -174,6 +174,26 @@ SANSHI_RATE_REPORT = env.str("SANSHI_RATE_REPORT", default="10/min")  # POST /re
 SANSHI_RATE_TRACK = env.str("SANSHI_RATE_TRACK", default="60/min")  # /track/, /track/<code>/, /report/done/<code>/
 SANSHI_RATE_SIGN_IN = env.str("SANSHI_RATE_SIGN_IN", default="20/min")  # POST /accounts/login/ and /api/v1/auth/token
 RATELIMIT_FAIL_OPEN = True  # a cache outage must not stop intake; the lockout (in the database) still guards sign-in
+
+# Content-Security-Policy (django-csp): scripts only from this site's files — no inline <script>, no
+# on…= handlers (sanshi/static/sanshi/site.js takes data-confirm, data-print, data-select-on-click),
+# no eval; nothing framed, posted or loaded from elsewhere. Styles keep 'unsafe-inline' for the
+# style="" attributes of the templates and the <style> htmx adds for its indicators; an injected
+# style cannot run script (docs/security.md, "Browser policies").
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
