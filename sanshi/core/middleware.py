@@ -27,6 +27,23 @@ class ChineseFirstLocaleMiddleware:
         return response
 
 
+class PermissionsPolicyMiddleware:
+    """Send settings.PERMISSIONS_POLICY as the Permissions-Policy header: the browser features no
+    page uses (camera, microphone, location, payment …) are off for the site and anything it
+    embeds. A photo taken for a report goes through the file input (the phone's own camera app),
+    which needs no permission."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = ", ".join(f"{feature}=({' '.join(allow)})"
+                                for feature, allow in settings.PERMISSIONS_POLICY.items())
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.header)
+        return response
+
+
 class RejectUnstorableCharactersMiddleware:
     """Refuse input holding NUL characters or lone UTF-16 surrogates with a clear 400, before any
     view, form or query sees it. PostgreSQL cannot store NUL in text, no UTF-8 encoder (the database

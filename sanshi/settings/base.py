@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy (CONTENT_SECURITY_POLICY below)
+    "sanshi.core.middleware.PermissionsPolicyMiddleware",  # Permissions-Policy (PERMISSIONS_POLICY below)
     "sanshi.audit.middleware.AuditContextMiddleware",  # request id + client IP for the audit trail
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sanshi.core.middleware.RejectUnstorableCharactersMiddleware",  # NUL, lone surrogates: 400
@@ -192,6 +193,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+# Permissions-Policy: browser features no page uses, off (an empty list allows no origin). The
+# report page's photos come through the file input, which needs no permission.
+PERMISSIONS_POLICY: dict[str, list[str]] = {feature: [] for feature in (
+    "camera", "microphone", "geolocation", "payment", "usb", "serial", "bluetooth", "midi",
+    "accelerometer", "gyroscope", "magnetometer", "display-capture")}
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
