@@ -7,8 +7,13 @@ from .base import CACHES, SECRET_KEY, env
 
 PRODUCTION = True
 DEBUG = False
-if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 40:
-    raise ImproperlyConfigured("SECRET_KEY must be set to a long random value in production.")
+# A weak key (short, or few distinct characters: 40 × "a" passed the length rule) forges sessions,
+# CSRF tokens and activation links.
+if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 40 or len(set(SECRET_KEY)) < 12:
+    raise ImproperlyConfigured(
+        "生产环境必须设置足够随机的 SECRET_KEY（至少40个字符、至少12种不同字符，不能用开发默认值），例如 "
+        "python3 -c \"import secrets;print(secrets.token_urlsafe(50))\"。 / SECRET_KEY must be set to a long "
+        "random value in production (40+ characters, 12+ distinct, not the development default).")
 if len(env.str("SANSHI_FIELD_KEY", default="")) < 32:
     raise ImproperlyConfigured("SANSHI_FIELD_KEY must be set (32+ random bytes, url-safe base64) in production.")
 if "locmem" in CACHES["default"]["BACKEND"].lower():
@@ -25,4 +30,8 @@ SECURE_HSTS_PRELOAD = True
 # every account gives a one-time code after its password; no host header is trusted by default
 # beyond the ones listed.
 SANSHI_REQUIRE_OTP = env.bool("SANSHI_REQUIRE_OTP", default=True)
+if not SANSHI_REQUIRE_OTP:
+    raise ImproperlyConfigured(
+        "生产环境不能关闭动态口令：请删除 SANSHI_REQUIRE_OTP=false（等保三级要求两种鉴别方式）。 / "
+        "SANSHI_REQUIRE_OTP=false is refused in production: every account signs in with a one-time code.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
