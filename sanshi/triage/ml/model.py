@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import config_context
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -37,7 +38,6 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
-from . import fast
 from . import urgent as urg
 from .io import default_taxonomy
 from .seeds import NON_URGENT_SEEDS, SEED_MESSAGES, URGENT_SEEDS
@@ -375,32 +375,45 @@ def _fit_kind_core(docs, kinds, codes, weights, items, catalogue=True):
     return core
 
 
-def _kind_features(core, docs, counts=None, present=None):
-    f = core.get("_fast")
+def _trusted_input():
+    """scikit-learn's own predict with its per-call checks skipped (public settings): our features
+    are finite and shaped as at fitting, and for one message the checks cost about as much as the
+    arithmetic."""
+    return config_context(assume_finite=True, skip_parameter_validation=True)
+
+
+def _kind_features(core, docs, present=None):
     lex = LEX_WEIGHT * core["lex"].matrix(docs, present)
-    if f:
-        return fast.hstack([f["vec"].transform(docs, counts), fast.Rows.from_dense(lex)])
     return sp.hstack([core["vec"].transform(docs), sp.csr_matrix(lex)], format="csr")
 
 
-def _fast_kind(core):
-    if "_fast" not in core:
+def _relative(coef: np.ndarray, n_text: int) -> np.ndarray:
+    """Per class, each n-gram's weight less its mean over the classes (what pushes towards that
+    class rather than the others), read by the evidence spans: rows = classes."""
+    W = np.asarray(coef, dtype=np.float32)[:, :n_text]
+    return W - W.mean(0, keepdims=True)
+
+
+def _kind_derived(core):
+    """What the evidence reads, computed once per model from the fitted estimators' public
+    attributes (cached on the core, never saved)."""
+    if "_derived" not in core:
         n_text = len(core["vec"].vocabulary_)
-        W, b = fast.linear(core["kind_clf"])
-        f = {"vec": fast.FastTfidf(core["vec"]), "W": W, "b": b, "classes": list(core["kind_clf"].classes_),
-             "names": [str(n) for n in core["vec"].get_feature_names_out()]}
-        f["rel"] = (W[:n_text] - W[:n_text].mean(1, keepdims=True)).T.copy() if W.shape[1] > 1 else None
-        f["kind_order"] = [f["classes"].index(k) if k in f["classes"] else None for k in KINDS]
+        clf = core["kind_clf"]
+        classes = list(clf.classes_)
+        f = {"classes": classes, "names": [str(n) for n in core["vec"].get_feature_names_out()],
+             "rel": _relative(clf.coef_, n_text) if clf.coef_.shape[0] > 1 else None,
+             "kind_order": [classes.index(k) if k in classes else None for k in KINDS]}
         if "cat_clf" in core:
-            Wc, bc = fast.linear(core["cat_clf"])
-            f.update(Wc=Wc, bc=bc, cat_rel=(Wc[:n_text] - Wc[:n_text].mean(1, keepdims=True)).T.copy())
-        core["_fast"] = f
-    return core["_fast"]
+            f["cat_rel"] = _relative(core["cat_clf"].coef_, n_text)
+        core["_derived"] = f
+    return core["_derived"]
 
 
 def _kind_proba(core, X):
-    f = _fast_kind(core)
-    P = fast.softmax_proba(np.asarray(X @ f["W"]) + f["b"])
+    f = _kind_derived(core)
+    with _trusted_input():
+        P = core["kind_clf"].predict_proba(X)
     order = f["kind_order"]
     if None not in order:  # every kind was trained
         return P[:, order]
@@ -493,17 +506,16 @@ def _fit_reliability(P, y, mult) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def predict_kind(core, docs, counts=None):
-    """[(kind, p_kind, kind_evidence, code, p_code, code_evidence)] for composed documents.
-    counts: the documents' n-grams as the kind vectoriser counts them (FastTfidf.counts), when
-    already counted."""
-    f = _fast_kind(core)
+def predict_kind(core, docs):
+    """[(kind, p_kind, kind_evidence, code, p_code, code_evidence)] for composed documents."""
+    f = _kind_derived(core)
     present: list[set] = []
-    X = _kind_features(core, docs, counts, present)
+    with _trusted_input():
+        X = _kind_features(core, docs, present)
+        C = core["cat_clf"].predict_proba(X)
     P = _kind_proba(core, X) * core["mult"]
     P = P / np.clip(P.sum(1, keepdims=True), 1e-12, None)
     cat_classes = core["cat_clf"].classes_
-    C = fast.softmax_proba(np.asarray(X @ f["Wc"]) + f["bc"])
     code_mask = f.get("code_mask")
     if code_mask is None:  # which catalogue classes belong to each kind: once per model
         code_mask = f["code_mask"] = {k: np.array([core["code_kind"].get(c) == k for c in cat_classes]) for k in KINDS}
@@ -586,45 +598,32 @@ def fit_department(dept_rows, corrections=(), taxonomy=()):
             "names": np.asarray(vec.get_feature_names_out()), "classes": list(clf.classes_), **extra}
 
 
-def _fast_dept(core):
-    if "_fast" not in core:
-        clf = core["clf"]
-        if isinstance(clf, CalibratedClassifierCV):
-            proba = fast.FastCalibrated(clf).predict_proba
-        else:
-            W, b = fast.linear(clf)
-            proba = lambda X: fast.softmax_proba(np.asarray(X @ W) + b)  # noqa: E731
+def _dept_derived(core):
+    """What the evidence reads, computed once per model (cached on the core, never saved)."""
+    if "_derived" not in core:
         coef = core["coef"]  # the whole-document n-gram columns (the evidence spans read them)
-        f = {"vec": fast.FastTfidf(core["vec"]), "proba": proba, "names": [str(n) for n in core["names"]],
-             "rel": coef - coef.mean(0, keepdims=True)}
-        if core.get("head_vec") is not None:
-            f["head_vec"] = fast.FastTfidf(core["head_vec"])
-        core["_fast"] = f
-    return core["_fast"]
+        core["_derived"] = {"names": [str(n) for n in core["names"]], "rel": coef - coef.mean(0, keepdims=True)}
+    return core["_derived"]
 
 
-def _dept_features(core, docs, counts=None, present=None):
-    """[whole-document TF-IDF | head TF-IDF | taxonomy lexicon]; model files from before the
-    head block and the lexicon have the first block only."""
-    f = _fast_dept(core)
-    X = f["vec"].transform(docs, counts)
-    if "head_vec" not in f and core.get("lex") is None:
-        return X
-    blocks = [X]
-    if "head_vec" in f:
+def _dept_features(core, docs, present=None):
+    """[whole-document TF-IDF | head TF-IDF | taxonomy lexicon], as at fitting; model files from
+    before the head block and the lexicon have the first block only."""
+    blocks = [core["vec"].transform(docs)]
+    if core.get("head_vec") is not None:
         n, w = core["head"]
-        blocks.append(w * f["head_vec"].transform([d[:n] for d in docs]))
+        blocks.append(w * core["head_vec"].transform([d[:n] for d in docs]))
     if core.get("lex") is not None:
-        blocks.append(fast.Rows.from_dense(core["lex_weight"] * core["lex"].matrix(docs, present)))
-    # in float32: a float64 block would make every product upcast the weight matrix
-    return fast.hstack(blocks, dtype=np.float32)
+        blocks.append(sp.csr_matrix(core["lex_weight"] * core["lex"].matrix(docs, present)))
+    return sp.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
 
 
-def predict_department(core, docs, counts=None):
-    f = _fast_dept(core)
+def predict_department(core, docs):
+    f = _dept_derived(core)
     present: list[set] = []
-    X = _dept_features(core, docs, counts, present)
-    P = f["proba"](X)
+    with _trusted_input():
+        X = _dept_features(core, docs, present)
+        P = core["clf"].predict_proba(X)
     lex = core.get("lex")
     out = []
     for i, d in enumerate(docs):
@@ -657,12 +656,15 @@ def fit_urgent(real_docs, corrections=(), real_urgent=None, pos=None, neg=None):
 
 
 def predict_urgent(core, docs):
-    coef = core["clf"].coef_[0]
-    b = float(core["clf"].intercept_[0])
+    if not docs:
+        return []
+    clf = core["clf"]
+    rows = [urg.features(d) for d in docs]
+    F = np.vstack([f for f, _ in rows])
+    with _trusted_input():
+        P = clf.predict_proba(F)[:, list(clf.classes_).index(1)]
     out = []
-    for d in docs:
-        f, ev = urg.features(d)
-        p = float(1.0 / (1.0 + np.exp(-(f @ coef + b))))
+    for (f, ev), p in zip(rows, P.tolist(), strict=True):
         if f[0] == 0:  # no emergency event in an active clause: never urgent
             p = min(p, 0.05)
         out.append((p, ev if p >= URGENT_THRESHOLD else []))
@@ -701,8 +703,8 @@ class TriageModel:
         self._known_pairs = known
         self._known_keys = np.unique(np.array([(ord(p[0]) << 21) | ord(p[1]) for p in known
                                                if _CJK.match(p[0]) and _CJK.match(p[1])], dtype=np.int64))
-        _fast_kind(state["kind"])  # compile the plain-numpy predictors now, not on the first request
-        _fast_dept(state["department"])
+        _kind_derived(state["kind"])  # the evidence's arrays now, not on the first request
+        _dept_derived(state["department"])
 
     # ---- training / persistence
     @classmethod
@@ -768,7 +770,7 @@ class TriageModel:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        state = {k: ({kk: vv for kk, vv in v.items() if kk != "_fast"} if isinstance(v, dict) else v)
+        state = {k: ({kk: vv for kk, vv in v.items() if kk != "_derived"} if isinstance(v, dict) else v)
                  for k, v in self.state.items()}
         with open(tmp, "wb") as fh:
             pickle.dump(state, fh, protocol=5)
@@ -782,6 +784,9 @@ class TriageModel:
 
     @classmethod
     def load(cls, path) -> TriageModel:
+        """Files hold the fitted scikit-learn estimators and our own objects only: the plain-numpy
+        predictors of before session 12 were never saved (save() dropped them), so every file an
+        earlier version wrote still loads."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"triage model not found: {path} (未找到分拣模型，请先训练)")
@@ -848,10 +853,8 @@ class TriageModel:
                 docs.append(doc)
         if docs:
             st = self.state
-            kind_vec, dept_vec = _fast_kind(st["kind"])["vec"], _fast_dept(st["department"])["vec"]
-            counts = kind_vec.counts(docs)  # n-grams counted once for both classifiers
-            kinds = predict_kind(st["kind"], docs, counts)
-            depts = predict_department(st["department"], docs, counts if dept_vec.same_grams(kind_vec) else None)
+            kinds = predict_kind(st["kind"], docs)
+            depts = predict_department(st["department"], docs)
             urgents = predict_urgent(st["urgent"], docs)
             for n, i in enumerate(todo):
                 kind, pk, evk, code, pc, evc = kinds[n]
