@@ -19,16 +19,18 @@ def client_ip(request) -> str:
 
 
 class AuditContextMiddleware:
-    """Give every request an id (an incoming X-Request-ID if it is a short safe token, else a new
-    one) and note the client IP, for the audit trail; echo the id as X-Request-ID. After the view,
-    write the refusals noted during the request (see `services.audit_refusal`)."""
+    """Give every request an id of the server's own and note the client IP, for the audit trail;
+    answer the id as X-Request-ID. A client's X-Request-ID never reaches an audit row (a client could
+    make its acts look like another request's); a short safe one is echoed back as
+    X-Client-Request-ID so the client can match its log to ours. After the view, write the refusals
+    noted during the request (see `services.audit_refusal`)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = uuid.uuid4().hex
         request.request_id = request_id
         context = RequestContext(ip=client_ip(request), request_id=request_id, in_request=True)
         token = current.set(context)
@@ -39,6 +41,8 @@ class AuditContextMiddleware:
             current.reset(token)
             flush_pending(context)  # raises if the audit trail cannot be written: that must not pass quietly
         response.headers["X-Request-ID"] = request_id
+        if SAFE_REQUEST_ID.match(incoming):
+            response.headers["X-Client-Request-ID"] = incoming
         return response
 
     @staticmethod

@@ -117,7 +117,8 @@ def test_a_denied_api_call_is_recorded_as_access_denied_without_the_case_moving(
     rows = list(AuditEntry.objects.filter(seq__gt=before, event="access.denied"))
     assert [(e.actor_username, e.obj_type, e.obj_id, e.outcome) for e in rows] == [
         ("gridworker", "case", str(case.pk), "denied"), ("other-operator", "case", str(case.pk), "denied")]
-    assert rows[0].request_id == "denied-1" and rows[0].ip == "127.0.0.1"
+    # the row carries the server's request id, never the one the client sent
+    assert rows[0].request_id == r["X-Request-ID"] != "denied-1" and rows[0].ip == "127.0.0.1"
     assert list(AuditEntry.objects.filter(event__startswith="case.").values_list("event", flat=True)) == ["case.open"]
 
 
@@ -128,10 +129,10 @@ def test_sign_in_success_and_failure_are_recorded_with_ip_and_request_id(world, 
     api_bad = client.post("/api/v1/auth/token", {"username": "street", "password": "wrong-password"},
                           content_type="application/json")
 
-    assert ok.status_code == 302 and ok["X-Request-ID"] == "sign-in-1"
+    assert ok.status_code == 302 and ok["X-Request-ID"] != "sign-in-1" and ok["X-Client-Request-ID"] == "sign-in-1"
     login = AuditEntry.objects.get(event="auth.login")
     assert (login.actor_username, login.outcome, login.ip, login.request_id) == ("operator", "ok", "127.0.0.1",
-                                                                                 "sign-in-1")
+                                                                                 ok["X-Request-ID"])
     failed = list(AuditEntry.objects.filter(event="auth.login_failed").order_by("seq"))
     # the token service's transaction rolls back on a bad password: its failure is still recorded
     assert api_bad.status_code in (401, 429)
@@ -148,14 +149,22 @@ def test_a_failed_sign_in_with_an_unknown_name_keeps_no_trace_of_the_name(world,
     assert (failed.obj_type, failed.obj_id, failed.actor_username) == ("", "", "")
 
 
-def test_request_id_is_honoured_only_when_it_is_a_short_safe_token(db, client):
-    mine = client.get("/", HTTP_X_REQUEST_ID="abc-123_x.y")
+def test_the_request_id_is_the_servers_own_and_a_safe_client_id_only_echoed(world, client):
+    """A client's X-Request-ID was copied into the audit rows (issue 18): a client could make its
+    acts look like another request's. The server makes every id; a short safe client id is echoed
+    back as X-Client-Request-ID for the client's own log, and kept nowhere."""
+    mine = client.post(reverse("login"), {"username": "operator", "password": "wrong"},
+                       HTTP_X_REQUEST_ID="abc-123_x.y")
     unsafe = client.get("/", HTTP_X_REQUEST_ID="<script>alert(1)</script>")
     too_long = client.get("/", HTTP_X_REQUEST_ID="a" * 65)
 
-    assert mine["X-Request-ID"] == "abc-123_x.y"
-    for response in (unsafe, too_long):
+    for response in (mine, unsafe, too_long):
         assert len(response["X-Request-ID"]) == 32 and response["X-Request-ID"].isalnum()
+    assert mine["X-Client-Request-ID"] == "abc-123_x.y"
+    assert "X-Client-Request-ID" not in unsafe and "X-Client-Request-ID" not in too_long
+    failed = AuditEntry.objects.get(event="auth.login_failed")
+    assert failed.request_id == mine["X-Request-ID"]
+    assert not AuditEntry.objects.filter(request_id="abc-123_x.y").exists()
 
 
 def test_no_personal_data_in_any_audit_row_after_a_full_pipeline(world, client, token_for):
