@@ -303,10 +303,12 @@ SANSHI_FOLLOW_UP_DAYS = env.int("SANSHI_FOLLOW_UP_DAYS", default=3)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "sanshi.core.logging.RedactPersonalData"}},
+    "filters": {"redact": {"()": "sanshi.core.logging.RedactPersonalData"},
+                "one_line_refusals": {"()": "sanshi.core.logging.OneLineRefusals"}},  # 4xx: no traceback
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain",
+                    "filters": ["one_line_refusals", "redact"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
