@@ -26,6 +26,13 @@ class AdminSignInForm(_UsernameWithinTheField, AdminAuthenticationForm):
     pass
 
 
+class ActivationCodeForm(forms.Form):
+    code = forms.CharField(label=_("绑定码"), max_length=32,
+                           help_text=_("安全管理员告知的12位字母和数字，如 ABCD-EFGH-JKLM"),
+                           widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True,
+                                                         "autocapitalize": "characters"}))
+
+
 class OneTimeCodeForm(forms.Form):
     otp = forms.RegexField(
         label=_("动态口令"), regex=r"^\d{6,8}$", max_length=8,

@@ -29,3 +29,25 @@ class ApiToken(models.Model):
     def hash(raw: str) -> str:
         return hashlib.sha256(raw.encode()).hexdigest()
 
+
+
+class OtpEnrolmentActivation(models.Model):
+    """A one-time code the security administrator issues for an account, which its owner types on
+    the enrolment page before the authenticator's secret is shown: a stolen password alone cannot
+    bind the thief's phone. Only the code's SHA-256 is kept; it expires, works once, and dies after
+    a few wrong tries. Issuing a new one ends the account's earlier ones."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="otp_activations")
+    code_hash = models.CharField(max_length=64)
+    issued_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"OTP enrolment activation #{self.pk} of {self.user_id}"
+
+    @staticmethod
+    def hash(code: str) -> str:
+        return hashlib.sha256(code.encode()).hexdigest()

@@ -16,12 +16,13 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from sanshi.core.errors import ApplicationError
 
 from . import services
-from .forms import OneTimeCodeForm, SignInForm
+from .forms import ActivationCodeForm, OneTimeCodeForm, SignInForm
 from .throttling import limit_per_address
 
 
@@ -86,22 +87,36 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/otp_verify.html", {"form": form, "next": _safe_next(request)})
 
 
+ENROLMENT_ACTIVATION = "sanshi_otp_activation"  # the session's redeemed activation code (its id)
+
+
 @never_cache
 @login_required
 def otp_enrol(request: HttpRequest) -> HttpResponse:
-    """Bind an authenticator app: show its secret (text, otpauth:// URI, QR code), then confirm one code."""
-    try:
-        device = services.totp_enrolment_start(user=request.user)
-    except ApplicationError as exc:
-        messages.info(request, exc.message)
+    """Bind an authenticator app. First the activation code the security administrator issued
+    (without one the page says to ask for it); then the secret (text, otpauth:// URI, QR code) and
+    one code from the app to confirm."""
+    if services.totp_device(request.user) is not None:
+        messages.info(request, _("已绑定动态口令认证器；如需更换请联系管理员。"))
         return redirect(f"{reverse('otp-verify')}?{urlencode({'next': _safe_next(request)})}")
+    activation_id = request.session.get(ENROLMENT_ACTIVATION)
+    if activation_id is None:
+        return _enrolment_activation(request)
+    try:
+        device = services.totp_enrolment_start(user=request.user, activation_id=activation_id)
+    except ApplicationError as exc:
+        request.session.pop(ENROLMENT_ACTIVATION, None)
+        messages.error(request, exc.message)
+        return redirect(f"{reverse('otp-enrol')}?{urlencode({'next': _safe_next(request)})}")
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            device = services.totp_enrolment_confirm(user=request.user, token=form.cleaned_data["otp"])
+            device = services.totp_enrolment_confirm(user=request.user, token=form.cleaned_data["otp"],
+                                                     activation_id=activation_id)
         except ApplicationError as exc:
             form.add_error("otp", exc.errors.get("otp", exc.message))
         else:
+            request.session.pop(ENROLMENT_ACTIVATION, None)
             django_otp.login(request, device)
             return redirect(_safe_next(request))
     uri = device.config_url
@@ -110,3 +125,19 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
         "form": form, "next": _safe_next(request), "secret": b32encode(device.bin_key).decode().rstrip("="),
         "otpauth_uri": uri, "qr_svg": mark_safe(qr_svg),  # noqa: S308 — SVG built by qrcode from our own URI
     })
+
+
+def _enrolment_activation(request: HttpRequest) -> HttpResponse:
+    """The step before the secret: the activation code, or — when none waits — whom to ask."""
+    form = ActivationCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            activation = services.otp_activation_redeem(user=request.user, code=form.cleaned_data["code"])
+        except ApplicationError as exc:
+            form.add_error("code", exc.errors.get("code", exc.message))
+        else:
+            request.session[ENROLMENT_ACTIVATION] = activation.pk
+            return redirect(f"{reverse('otp-enrol')}?{urlencode({'next': _safe_next(request)})}")
+    return render(request, "accounts/otp_activation.html", {
+        "form": form, "next": _safe_next(request), "pending": services.otp_activation_pending(request.user)},
+        status=400 if form.errors else 200)

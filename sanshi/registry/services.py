@@ -16,6 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from sanshi.accounts.services import otp_activation_create
 from sanshi.audit.services import audit_record
 from sanshi.core.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
 
@@ -264,3 +265,17 @@ def security_admin_bootstrap(*, username: str, password: str, display_name: str 
     audit_record(event="role.bootstrap", role=Role.SECURITY_ADMIN, node=node.code, obj_type="staff_role",
                  obj_id=str(role.pk))
     return role
+
+
+@transaction.atomic
+def otp_enrolment_activation_issue(*, actor, user) -> str:
+    """A one-time code that lets the account bind an authenticator (its owner types it on the
+    enrolment page before the secret is shown), for an account in the actor's reach; audited
+    (`otp.activation_issue`). The code is returned once, to be given in person or by phone."""
+    held = _check_account_in_reach(actor, user)
+    if not user.is_active:
+        raise TransitionNotAllowed(_("该账号已停用"))
+    code = otp_activation_create(user=user, issued_by=actor)
+    audit_record(event="otp.activation_issue", actor=actor, role=held.role, node=held.node.code,
+                 obj_type="user", obj_id=str(user.pk))
+    return code

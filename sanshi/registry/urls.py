@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:role_id>/revoke/", views.role_revoke, name="role-revoke"),
     path("accounts/new/", views.account_new, name="account-new"),
     path("accounts/<int:user_id>/activation/", views.account_activation, name="account-activation"),
+    path("accounts/<int:user_id>/otp-activation/", views.account_otp_activation, name="account-otp-activation"),
     path("activate/<uidb64>/<token>/", views.ActivateView.as_view(), name="account-activate"),
 ]

@@ -30,6 +30,7 @@ from .services import (
     account_create,
     activation_link_parts,
     activation_tokens,
+    otp_enrolment_activation_issue,
     staff_role_grant,
     staff_role_revoke,
 )
@@ -117,6 +118,27 @@ def account_activation(request, user_id: int):
     return render(request, "registry/account_created.html", {
         "account": user, "link": _activation_url(request, user), "held": held, "valid_days": _valid_days(), "renewed": True,
         "grant_url": f"{reverse('role-grant')}?{urlencode({'user': user.username})}"})
+
+
+@login_required
+@require_POST
+def account_otp_activation(request, user_id: int):
+    """A one-time code the account's owner needs to bind an authenticator app (shown once)."""
+    _security_admin(request)
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        raise Http404
+    try:
+        code = otp_enrolment_activation_issue(actor=request.user, user=user)
+    except NotFound:
+        raise Http404 from None
+    except ApplicationError as exc:
+        if exc.status_code == 403:
+            raise PermissionDenied(exc.message) from None
+        messages.error(request, exc.message)
+        return redirect("roles")
+    return render(request, "registry/otp_activation.html", {
+        "account": user, "code": code, "hours": settings.SANSHI_OTP_ACTIVATION_HOURS})
 
 
 @login_required

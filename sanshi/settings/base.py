@@ -158,6 +158,9 @@ AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the audit trail (do
 # Second factor (TOTP) for every account that signs in; production turns it on.
 SANSHI_REQUIRE_OTP = env.bool("SANSHI_REQUIRE_OTP", default=False)
 OTP_TOTP_ISSUER = env.str("SANSHI_OTP_ISSUER", default="sanshi")
+# Binding an authenticator needs a one-time code the security administrator issues from the roles
+# pages; it is valid for this many hours (the enrolment must be finished within them).
+SANSHI_OTP_ACTIVATION_HOURS = env.int("SANSHI_OTP_ACTIVATION_HOURS", default=24)
 # The default cache holds the API rate-limit counters. In memory by default (each web process
 # counts on its own: fine for development); production requires a cache every process shares,
 # Redis: CACHE_URL=redis://127.0.0.1:6379/1 (a database cache, dbcache://sanshi_cache, also works:

@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from sanshi.accounts.checks import no_superusers_in_production
 from sanshi.accounts.models import ApiToken, User
 from sanshi.registry.models import Role, StaffRole
+from sanshi.registry.services import otp_enrolment_activation_issue
 
 from ..conftest import PASSWORD
 
@@ -202,8 +203,11 @@ def test_each_one_time_code_works_once(otp_on, world, client, clock):
 
 
 def test_enrolment_shows_the_secret_and_confirms_with_a_code(otp_on, world, client, clock):
+    security_admin = world.staff("secadmin", Role.SECURITY_ADMIN, world.district)
+    activation = otp_enrolment_activation_issue(actor=security_admin, user=world.operator)
     response = sign_in(client, "operator")
     assert response["Location"].startswith("/accounts/otp/enrol/")
+    assert client.post("/accounts/otp/enrol/", {"code": activation}).status_code == 302  # the administrator's code
     page = client.get("/accounts/otp/enrol/").content.decode()
     device = TOTPDevice.objects.get(user=world.operator, confirmed=False)
     assert "otpauth://totp/" in page and "<svg" in page

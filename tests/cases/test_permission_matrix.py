@@ -109,6 +109,7 @@ PAGES = {
     # or node outside the administrator's subtree 404; activation-link renewal is POST
     "staff/roles/": "roles", "staff/roles/grant/": "roles", "staff/roles/<int:role_id>/revoke/": "roles",
     "staff/roles/accounts/new/": "roles", "staff/roles/accounts/<int:user_id>/activation/": "roles",
+    "staff/roles/accounts/<int:user_id>/otp-activation/": "roles",
     # a new account's owner sets the first password from the one-time link: no sign-in, the link is the credential
     "staff/roles/activate/<uidb64>/<token>/": "signin",
     "i18n/": "django", "admin/": "django", "api/v1/": "api",  # included URLconfs checked elsewhere
