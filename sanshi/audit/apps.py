@@ -18,6 +18,9 @@ class AuditConfig(AppConfig):
 
         from sanshi.core.jobs import sweep
 
-        # deferred sealing: the worker moves the journal onto the chain every round (a full batch: again at once)
+        # deferred sealing: the worker moves the journal onto the chain every round (a full batch: again at
+        # once), and each seal anchors the head; inline sealing has no rounds: the worker anchors the head
+        # when it has moved
         sweep("audit-seal", backlog_at=services.AUDIT_SEAL_BATCH, report="sealed {n} audit row(s)")(
-            lambda: 0 if services.sealing_inline() else services.audit_seal(limit=services.AUDIT_SEAL_BATCH))
+            lambda: services.audit_anchor_sweep() if services.sealing_inline()
+            else services.audit_seal(limit=services.AUDIT_SEAL_BATCH))

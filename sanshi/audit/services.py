@@ -7,17 +7,27 @@ the act). Sealing moves journal rows onto the chain: *inline* — in the act's t
 chain's lock (SQLite's default: it has one writer anyway) — or *deferred* — by the worker within
 about a second, so that acts never queue behind the chain's lock and its commit (PostgreSQL's
 default; measured: with the lock held to commit, every audited transaction in the system waited
-for the one before it to reach the disk). `SANSHI_AUDIT_SEALING` chooses; docs/audit.md."""
+for the one before it to reach the disk). `SANSHI_AUDIT_SEALING` chooses; docs/audit.md.
 
+On PostgreSQL rows leave the audit tables only through two functions that run with the owner role's
+rights (migration 0007): `sanshi_audit_seal()` and `sanshi_audit_purge()`; the run-time role has no
+UPDATE, DELETE or TRUNCATE on them (`sanshi db-roles`). After each seal and purge the chain's head is
+anchored outside the database (`anchor`), once the transaction has committed."""
+
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from . import anchor
 from .context import RequestContext, request_context
 from .models import GENESIS_HASH, AuditEntry, AuditJournal, Outcome
+
+log = logging.getLogger("sanshi.audit")
 
 AUDIT_LOCK_KEY = 0x5A_4E_53_48_41  # pg_advisory_xact_lock key of the audit chain
 MIN_RETENTION_DAYS = 184  # 等保 2.0: keep audit records at least six months
@@ -112,7 +122,9 @@ def _chained(row: AuditJournal, prev_seq: int, prev_hash: str) -> AuditEntry:
 def audit_seal(*, limit: int = 5000) -> int:
     """Move up to `limit` journal rows onto the chain, oldest first, in one transaction under the
     chain's lock; return how many. Safe from several workers at once (the lock) and after a crash
-    (rows leave the journal in the transaction that chains them)."""
+    (rows leave the journal in the transaction that chains them). On PostgreSQL the journal rows are
+    removed by `sanshi_audit_seal()`, which first checks they are now the chain's newest rows, hashed
+    and chained (one call per batch). Once committed, the new head is anchored."""
     with transaction.atomic():
         _chain_lock()
         rows = list(AuditJournal.objects.order_by("id")[:limit])
@@ -126,13 +138,17 @@ def audit_seal(*, limit: int = 5000) -> int:
             seq, prev = entry.seq, entry.hash
             entries.append(entry)
         AuditEntry.objects.bulk_create(entries)
+        ids = [r.pk for r in rows]
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL sanshi.audit_seal = 'on'")
-        AuditJournal.objects.filter(pk__in=[r.pk for r in rows]).delete()
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL sanshi.audit_seal = 'off'")
+                cursor.execute("SELECT sanshi_audit_seal(%s::bigint[], %s)", [ids, entries[0].seq])
+                (removed,) = cursor.fetchone()
+            if removed != len(rows):  # another sealer took them: impossible under the lock
+                raise RuntimeError(f"sealed {len(rows)} journal rows but removed {removed}")
+        else:
+            AuditJournal.objects.filter(pk__in=ids).delete()
+        transaction.on_commit(partial(_anchor, kind="seal", seq=seq, hash=prev,
+                                      after=(last.seq, last.hash) if last else None))
     return len(rows)
 
 
@@ -245,31 +261,92 @@ class PurgeResult:
     checkpoint: AuditEntry
 
 
-def audit_purge(*, days: int, now: datetime | None = None) -> PurgeResult:
+def audit_purge(*, days: int) -> PurgeResult:
     """Delete the rows older than `days` (at least MIN_RETENTION_DAYS) from the head of the chain and
     append an `audit.purge` checkpoint naming the first kept row's seq, which `verify` accepts as
-    the chain's new start. Only this function may delete (PostgreSQL trigger, `sanshi.audit_purge`)."""
+    the chain's new start. On PostgreSQL `sanshi_audit_purge()` does it all, with the database's clock
+    and its own refusal of fewer days: the run-time role cannot delete otherwise. Once committed, the
+    checkpoint is anchored."""
     if days < MIN_RETENTION_DAYS:
         raise ValueError(f"audit records must be kept at least {MIN_RETENTION_DAYS} days (got {days})")
-    cutoff = (now or timezone.now()) - timedelta(days=days)
     audit_seal_all()
     with transaction.atomic():
-        _chain_lock()
-        last = _last_entry()
-        young = AuditEntry.objects.filter(at__gte=cutoff).order_by("seq").values_list("seq", flat=True).first()
-        # delete a contiguous prefix: every row before the first young one (all of them are old)
-        first_seq = young if young is not None else (last.seq + 1 if last else 1)
-        # the checkpoint goes on the chain now, whatever the sealing mode: it names the new start
-        journal = AuditJournal(at=timezone.now(), **_clean(_fields(
-            event=PURGE_EVENT, actor=None, role="", node="", obj_type=ANCHOR_TYPE, obj_id=str(first_seq),
-            outcome=Outcome.OK, context=request_context())))
-        checkpoint = _chained(journal, last.seq if last else 0, last.hash if last else GENESIS_HASH)
-        checkpoint.save(force_insert=True)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL sanshi.audit_purge = 'on'")
-        deleted, _ = AuditEntry.objects.filter(seq__lt=first_seq).delete()
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL sanshi.audit_purge = 'off'")
+                cursor.execute("SELECT deleted, first_seq, checkpoint_id FROM sanshi_audit_purge(%s)", [days])
+                deleted, first_seq, checkpoint_id = cursor.fetchone()
+            checkpoint = AuditEntry.objects.get(pk=checkpoint_id)
+        else:
+            deleted, first_seq, checkpoint = _purge_here(days=days)
+        transaction.on_commit(partial(_anchor, kind="purge", seq=checkpoint.seq, hash=checkpoint.hash,
+                                      after=(checkpoint.seq - 1, checkpoint.prev_hash)))
     return PurgeResult(deleted=deleted, first_seq=first_seq, checkpoint=checkpoint)
+
+
+def _purge_here(*, days: int) -> tuple[int, int, AuditEntry]:
+    """SQLite: what `sanshi_audit_purge()` does on PostgreSQL, in the caller's transaction."""
+    cutoff = timezone.now() - timedelta(days=days)
+    _chain_lock()
+    last = _last_entry()
+    young = AuditEntry.objects.filter(at__gte=cutoff).order_by("seq").values_list("seq", flat=True).first()
+    # delete a contiguous prefix: every row before the first young one (all of them are old)
+    first_seq = young if young is not None else (last.seq + 1 if last else 1)
+    # the checkpoint goes on the chain now, whatever the sealing mode: it names the new start
+    journal = AuditJournal(at=timezone.now(), **_clean(_fields(
+        event=PURGE_EVENT, actor=None, role="", node="", obj_type=ANCHOR_TYPE, obj_id=str(first_seq),
+        outcome=Outcome.OK, context=request_context())))
+    checkpoint = _chained(journal, last.seq if last else 0, last.hash if last else GENESIS_HASH)
+    checkpoint.save(force_insert=True)
+    deleted, _ = AuditEntry.objects.filter(seq__lt=first_seq).delete()
+    return deleted, first_seq, checkpoint
+
+
+# --- the head, anchored outside the database (anchor.py) -----------------------------------------
+
+_reported: set[tuple[str, int, str]] = set()  # broken anchors already logged by this process
+
+
+def audit_anchor_sweep() -> int:
+    """Inline sealing (no seal rounds): anchor the chain's head when it has moved since the newest
+    anchor. The worker calls this every round; it returns 0 (not work that calls for another round)."""
+    head = AuditEntry.objects.order_by("-seq").only("seq", "hash").first()
+    if head is not None:
+        _anchor(kind="seal", seq=head.seq, hash=head.hash)
+    return 0
+
+
+def _anchor(*, kind: str, seq: int, hash: str, after: tuple[int, str] | None = None) -> anchor.Anchor | None:
+    """Append an anchor for the head (seq, hash), unless the newest anchor is already there or further,
+    or is no longer on the chain: then the rows it anchored were deleted or rewritten since, and a new
+    anchor would hide it from `verify` — nothing is written and the error is logged. `after` is the head
+    the new rows were chained onto, read under the chain's lock: when it is the newest anchor (one
+    sealer, the usual case) the chain needs no look-up."""
+    try:
+        trusted = anchor.newest().trusted
+        if trusted is not None and (trusted.seq, trusted.hash) != after:
+            if (trusted.seq, trusted.hash) == (seq, hash):
+                return None
+            if not _still_on_chain(trusted):
+                key = (trusted.db, trusted.seq, trusted.hash)
+                if key not in _reported:
+                    _reported.add(key)
+                    log.error("audit anchor not advanced: the chain no longer holds the anchored head %s "
+                              "(rows deleted or rewritten since); run `sanshi audit verify`", trusted)
+                return None
+            if trusted.seq >= seq:
+                return None  # another sealer anchored a newer head already
+        written = anchor.signed(kind=kind, seq=seq, hash=hash)
+        anchor.append(written)
+        return written
+    except (OSError, DatabaseError) as exc:
+        log.error("audit anchor not written for seq %s: %s", seq, exc)
+        return None
+
+
+def _still_on_chain(anchored: anchor.Anchor) -> bool:
+    """The anchored row is there with the anchored hash, or it was purged with all rows before it."""
+    found = AuditEntry.objects.filter(seq=anchored.seq).values_list("hash", flat=True).first()
+    if found is not None:
+        return found == anchored.hash
+    return not AuditEntry.objects.filter(seq__lt=anchored.seq).exists() and \
+        AuditEntry.objects.filter(seq__gt=anchored.seq).exists()

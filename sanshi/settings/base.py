@@ -1,6 +1,7 @@
 """Settings shared by every environment. Every knob is an environment variable with a safe
 default, read here in one place and listed in `.env.example`."""
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -294,6 +295,13 @@ SANSHI_GRID_CACHE_SECONDS = env.int("SANSHI_GRID_CACHE_SECONDS", default=60)
 SANSHI_AUDIT_SEALING = env.str("SANSHI_AUDIT_SEALING", default="auto")
 if SANSHI_AUDIT_SEALING not in ("auto", "inline", "deferred"):
     raise ImproperlyConfigured("SANSHI_AUDIT_SEALING must be auto, inline or deferred")
+# The chain's head is anchored outside the database (docs/audit.md): after each seal and purge a line
+# {kind, seq, hash, at} signed with HMAC-SHA256 under SANSHI_AUDIT_ANCHOR_KEY — a key the database never
+# holds — is appended to SANSHI_AUDIT_ANCHOR_FILE and logged. Production requires the key
+# (production.py); elsewhere, unset, it is derived from SECRET_KEY under a name that says so.
+SANSHI_AUDIT_ANCHOR_KEY = env.str("SANSHI_AUDIT_ANCHOR_KEY", default="") or (
+    "dev-only-derived-from-SECRET_KEY:" + hashlib.sha256(b"sanshi.audit.anchor:" + SECRET_KEY.encode()).hexdigest())
+SANSHI_AUDIT_ANCHOR_FILE = env.str("SANSHI_AUDIT_ANCHOR_FILE", default=str(VAR_DIR / "audit-anchor.jsonl"))
 SANSHI_ANONYMISE_AFTER_DAYS = env.int("SANSHI_ANONYMISE_AFTER_DAYS", default=365)
 # Deadlines and supervision (docs/deadlines.md): "working" days with the holiday calendar, or "calendar";
 # the ledger ladder warns the street leaders / notifies the command centre this many days overdue;

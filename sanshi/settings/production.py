@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import CACHES, SECRET_KEY, env
+from .base import CACHES, SANSHI_AUDIT_ANCHOR_KEY, SECRET_KEY, env
 
 PRODUCTION = True
 DEBUG = False
@@ -19,6 +19,10 @@ if len(env.str("SANSHI_FIELD_KEY", default="")) < 32:
 if "locmem" in CACHES["default"]["BACKEND"].lower():
     raise ImproperlyConfigured("CACHE_URL must name a cache all web processes share (redis://…) in production: "
                                "the API rate limits are counted there.")
+if (SANSHI_AUDIT_ANCHOR_KEY.startswith("dev-only") or len(SANSHI_AUDIT_ANCHOR_KEY) < 32
+        or len(set(SANSHI_AUDIT_ANCHOR_KEY)) < 12 or SANSHI_AUDIT_ANCHOR_KEY == SECRET_KEY):
+    raise ImproperlyConfigured("SANSHI_AUDIT_ANCHOR_KEY must be set (32+ random characters, not SECRET_KEY) in "
+                               "production: it signs the audit chain's head outside the database (docs/audit.md).")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True

@@ -10,10 +10,11 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from sanshi.audit.models import GENESIS_HASH, AuditEntry
+from sanshi.audit.models import GENESIS_HASH, AuditEntry, AuditJournal
 from sanshi.audit.selectors import audit_chain_verify
 from sanshi.audit.services import audit_record
 from sanshi.cases.models import Case, CaseEvent
@@ -26,6 +27,7 @@ from ..cases.test_pipeline_e2e import (
 )
 from ..conftest import PASSWORD
 from ..helpers import act, submit
+from .support import remove_committed_audit_rows
 
 NOISE = "楼上邻居每天半夜装修，电钻噪音吵得老人孩子睡不着，沟通多次没用。"
 PHONE, NAME = "13812345678", "张三丰"
@@ -47,8 +49,9 @@ def verify() -> tuple[bool, str]:
 
 
 def tamper(sql: str, params=()) -> None:
-    """Raw SQL past the ORM. On PostgreSQL the append-only trigger is switched off first (inside the
-    test's transaction, so it comes back on when the test ends)."""
+    """Raw SQL past the ORM, as someone who can rewrite the database (a superuser). On PostgreSQL the
+    append-only trigger is switched off first (inside the test's transaction, so it comes back on when
+    the test ends)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER audit_auditentry_append_only")
@@ -334,33 +337,21 @@ def test_postgres_refuses_update_and_delete_of_audit_rows(postgres_only):
     assert AuditEntry.objects.get(pk=entry.pk).obj_id == "1"
 
 
-def _in_own_connection(func):
-    """Run `func` on a thread of its own: its own connection, committing for real."""
-    errors: list[BaseException] = []
+def test_postgres_no_session_setting_opens_the_audit_tables(postgres_only):
+    """Before migration 0007 `SET LOCAL sanshi.audit_purge = 'on'` (any role could run it) let a DELETE
+    through the trigger; rows now leave only through the SECURITY DEFINER functions."""
+    entry = audit_record(event="export", obj_id="1")
+    with override_settings(SANSHI_AUDIT_SEALING="deferred"):
+        journal = audit_record(event="export", obj_id="2")
 
-    def run():
-        try:
-            func()
-        except BaseException as exc:  # noqa: BLE001 — re-raised below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(120)
-    if errors:
-        raise errors[0]
-
-
-def _purge_everything_committed() -> None:
-    def purge():
-        with transaction.atomic():
+    for model, pk in ((AuditEntry, entry.pk), (AuditJournal, journal.pk)):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL sanshi.audit_purge = 'on'")
-            AuditEntry.objects.all().delete()
+                cursor.execute("SET LOCAL sanshi.audit_seal = 'on'")
+            model.objects.filter(pk=pk).delete()
 
-    _in_own_connection(purge)
+    assert AuditEntry.objects.filter(pk=entry.pk).exists() and AuditJournal.objects.filter(pk=journal.pk).exists()
 
 
 def test_postgres_concurrent_writers_keep_one_unbroken_chain(postgres_only):
@@ -400,7 +391,7 @@ def test_postgres_concurrent_writers_keep_one_unbroken_chain(postgres_only):
         report = audit_chain_verify()
         assert report.ok and report.checked == expected, [str(p) for p in report.problems]
     finally:
-        _purge_everything_committed()
+        remove_committed_audit_rows()
     assert not AuditEntry.objects.exists()
 
 

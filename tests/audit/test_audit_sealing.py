@@ -19,6 +19,7 @@ from sanshi.registry.models import Role, StaffRole
 
 from ..conftest import PASSWORD
 from ..helpers import submit
+from .support import remove_committed_audit_rows
 
 deferred = override_settings(SANSHI_AUDIT_SEALING="deferred")
 
@@ -95,21 +96,6 @@ def test_postgres_refuses_update_and_delete_of_journal_rows(postgres_only):
     assert AuditJournal.objects.get(pk=row.pk).obj_id == "1"
 
 
-def _remove_committed_rows() -> None:
-    def purge():
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL sanshi.audit_purge = 'on'")
-                cursor.execute("SET LOCAL sanshi.audit_seal = 'on'")
-            AuditEntry.objects.all().delete()
-            AuditJournal.objects.all().delete()
-        connection.close()
-
-    thread = threading.Thread(target=purge)
-    thread.start()
-    thread.join(60)
-
-
 def test_postgres_writers_and_two_sealers_at_once_give_one_chain(postgres_only):
     """Eight writers commit on their own connections while two sealers run: afterwards every row is
     on the chain exactly once, seq 1…n without a gap, and the chain verifies."""
@@ -160,5 +146,5 @@ def test_postgres_writers_and_two_sealers_at_once_give_one_chain(postgres_only):
             report = audit_chain_verify()
             assert report.ok and report.checked == expected, [str(p) for p in report.problems]
         finally:
-            _remove_committed_rows()
+            remove_committed_audit_rows()
     assert not AuditEntry.objects.exists()

@@ -1,7 +1,9 @@
 import re
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from sanshi.audit import anchor
 from sanshi.audit.selectors import audit_chain_verify
 from sanshi.audit.services import MIN_RETENTION_DAYS, audit_purge, audit_seal_all
 
@@ -16,15 +18,19 @@ class Command(BaseCommand):
         verify = sub.add_parser("verify", help="check every row of the chain; exit 1 naming each broken row")
         verify.add_argument("--head", default="", help="SEQ:HASH of a head noted earlier: check it is still there")
         verify.add_argument("--progress-every", type=int, default=10_000, help="print progress every N rows")
+        verify.add_argument("--anchor-file", default="",
+                            help="check against this anchor file (a copy kept off the server) instead of "
+                                 "SANSHI_AUDIT_ANCHOR_FILE")
         purge = sub.add_parser("purge", help=f"delete rows older than N days (N ≥ {MIN_RETENTION_DAYS})")
         purge.add_argument("--days", type=int, required=True)
 
     def handle(self, *args, subcommand: str, **options):
         if subcommand == "verify":
-            return self.verify(head=options["head"], every=options["progress_every"])
+            return self.verify(head=options["head"], every=options["progress_every"],
+                               anchor_file=options["anchor_file"])
         return self.purge(days=options["days"])
 
-    def verify(self, *, head: str, every: int) -> None:
+    def verify(self, *, head: str, every: int, anchor_file: str = "") -> None:
         expected = None
         if head:
             match = HEAD_RE.match(head.strip())
@@ -33,10 +39,12 @@ class Command(BaseCommand):
             expected = (int(match.group(1)), match.group(2))
         if sealed := audit_seal_all():
             self.stdout.write(f"sealed {sealed} journal row(s) onto the chain first")
-        report = audit_chain_verify(head=expected, progress_every=max(1, every),
+        path = Path(anchor_file) if anchor_file else anchor.anchor_path()
+        report = audit_chain_verify(head=expected, anchors=anchor.newest(path=path), progress_every=max(1, every),
                                     progress=lambda n: self.stdout.write(f"… {n} rows checked"))
         for problem in report.problems:
             self.stdout.write(str(problem))
+        self.stdout.write(f"{report.anchor_note} ({path})")
         if not report.ok:
             raise CommandError(f"audit chain broken: {len(report.problems)} problem(s) in {report.checked} rows")
         if report.checked == 0:
