@@ -20,3 +20,5 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # PostgreSQL default) has its own tests (tests/test_audit_sealing.py).
 SANSHI_AUDIT_SEALING = "inline"
 SANSHI_BOARD_LOAD_SECONDS = 0  # tests build new cases between board reads
+# the audit chain's anchors of the test databases stay out of var/ (tests that read them set their own)
+SANSHI_AUDIT_ANCHOR_FILE = str(VAR_DIR / "test-media" / "audit-anchor.jsonl")

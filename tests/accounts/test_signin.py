@@ -339,6 +339,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "sanshi.settings.production",
            "SECRET_KEY": secrets.token_urlsafe(60)[:60],
            "SANSHI_FIELD_KEY": urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+           "SANSHI_AUDIT_ANCHOR_KEY": secrets.token_urlsafe(32),
            "CACHE_URL": "dbcache://sanshi_cache",
            "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
     env.pop("SANSHI_REQUIRE_OTP", None)

@@ -11,6 +11,7 @@ def test_check_deploy_with_production_settings_reports_nothing(tmp_path):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "sanshi.settings.production",
            "SECRET_KEY": secrets.token_urlsafe(60),
            "SANSHI_FIELD_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+           "SANSHI_AUDIT_ANCHOR_KEY": secrets.token_urlsafe(32),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}", "ALLOWED_HOSTS": "sanshi.example.gov.cn",
            "CACHE_URL": "dbcache://sanshi_cache"}
     run = [sys.executable, "-m", "sanshi"]
