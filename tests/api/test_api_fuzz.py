@@ -108,7 +108,9 @@ def test_surrogates_and_nul_in_any_string_answer_a_documented_400(seeded, client
     """Sent with Django's test client: schemathesis itself cannot carry a lone surrogate."""
     _, tokens, _ = seeded
     headers = tokens["operator"]
-    for operation in _operations():
+    with wsgi_keeps_test_connection():  # reading the schema calls the WSGI app directly
+        operations = _operations()
+    for operation in operations:
         @given(case=operation.as_strategy(), data=st.data())
         @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def check(case, data):
