@@ -101,7 +101,7 @@ def percentile(values, q):
 
 
 def post(port: int, n: int) -> tuple[int, float]:
-    body = json.dumps({"text": TEXTS[n % len(TEXTS)], "grid": "B1C1-G01", "channel": "hotline",
+    body = json.dumps({"text": TEXTS[n % len(TEXTS)], "grid": "B1C1-G01", "channel": "web",
                        "reporter_phone": "13800000000"}, ensure_ascii=False).encode()
     start = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -148,7 +148,7 @@ def sustained_wrk(port: int, seconds: float, clients: int, threads: int) -> dict
 
     if not shutil.which("wrk"):
         return None
-    body = json.dumps({"text": TEXTS[1], "grid": "B1C1-G01", "channel": "hotline"}, ensure_ascii=False)
+    body = json.dumps({"text": TEXTS[1], "grid": "B1C1-G01", "channel": "web"}, ensure_ascii=False)
     script = ('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
               f"wrk.body = [[{body}]]\n")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
