@@ -8,6 +8,7 @@ from .errors import ValidationFailed
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+ID_NUMBER_RE = re.compile(r"^\d{17}[\dX]$")
 
 
 def normalise_phone(raw: str | None, *, field: str = "reporter_phone") -> str:

@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 
 from sanshi.core.errors import ApplicationError
 
-from .models import Department, Household, OrgNode, StaffRole
+from .models import Department, Household, OrgNode, Person, StaffRole
 from .services import staff_role_grant, staff_role_revoke
 
 
@@ -55,3 +55,13 @@ class StaffRoleAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Household)
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    """The person register: contacts stay encrypted; lists show names and households only."""
+
+    list_display = ("name", "household", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "household__address")
+    exclude = ("phone_hash", "id_number_hash")

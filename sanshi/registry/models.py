@@ -5,6 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
+from sanshi.core.fields import EncryptedTextField
+
 
 class Level(models.TextChoices):
     DISTRICT = "district", _("区")
@@ -88,6 +90,30 @@ class Household(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class Person(models.Model):
+    """A resident in the person register (一标三实: the actual population), member of a household: who
+    takes part in a meeting or a vote is a person, so participation is counted per household. The
+    phone and the ID number are encrypted at rest, with keyed hashes for exact lookups (the owners'
+    one-time voting codes go to the phone on file)."""
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="persons",
+                                  verbose_name=_("住户"))
+    name = models.CharField(_("姓名"), max_length=50)
+    phone = EncryptedTextField(_("联系电话"), blank=True)
+    phone_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    id_number = EncryptedTextField(_("身份证号"), blank=True)
+    id_number_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    active = models.BooleanField(_("在册"), default=True)
+
+    class Meta:
+        ordering = ["household_id", "id"]
+        verbose_name = _("居民")
+        verbose_name_plural = _("居民")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Role(models.TextChoices):

@@ -18,9 +18,11 @@ from django.utils.translation import gettext_lazy as _
 
 from sanshi.accounts.services import otp_activation_create
 from sanshi.audit.services import audit_record
+from sanshi.core.crypto import lookup_hash
 from sanshi.core.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
+from sanshi.core.personal import ID_NUMBER_RE, normalise_phone
 
-from .models import Department, Level, OrgNode, Role, StaffRole
+from .models import Department, Household, Level, OrgNode, Person, Role, StaffRole
 from .selectors import security_admin_role_for, security_admin_roles, within
 
 
@@ -279,3 +281,26 @@ def otp_enrolment_activation_issue(*, actor, user) -> str:
     audit_record(event="otp.activation_issue", actor=actor, role=held.role, node=held.node.code,
                  obj_type="user", obj_id=str(user.pk))
     return code
+
+
+@transaction.atomic
+def person_register(*, household: Household, name: str, phone: str = "", id_number: str = "") -> Person:
+    """Add a resident to the person register (import, a staff page, the demo). The phone and ID number
+    are stored encrypted with keyed hashes for exact lookups."""
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = _("请填写姓名")
+    elif len(name) > 50:
+        errors["name"] = _("姓名最多50字")
+    try:
+        phone = normalise_phone(phone, field="phone")
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    id_number = (id_number or "").strip().upper()
+    if id_number and not ID_NUMBER_RE.match(id_number):
+        errors["id_number"] = _("身份证号格式不正确（18位，末位可为X）")
+    if errors:
+        raise ValidationFailed(_("居民信息有误"), errors=errors)
+    return Person.objects.create(household=household, name=name, phone=phone, phone_hash=lookup_hash(phone),
+                                 id_number=id_number, id_number_hash=lookup_hash(id_number))
