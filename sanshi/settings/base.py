@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "sanshi.cases",
     "sanshi.deliberation",
     "sanshi.evaluation",
+    "sanshi.votes",
+    "sanshi.notices",
     "sanshi.rapid",
     "sanshi.supervision",
     "sanshi.command",
