@@ -59,6 +59,9 @@ class Anchor:
         return hmac.compare_digest(self.sig, signature(self.payload()))
 
     def __str__(self) -> str:
+        if self.kind == "restore":  # sanshi restore (audit/backup.py): say what the head was restored from
+            return (f"seq {self.seq} (restore, {self.at}: restored to this head from the backup of "
+                    f"{self.extra.get('source', '?')} taken {self.extra.get('backup_at', '?')})")
         return f"seq {self.seq} ({self.kind}, {self.at})"
 
 
