@@ -5,17 +5,23 @@ committed, so nothing is sent for a transaction that rolls back, and nothing is 
 
 The worker takes one due job at a time: in a short transaction it claims the job (SELECT … FOR
 UPDATE SKIP LOCKED on PostgreSQL; SQLite's single-writer lock does the same), counts the attempt
-and leases it by moving `run_at` SANSHI_JOB_LEASE_SECONDS ahead; it commits, runs the handler,
-then records the outcome in a second short transaction. So two workers never run the same job,
-no lock is held while a handler talks to the network, and a job whose worker died runs again
-when its lease ends (at least once). A failure is retried after SANSHI_JOB_BACKOFF_SECONDS,
-doubling each time up to SANSHI_JOB_BACKOFF_MAX_SECONDS; after SANSHI_JOB_MAX_ATTEMPTS attempts
-the job is `failed`.
+and leases it by moving `run_at` SANSHI_JOB_LEASE_SECONDS ahead; it commits, then runs the handler.
+So two workers never run the same job, no lock is held while a handler talks to the network, and
+a job whose worker died runs again when its lease ends. A failure is retried after
+SANSHI_JOB_BACKOFF_SECONDS, doubling each time up to SANSHI_JOB_BACKOFF_MAX_SECONDS; after
+SANSHI_JOB_MAX_ATTEMPTS attempts the job is `failed`.
 
-Handlers run inside a transaction by default (their writes roll back when they raise). A handler
+Effects once. Handlers run inside a transaction by default, and the job is marked `done` in that
+same transaction (`_mark_done`): the handler's writes and the mark commit together or not at all,
+so a worker killed at any point leaves either both or neither, and the run after the lease does
+not repeat what was committed. The mark is fenced by the attempt count the claim wrote: a run whose
+lease ran out while another worker claimed the job again commits nothing (`LeaseLost`). A handler
 registered with `atomic=False` manages its own transactions — for network calls, which must not
-hold the database lock. `on_failure(payload, error, final)` runs in the transaction that records
-a failed attempt (the handler's own writes were rolled back), e.g. to mark a delivery failed.
+hold the database lock — and is marked done in a transaction of its own afterwards; what it writes
+through `core.notify` carries ids derived from the job (`effect_ids`), unique in the database, so
+a run again after a crash between its commit and the mark adds no second notification or delivery.
+`on_failure(payload, error, final)` runs in the transaction that records a failed attempt (the
+handler's own writes were rolled back), e.g. to mark a delivery failed.
 A handler may return a dict: it is stored as the job's `result` (what the run did, for the pages).
 
 A handler registered with `slow=True` (minutes of CPU, such as retraining the triage model) is
@@ -35,7 +41,9 @@ so the worker in this package imports no domain app):
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Collection
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -167,41 +175,101 @@ def _claim(kinds: Collection[str] | None = None, exclude: Collection[str] = ()) 
         return job
 
 
+class LeaseLost(Exception):  # noqa: N818 — what happened, not an error of the handler
+    """The job was claimed again by another worker after this run's lease ran out: this run's
+    writes (atomic handlers) are rolled back and its outcome is not recorded."""
+
+
+# A derived id must never change between releases: the namespace is a constant.
+EFFECTS_NAMESPACE = uuid.UUID("5d1f8b52-9a4e-4c1e-8f0b-3a7d2b6c9e41")
+
+
+@dataclass
+class _Running:
+    key: str  # the job's id and creation time: ids stay unique even if a table's ids were reset
+    calls: int = 0
+
+
+_running: ContextVar[_Running | None] = ContextVar("sanshi_running_job", default=None)
+
+
+@dataclass(frozen=True)
+class EffectIds:
+    """The ids of the rows one call writes (one `notify()`, one `webhook_event()`). Inside a job
+    run by the worker they are uuid5 over the job, the call's place among the job's calls and the
+    row's own parts (channel, target, recipient), so a job run again derives the same ids and finds
+    its rows already there; outside a job they are random (the request's own transaction carries
+    them)."""
+
+    base: str | None
+
+    @property
+    def derived(self) -> bool:
+        return self.base is not None
+
+    def __call__(self, *parts: object) -> uuid.UUID:
+        if self.base is None:
+            return uuid.uuid4()
+        return uuid.uuid5(EFFECTS_NAMESPACE, "\x1f".join([self.base, *(str(p) for p in parts)]))
+
+
+def effect_ids() -> EffectIds:
+    """Ids for the rows of one effect-producing call; see `EffectIds`."""
+    run = _running.get()
+    if run is None:
+        return EffectIds(None)
+    run.calls += 1
+    return EffectIds(f"{run.key}\x1f{run.calls}")
+
+
+def _mark_done(job: Job, result: object) -> bool:
+    """Mark the job done with the handler's result, if it is still this run's: pending, with the
+    attempt count this run's claim wrote. False when another worker has claimed it since."""
+    return bool(Job.objects.filter(pk=job.pk, status=Job.Status.PENDING, attempts=job.attempts).update(
+        status=Job.Status.DONE, done_at=timezone.now(), result=result if isinstance(result, dict) else {}))
+
+
 def _run(job: Job) -> None:
     handler = HANDLERS.get(job.kind)
     options = OPTIONS.get(job.kind, HandlerOptions())
-    error, result = "", None
+    error = ""
+    token = _running.set(_Running(key=f"{job.pk}\x1f{job.created_at.isoformat()}"))
     try:
         if handler is None:
             raise LookupError(f"no handler for job kind {job.kind!r}")
         if options.atomic:
-            with transaction.atomic():
-                result = handler(job.payload)
+            with transaction.atomic():  # the handler's writes and the done mark: one commit
+                if not _mark_done(job, handler(job.payload)):
+                    raise LeaseLost
         else:
-            result = handler(job.payload)
+            result = handler(job.payload)  # it committed its own writes
+            with transaction.atomic():
+                if not _mark_done(job, result):
+                    raise LeaseLost
+        return
+    except LeaseLost:
+        log.warning("job %s %s: its lease ran out and another worker claimed it; this run's outcome is dropped",
+                    job.pk, job.kind)
+        return
     except Exception as exc:  # noqa: BLE001 — any failure is retried with back-off
         error = redact(f"{type(exc).__name__}: {exc}")[:2000]
+    finally:
+        _running.reset(token)
     with transaction.atomic():
-        if not error:
-            job.status, job.done_at = Job.Status.DONE, timezone.now()
-            if isinstance(result, dict):
-                job.result = result
-        else:
-            final = job.attempts >= (options.max_attempts or settings.SANSHI_JOB_MAX_ATTEMPTS)
-            job.last_error = error
-            if final:
-                job.status = Job.Status.FAILED
-            else:
-                job.run_at = timezone.now() + backoff(job.attempts)
-            log.warning("job %s %s failed (attempt %s%s): %s", job.pk, job.kind, job.attempts,
-                        ", giving up" if final else "", error)
-            if options.on_failure is not None:
-                try:
-                    with transaction.atomic():
-                        options.on_failure(job.payload, error=error, final=final)
-                except Exception:  # the job's own record must still be written
-                    log.exception("on_failure of job %s failed", job.pk)
-        job.save(update_fields=["status", "run_at", "last_error", "done_at", "result"])
+        final = job.attempts >= (options.max_attempts or settings.SANSHI_JOB_MAX_ATTEMPTS)
+        mine = Job.objects.filter(pk=job.pk, status=Job.Status.PENDING, attempts=job.attempts)
+        if not mine.update(last_error=error, status=Job.Status.FAILED if final else Job.Status.PENDING,
+                           run_at=job.run_at if final else timezone.now() + backoff(job.attempts)):
+            log.warning("job %s %s failed after its lease ran out; another worker has it", job.pk, job.kind)
+            return
+        log.warning("job %s %s failed (attempt %s%s): %s", job.pk, job.kind, job.attempts,
+                    ", giving up" if final else "", error)
+        if options.on_failure is not None:
+            try:
+                with transaction.atomic():
+                    options.on_failure(job.payload, error=error, final=final)
+            except Exception:  # the job's own record must still be written
+                log.exception("on_failure of job %s failed", job.pk)
 
 
 def run_due_jobs(limit: int = 50, *, kinds: Collection[str] | None = None, exclude: Collection[str] = ()) -> int:

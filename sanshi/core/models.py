@@ -35,6 +35,9 @@ class Notification(models.Model):
     """A message in the app (the staff inbox), written by `core.notify.notify()` in the caller's
     transaction. Its copies on other channels are `Delivery` rows sent by the worker."""
 
+    # derived from the job that wrote it (`core.jobs.effect_ids`): a job run again adds no second row.
+    # Rows written before migration 0005 have none.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, null=True, editable=False)
     recipient = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.CASCADE,
                                   related_name="notifications")
     request = models.ForeignKey("intake.Request", null=True, blank=True, on_delete=models.CASCADE,
@@ -116,7 +119,8 @@ class Delivery(models.Model):
         FAILED = "failed", _("发送失败")
         SKIPPED = "skipped", _("未发送")
 
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)  # the receiver's dedupe key
+    # the receiver's dedupe key (X-Sanshi-Delivery); derived from the job that wrote it (`core.jobs.effect_ids`)
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
     kind = models.CharField(_("类别"), max_length=64, blank=True)
     notification = models.ForeignKey(Notification, null=True, blank=True, on_delete=models.CASCADE,

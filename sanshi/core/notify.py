@@ -6,6 +6,10 @@ address, one signed webhook per matching endpoint, SMS where configured). The wo
 jobs only after the transaction commits — a rolled-back transaction sends nothing — and sends
 each delivery once, retrying failures with back-off (`core.jobs`). Which external channels a
 kind uses: SANSHI_NOTIFY_CHANNELS. See docs/notifications.md.
+
+Called from a job run by the worker, every row gets an id derived from the job, the call and its
+target (`core.jobs.effect_ids`), unique in the database: a job run again after a crash finds its
+rows and adds none, and a delivery keeps its id — the receiver's `X-Sanshi-Delivery`.
 """
 
 import uuid
@@ -21,7 +25,7 @@ from .channels.email import absolute_link, send_email
 from .channels.sms import get_backend as sms_backend
 from .channels.webhook import send_webhook
 from .errors import ValidationFailed
-from .jobs import enqueue, job_handler
+from .jobs import EffectIds, effect_ids, enqueue, job_handler
 from .models import Delivery, Notification, NotificationPreference, WebhookEndpoint
 from .personal import MOBILE_RE, mask_personal_text, mask_phone, normalise_phone
 
@@ -36,10 +40,23 @@ def channels_for(kind: str) -> list[str]:
     return [c for c in chosen if c in EXTERNAL_CHANNELS]
 
 
-def _queue(delivery: Delivery) -> Delivery:
-    delivery.save()
-    enqueue(DELIVER_JOB, {"delivery": delivery.pk})
+def _queue(ids: EffectIds, uid: uuid.UUID, **fields) -> Delivery:
+    """Write one delivery (`uid` from `ids`) and its job; in a job run again, find the delivery it
+    wrote and queue nothing."""
+    if ids.derived:
+        delivery, created = Delivery.objects.get_or_create(uid=uid, defaults=fields)
+    else:
+        delivery, created = Delivery.objects.create(uid=uid, **fields), True
+    if created:
+        enqueue(DELIVER_JOB, {"delivery": delivery.pk})
     return delivery
+
+
+def _note(ids: EffectIds, **fields) -> Notification:
+    uid = ids("in_app", fields["recipient"].pk)
+    if ids.derived:
+        return Notification.objects.get_or_create(uid=uid, defaults=fields)[0]
+    return Notification.objects.create(uid=uid, **fields)
 
 
 def notify(*, recipients: Iterable, subject: str, body: str, kind: str = "", link: str = "",
@@ -60,19 +77,20 @@ def notify(*, recipients: Iterable, subject: str, body: str, kind: str = "", lin
     prefs = ({p.user_id: p for p in NotificationPreference.objects.filter(user__in=users)}
              if users and ("email" in channels or "sms" in channels) else {})
     sms_on = "sms" in channels and sms_backend().enabled
+    ids = effect_ids()
     rows = []
     for user in users:
-        note = Notification.objects.create(recipient=user, subject=subject, body=body, kind=kind, link=link)
+        note = _note(ids, recipient=user, subject=subject, body=body, kind=kind, link=link)
         rows.append(note)
         pref = prefs.get(user.pk)
         if not user.is_active:
             continue
         if "email" in channels and user.email and (pref is None or pref.email):
-            _queue(Delivery(channel=Delivery.Channel.EMAIL, kind=kind, notification=note, target=user.email,
-                            payload={"subject": subject, "body": body, "link": link}))
+            _queue(ids, ids("email", user.pk, user.email), channel=Delivery.Channel.EMAIL, kind=kind, notification=note,
+                   target=user.email, payload={"subject": subject, "body": body, "link": link})
         if sms_on and pref is not None and pref.sms and pref.phone:
-            _queue(Delivery(channel=Delivery.Channel.SMS, kind=kind, notification=note, target=mask_phone(pref.phone),
-                            payload={"text": f"{subject}：{body}"}))
+            _queue(ids, ids("sms", user.pk), channel=Delivery.Channel.SMS, kind=kind, notification=note,
+                   target=mask_phone(pref.phone), payload={"text": f"{subject}：{body}"})
     if "webhook" in channels:
         webhook_event(kind or "notification", {
             **(data or {}), "subject": subject, "body": body, "link": absolute_link(link),
@@ -91,12 +109,13 @@ def _webhook_targets(kind: str) -> list[tuple[WebhookEndpoint | None, str]]:
 def webhook_event(kind: str, data: dict) -> list[Delivery]:
     """Queue one signed POST of `{"id", "event", "created_at", **data}` to every active endpoint
     that wants `kind` (and to SANSHI_WEBHOOK_URL). Call inside the transaction that caused it."""
+    ids = effect_ids()
     created = []
     for endpoint, url in _webhook_targets(kind):
-        uid = uuid.uuid4()
+        uid = ids("webhook", endpoint.pk if endpoint is not None else "", url)
         payload = {"id": str(uid), "event": kind, "created_at": timezone.now().isoformat(), **data}
-        created.append(_queue(Delivery(uid=uid, channel=Delivery.Channel.WEBHOOK, kind=kind, endpoint=endpoint,
-                                       target=url[:500], payload=payload)))
+        created.append(_queue(ids, uid, channel=Delivery.Channel.WEBHOOK, kind=kind, endpoint=endpoint,
+                              target=url[:500], payload=payload))
     return created
 
 
@@ -106,8 +125,9 @@ def sms_to_reporter(*, request, text: str, kind: str) -> Delivery | None:
     only its masked form and reads the number when it sends."""
     if not sms_backend().enabled or not request.reporter_phone:
         return None
-    return _queue(Delivery(channel=Delivery.Channel.SMS, kind=kind, request=request,
-                           target=mask_phone(request.reporter_phone), payload={"text": text}))
+    ids = effect_ids()
+    return _queue(ids, ids("sms-reporter", request.pk), channel=Delivery.Channel.SMS, kind=kind, request=request,
+                  target=mask_phone(request.reporter_phone), payload={"text": text})
 
 
 # ---- the worker's side ------------------------------------------------------------------------
