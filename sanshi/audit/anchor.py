@@ -60,8 +60,9 @@ class Anchor:
 
     def __str__(self) -> str:
         if self.kind == "restore":  # sanshi restore (audit/backup.py): say what the head was restored from
-            return (f"seq {self.seq} (restore, {self.at}: restored to this head from the backup of "
-                    f"{self.extra.get('source', '?')} taken {self.extra.get('backup_at', '?')})")
+            return (f"seq {self.seq} (restore, {self.at}: restored to this head from the "
+                    f"{self.extra.get('method', 'backup')} of {self.extra.get('source', '?')} as of "
+                    f"{self.extra.get('backup_at', '?')})")
         return f"seq {self.seq} ({self.kind}, {self.at})"
 
 

@@ -555,25 +555,49 @@ def restore(directory: Path, *, say: Say = print, keep_owners: bool = True) -> R
 
 
 def _anchor_restore(directory: Path, manifest: dict, say: Say) -> anchor.Anchor | None:
-    """The signed "restored to head H" line: from now on `verify` checks the chain against it. When the
-    anchor file already had a newer head for this database (rows written after the backup, lost with
-    the old database), the line says which, so the loss stays on record."""
+    """The signed "restored to head H" line: from now on `verify` checks the chain against it."""
     head = manifest["audit_head"]
     if head is None:
         say("审计链为空：不写恢复锚点")
         return None
+    return _append_restore_anchor(seq=head["seq"], hash=head["hash"], say=say, extra={
+        "method": "backup", "source": manifest["database"]["label"], "backup_at": manifest["created_at"],
+        "backup": sha256(directory / MANIFEST)})
+
+
+def _append_restore_anchor(*, seq: int, hash: str, extra: dict, say: Say) -> anchor.Anchor:
+    """When the anchor file already had a newer head for this database (rows written after the backup or
+    the recovery target, lost with the old database), the line names it, so the loss stays on record."""
     previous = anchor.newest().trusted
-    extra = {"backup_at": manifest["created_at"], "source": manifest["database"]["label"],
-             "backup": sha256(directory / MANIFEST)}
     if previous is not None:
-        extra["replaces"] = f"{previous.seq}:{previous.hash}"
-    written = anchor.signed(kind="restore", seq=head["seq"], hash=head["hash"], extra=extra)
+        extra = {**extra, "replaces": f"{previous.seq}:{previous.hash}"}
+    written = anchor.signed(kind="restore", seq=seq, hash=hash, extra=extra)
     anchor.append(written)
-    say(f"已写入恢复锚点：恢复到链头 {head['seq']}:{head['hash']}（{anchor.anchor_path()}）")
-    if previous is not None and previous.seq > head["seq"]:
-        say(f"注意：此前这个数据库锚定到 seq {previous.seq}；seq {head['seq'] + 1}–{previous.seq} 的审计行"
-            "写于备份之后，随旧数据库丢失")
+    say(f"已写入恢复锚点：恢复到链头 {seq}:{hash}（{anchor.anchor_path()}）")
+    if previous is not None and previous.seq > seq:
+        say(f"注意：此前这个数据库锚定到 seq {previous.seq}；seq {seq + 1}–{previous.seq} 的审计行"
+            "写于备份（或恢复目标时间）之后，随旧数据库丢失")
     return written
+
+
+def anchor_recovered(*, recovered_to: str, say: Say = print) -> anchor.Anchor:
+    """After a recovery `sanshi restore` did not make — PostgreSQL point-in-time recovery — the chain
+    ends before the newest anchor and `verify` reports it truncated. Check the whole chain as it now is
+    and anchor its head as restored ("point-in-time recovery … as of `recovered_to`"). Refused when the
+    chain is broken, or when it still holds the newest anchor (then nothing was lost: nothing to do)."""
+    say("正在核对审计哈希链……")
+    report = audit_chain_verify(progress=lambda n: say(f"  …已核对 {n} 行"), progress_every=100_000)
+    if not report.ok:
+        raise BackupRefused("审计哈希链本身不完整，不能锚定：" + "；".join(str(p) for p in report.problems[:5]))
+    if report.head_seq is None:
+        raise BackupRefused("审计链为空：没有可锚定的链头")
+    trusted = anchor.newest().trusted
+    if trusted is not None and AuditEntry.objects.filter(seq=trusted.seq, hash=trusted.hash).exists():
+        raise BackupRefused(f"链上仍有最新的锚点（{trusted}）：没有丢失的行，sanshi audit verify 应能通过；"
+                            "不写恢复锚点")
+    say(f"审计哈希链完整：{report.checked} 行，链头 {report.head_seq}:{report.head_hash}")
+    return _append_restore_anchor(seq=report.head_seq, hash=report.head_hash, say=say, extra={
+        "method": "point-in-time recovery", "source": anchor.database_label(), "backup_at": recovered_to})
 
 
 def summary_lines(manifest: dict) -> Iterable[str]:

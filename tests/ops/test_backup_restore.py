@@ -30,10 +30,12 @@ from PIL import Image
 
 from sanshi.audit import anchor
 from sanshi.audit.backup import MANIFEST, table_counts
+from sanshi.audit.services import audit_anchor_sweep, audit_record
 from sanshi.cases.models import Case
 from sanshi.core.crypto import decrypt
 from sanshi.intake.models import Photo, Request
 
+from ..audit.test_audit import tamper
 from ..helpers import act, submit
 
 PHONE = "13912345678"
@@ -227,6 +229,37 @@ def test_restore_refuses_counts_that_differ_from_the_loaded_database_and_anchors
     assert "各表行数与清单不符" in restored.stderr and "intake_request：清单 3 行，恢复后 2 行" in restored.stderr
     assert anchors(Path(env["SANSHI_AUDIT_ANCHOR_FILE"])) == []
     assert not Path(env["SANSHI_MEDIA_ROOT"]).exists()
+
+
+# --- after a point-in-time recovery (no backup directory) ----------------------------------------------
+
+def _verify() -> tuple[bool, str]:
+    out = io.StringIO()
+    try:
+        call_command("audit", "verify", stdout=out)
+    except CommandError as exc:
+        return False, out.getvalue() + str(exc)
+    return True, out.getvalue()
+
+
+def test_after_a_point_in_time_recovery_the_recovered_head_is_anchored_as_a_restore_naming_what_was_lost(
+        db, source):
+    rows = [audit_record(event="export", obj_type="case", obj_id=str(n)) for n in range(1, 6)]
+    audit_anchor_sweep()  # the worker anchors seq 5
+    tamper("DELETE FROM audit_auditentry WHERE seq > 3")  # the database recovered to a time before rows 4–5
+    assert "truncated" in _verify()[1]
+
+    out = io.StringIO()
+    call_command("restore", "--recovered-to", "2026-12-05 03:58:00+08", stdout=out)
+
+    ok, verified = _verify()
+    assert ok, verified
+    assert "restored to this head from the point-in-time recovery of" in verified and "as of 2026-12-05 03:58" in verified
+    line = anchors(Path(settings.SANSHI_AUDIT_ANCHOR_FILE))[-1]
+    assert (line["kind"], line["seq"], line["replaces"]) == ("restore", 3, f"5:{rows[-1].hash}")
+    assert "seq 4–5 的审计行" in out.getvalue()
+    with pytest.raises(CommandError, match="链上仍有最新的锚点"):  # nothing lost since: nothing to anchor
+        call_command("restore", "--recovered-to", "2026-12-05 04:00:00+08", stdout=io.StringIO())
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------------------
