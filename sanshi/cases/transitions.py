@@ -60,6 +60,8 @@ class TimelineEvent(models.TextChoices):
     LEDGER_NOTIFY = "ledger_notify", _("超期通报")
     FOLLOW_UP = "follow_up", _("回访")
     PHONE_REVEAL = "phone_reveal", _("查看完整联系电话")
+    VOTE_OPENED = "vote_opened", _("提请业主共同决定")  # sanshi.votes
+    VOTE_CLOSED = "vote_closed", _("业主表决结果")
 
 
 # internal signals and personal-data access: shown to staff, never on the resident's timeline
