@@ -5,3 +5,6 @@ class VotesConfig(AppConfig):
     name = "sanshi.votes"
     label = "votes"
     verbose_name = "业主共同决定"
+
+    def ready(self) -> None:
+        from . import jobs  # noqa: F401  (registers the job that sends owners' one-time codes)

@@ -1,6 +1,7 @@
 """Every write of owners' votes (业主共同决定, docs/votes.md): electorates (created, units and
 owners edited), votes (opened on a resolution with the roll frozen, paper and proxy ballots entered
-by staff, closed and counted), each in one transaction with its audit row.
+by staff, web ballots cast with a one-time SMS code, closed and counted), each in one transaction
+with its audit row.
 
 A vote moves only through `vote_transition` — the table in `transitions.py`, a `VoteEvent` and an
 audit row per move; opening and closing also write the case's timeline (`record_event`).
@@ -9,10 +10,11 @@ A head (one owner in the count) votes all its units at once with one choice: an 
 units votes once for all of them, each unit getting its ballot (one ballot per unit). Ballots are
 never deleted: there is no service for it, and every foreign key to a ballot protects it."""
 
+import hmac
 import io
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,6 +22,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -30,10 +33,12 @@ from sanshi.cases.models import Status
 from sanshi.cases.routing import Body
 from sanshi.cases.services import record_event
 from sanshi.cases.transitions import TimelineEvent
+from sanshi.core.channels.sms import get_backend
 from sanshi.core.crypto import lookup_hash
 from sanshi.core.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
 from sanshi.core.i18n import stored_in_canonical_language
 from sanshi.core.images import delete_stored, photo_problem, store_image
+from sanshi.core.jobs import enqueue
 from sanshi.core.personal import ID_NUMBER_RE, mask_personal_text, normalise_phone
 from sanshi.deliberation.models import AgendaItem
 from sanshi.registry.models import Household, Level, OrgNode, Person, StaffRole
@@ -43,6 +48,7 @@ from sanshi.registry.services import person_register
 from . import permissions
 from .models import (
     Ballot,
+    BallotCode,
     Channel,
     Choice,
     Electorate,
@@ -514,3 +520,131 @@ def ballot_record(*, actor, vote: Vote, unit_id: int, choice: str, channel: str,
         delete_stored(list(stored.values()))  # the ballots are not there: neither are their files
         raise
     return ballots
+
+
+# ---- the web ballot: a one-time code by SMS to the phone on file --------------------------------
+
+def _code_hash(code_id: int, code: str) -> str:
+    return lookup_hash(f"vote-code:{code_id}:{code}")  # keyed: a copy of the table does not reveal codes
+
+
+def _roll_persons(vote: Vote) -> QuerySet[Person]:
+    """The owners on the vote's roll."""
+    through = RollEntry.owners.through
+    return Person.objects.filter(pk__in=through.objects.filter(rollentry__vote=vote).values("person_id"))
+
+
+def web_ballot_available(vote: Vote) -> bool:
+    """Whether owners can vote on the web now: the vote is open and SMS can be sent."""
+    return vote.status == VoteStatus.OPEN and get_backend().enabled
+
+
+def ballot_code_request(*, vote: Vote, phone: str) -> bool:
+    """Queue a one-time code for the owner on the roll whose phone on file is `phone` (the job reads
+    the phone again when it sends). True when a code was queued; False when no owner of this vote
+    has that number, or it asked again too soon — the page says the same either way, so nobody
+    learns from it who owns a unit here."""
+    if vote.status != VoteStatus.OPEN:
+        raise TransitionNotAllowed(_("表决已结束"))
+    if not get_backend().enabled:
+        raise TransitionNotAllowed(_("本次表决暂未开通短信验证码：请向社区领取纸质表决票"))
+    phone = normalise_phone(phone, field="phone")
+    if not phone:
+        raise ValidationFailed(_("请填写手机号"), errors={"phone": _("请填写在社区登记的手机号")})
+    person = _roll_persons(vote).filter(phone_hash=lookup_hash(phone)).order_by("pk").first()
+    if person is None:
+        return False
+    now = timezone.now()
+    with transaction.atomic():
+        Person.objects.select_for_update().filter(pk=person.pk).first()  # one request per person at a time
+        recent = BallotCode.objects.filter(vote=vote, person=person, created_at__gte=now - timedelta(hours=1))
+        if recent.filter(created_at__gte=now - timedelta(seconds=CODE_RESEND_SECONDS)).exists() \
+                or recent.count() >= CODES_PER_HOUR:
+            return False
+        code = BallotCode.objects.create(vote=vote, person=person, created_at=now)
+        enqueue(SEND_CODE_JOB, {"code": code.pk})
+    return True
+
+
+def ballot_code_send(*, code_id: int) -> dict:
+    """The job: make the code, keep its keyed hash (good for CODE_MINUTES from now), then send it to
+    the phone on file now. A failed send raises — the job is retried and a new code replaces this
+    one, so a code nobody received never works. Returns what it did (never the phone or the code)."""
+    with transaction.atomic():
+        row = (BallotCode.objects.select_for_update().select_related("person", "vote")
+               .filter(pk=code_id).first())
+        if row is None or row.used_at is not None or row.vote.status != VoteStatus.OPEN:
+            return {"sent": False, "why": "not_needed"}
+        phone = row.person.phone
+        if not phone:
+            return {"sent": False, "why": "no_phone"}
+        code = f"{secrets.randbelow(10 ** 6):06d}"
+        now = timezone.now()
+        row.code_hash, row.sent_at, row.expires_at, row.attempts = (
+            _code_hash(row.pk, code), now, now + timedelta(minutes=CODE_MINUTES), 0)
+        row.save(update_fields=["code_hash", "sent_at", "expires_at", "attempts"])
+        title = mask_personal_text(row.vote.title)[:24]
+    get_backend().send(phone, f"【业主表决】验证码 {code}，{CODE_MINUTES}分钟内有效，用于“{title}”网上投票。请勿告诉他人。")
+    return {"sent": True}
+
+
+def ballot_code_verify(*, vote: Vote, phone: str, code: str) -> list[int]:
+    """The owners on the roll with this phone, when `code` is the live code last sent to it (the code
+    is used up). A wrong code counts against every live code of that phone; after CODE_TRIES wrong
+    codes they stop working and a new one must be asked for."""
+    if vote.status != VoteStatus.OPEN:
+        raise TransitionNotAllowed(_("表决已结束"))
+    phone = normalise_phone(phone, field="phone")
+    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    wrong = ValidationFailed(_("验证码不正确或已过期"), errors={"code": _("验证码不正确或已过期：请重新获取")})
+    if not phone or len(code) != 6:
+        raise wrong
+    phone_hash = lookup_hash(phone)
+    with transaction.atomic():
+        now = timezone.now()
+        live = list(BallotCode.objects.select_for_update(of=("self",)).filter(
+            vote=vote, person__phone_hash=phone_hash, used_at__isnull=True, sent_at__isnull=False,
+            expires_at__gt=now, attempts__lt=CODE_TRIES))
+        match = next((c for c in live if hmac.compare_digest(c.code_hash, _code_hash(c.pk, code))), None)
+        if match is None:
+            for c in live:
+                c.attempts += 1
+                c.save(update_fields=["attempts"])
+        else:
+            match.used_at = now
+            match.save(update_fields=["used_at"])
+    if match is None:  # raised after the commit: the wrong try is counted
+        raise wrong
+    return list(_roll_persons(vote).filter(phone_hash=phone_hash).order_by("pk").values_list("pk", flat=True))
+
+
+def web_ballot_heads(vote: Vote, person_ids: list[int]) -> tuple[list[RollEntry], list[RollEntry]]:
+    """The units a verified owner's web ballot counts for (every unit of every head they belong to
+    that has not voted yet), and those of theirs that already voted."""
+    heads = set(RollEntry.objects.filter(vote=vote, owners__in=person_ids).values_list("head", flat=True))
+    entries = list(RollEntry.objects.filter(vote=vote, head__in=heads).select_related("ballot").order_by("pk"))
+    voted_heads = {e.head for e in entries if hasattr(e, "ballot")}
+    return ([e for e in entries if e.head not in voted_heads], [e for e in entries if e.head in voted_heads])
+
+
+@stored_in_canonical_language
+def ballot_cast_web(*, vote: Vote, person_ids: list[int], choice: str) -> list[Ballot]:
+    """The owner's web ballot, once verified by code: one choice for all their units not yet voted."""
+    if choice not in Choice.values:
+        raise ValidationFailed(_("请选择"), errors={"choice": _("请选择同意、反对或弃权")})
+    if not person_ids:
+        raise NotPermitted(_("请先用短信验证码核实身份"))
+    with transaction.atomic():
+        audit_lock()
+        locked = _lock_open(vote)
+        entries, _voted = web_ballot_heads(locked, person_ids)
+        if not entries:
+            raise TransitionNotAllowed(_("您名下的房屋都已投票"))
+        owners = RollEntry.owners.through.objects.filter(rollentry__in=entries, person_id__in=person_ids)
+        persons: dict[int, int] = {}
+        for row in owners.order_by("person_id"):
+            persons.setdefault(row.rollentry_id, row.person_id)
+        ballots = _cast(vote=locked, entries=entries, choice=choice, channel=Channel.WEB, persons=persons)
+        _audit(None, None, "vote.ballot", "vote", vote.pk)
+    return ballots
+
