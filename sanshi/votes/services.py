@@ -1,7 +1,7 @@
-"""Every write of owners' votes (业主共同决定, docs/votes.md): electorates (created, units and
-owners edited), votes (opened on a resolution with the roll frozen, paper and proxy ballots entered
-by staff, web ballots cast with a one-time SMS code, closed and counted), each in one transaction
-with its audit row.
+"""Every write of owners' votes (业主共同决定, docs/votes.md): electorates (created, imported from
+Excel all or nothing, units and owners edited), votes (opened on a resolution with the roll frozen,
+paper and proxy ballots entered by staff, web ballots cast with a one-time SMS code, closed and
+counted), each in one transaction with its audit row.
 
 A vote moves only through `vote_transition` — the table in `transitions.py`, a `VoteEvent` and an
 audit row per move; opening and closing also write the case's timeline (`record_event`).
@@ -13,7 +13,7 @@ never deleted: there is no service for it, and every foreign key to a ballot pro
 import hmac
 import io
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -68,8 +68,10 @@ from .spreadsheet import (
     TWO_PLACES,
     OwnerRow,
     RowError,
+    Sheet,
     UnitRows,
     max_length,
+    read_sheet,
 )
 from .transitions import ACTION_LABELS, VoteAction, find_move
 
@@ -520,6 +522,92 @@ def ballot_record(*, actor, vote: Vote, unit_id: int, choice: str, channel: str,
         delete_stored(list(stored.values()))  # the ballots are not there: neither are their files
         raise
     return ballots
+
+
+# ---- importing a sheet (spreadsheet.py) -------------------------------------------------------
+
+@dataclass
+class ImportReport:
+    """What an import found (a dry run) or did: each row's errors, warnings, and the counts."""
+
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    rows: int = 0
+    units_new: int = 0
+    units_updated: int = 0
+    units_kept: int = 0  # in the electorate but not in the sheet: left as they are
+    developer_units: int = 0
+    owners_matched: int = 0
+    owners_new: int = 0
+    total_area: Decimal = Decimal("0.00")
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def electorate_import(*, actor, electorate: Electorate, upload, dry_run: bool = True) -> ImportReport:
+    """Read an uploaded sheet (spreadsheet.py) into `electorate`: units added or updated by address
+    (area, developer's flag, owners as the sheet lists them), owners matched to the person register
+    or registered in it. A dry run reports each row's errors and what would happen and writes
+    nothing; an import writes everything in one transaction, or nothing when any row is wrong.
+    Units the sheet does not name are left as they are."""
+    role = _keeper(actor, electorate.node, _("只有本社区的社区书记可以导入业主名册"))
+    sheet = read_sheet(upload)
+    report = ImportReport(errors=list(sheet.errors), rows=sheet.rows)
+    if sheet.errors:
+        return report
+    if dry_run:
+        _fill_report(report, electorate, sheet, _plan(electorate, list(sheet.units.values()), report.warnings))
+        return report
+    with transaction.atomic():
+        audit_lock()
+        Electorate.objects.select_for_update().get(pk=electorate.pk)
+        plan = _plan(electorate, list(sheet.units.values()), report.warnings)
+        _fill_report(report, electorate, sheet, plan)
+        _write(electorate, sheet, plan)
+        _audit(actor, role, "electorate.import", "electorate", electorate.pk)
+    report.written = True
+    return report
+
+
+def _fill_report(report: ImportReport, electorate: Electorate, sheet: Sheet, plan: _Plan) -> None:
+    existing = set(electorate.units.values_list("address", flat=True))
+    report.units_new = sum(1 for a in sheet.units if a not in existing)
+    report.units_updated = len(sheet.units) - report.units_new
+    report.units_kept = len(existing - set(sheet.units))
+    report.developer_units = sum(1 for u in sheet.units.values() if u.developer_held)
+    report.owners_matched = sum(1 for p in plan.persons.values() if p is not None)
+    report.owners_new = sum(1 for p in plan.persons.values() if p is None)
+    report.total_area = sum((u.area or Decimal(0) for u in sheet.units.values()), Decimal("0.00"))
+
+
+def _write(electorate: Electorate, sheet: Sheet, plan: _Plan) -> None:
+    persons: dict[tuple, Person] = {}
+    for key, person in plan.persons.items():
+        if person is None:
+            owner = plan.rows[key]
+            person = person_register(household=_household(electorate, plan, plan.homes[key]), name=owner.name,
+                                     phone=owner.phone, id_number=owner.id_number)
+        persons[key] = person
+    existing = {u.address: u for u in electorate.units.all()}
+    new, changed = [], []
+    for address, rows in sheet.units.items():
+        unit = existing.get(address)
+        area, developer = rows.area or Decimal("0.01"), bool(rows.developer_held)
+        if unit is None:
+            new.append(Unit(electorate=electorate, address=address, area=area, developer_held=developer))
+        else:
+            unit.area, unit.developer_held = area, developer
+            changed.append(unit)
+    Unit.objects.bulk_create(new)
+    Unit.objects.bulk_update(changed, ["area", "developer_held"])
+    units = {u.address: u for u in [*new, *changed]}
+    through = Unit.owners.through
+    through.objects.filter(unit_id__in=[u.pk for u in units.values()]).delete()
+    through.objects.bulk_create([through(unit_id=units[address].pk, person_id=persons[key].pk)
+                                 for address, keys in plan.owners_of.items() for key in keys])
 
 
 # ---- the web ballot: a one-time code by SMS to the phone on file --------------------------------
