@@ -26,6 +26,7 @@ from sanshi.registry.api import router as roles_router
 from sanshi.supervision.api import router as supervision_router
 from sanshi.triage.api import router as triage_router
 from sanshi.triage.api import similar_router
+from sanshi.votes.api import router as votes_router
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -109,3 +110,4 @@ api.add_router("", supervision_router, auth=staff)  # 台账 (ledger), 回访 (v
 api.add_router("", notifications_router, auth=staff)  # one's own in-app notifications
 api.add_router("/triage", triage_router, auth=staff)  # 分拣模型: status and retraining
 api.add_router("/roles", roles_router, auth=staff)  # 岗位与账号: the security administrator's
+api.add_router("", votes_router)  # 业主共同决定: public counts; the community secretary's votes (own auth)

@@ -17,11 +17,11 @@ from sanshi.cases.routing import Body
 from sanshi.core.errors import NotFound
 from sanshi.core.personal import mask_personal_text
 from sanshi.deliberation.models import AgendaItem
-from sanshi.registry.models import Level, OrgNode
+from sanshi.registry.models import Level, OrgNode, Person
 
 from . import permissions
 from .models import Ballot, Choice, Electorate, Item, RollEntry, Unit, Vote, VoteStatus
-from .rules import Count, Tally, area_text, count, rule_for, tally
+from .rules import Count, Tally, area_text, count, head_of, rule_for, tally
 
 # ---- electorates --------------------------------------------------------------------------------
 
@@ -56,6 +56,31 @@ def keepable_nodes(user) -> QuerySet[OrgNode]:
         return OrgNode.objects.none()
     return (OrgNode.objects.filter(permissions.kept_q(user, ""), level__in=[Level.GRID, Level.MICRO_GRID])
             .order_by("path"))
+
+
+def kept_electorates(user) -> QuerySet[Electorate]:
+    """The electorates the user keeps (their community's, as its secretary)."""
+    if not getattr(user, "is_authenticated", False):
+        return Electorate.objects.none()
+    return Electorate.objects.filter(permissions.kept_q(user))
+
+
+def electorate_stats(electorate: Electorate) -> dict[str, Any]:
+    """Units, owners (heads, counted as a vote would count them now), area, the developer's units."""
+    owners: dict[int, list[int]] = {}
+    for unit_id, person_id in Unit.owners.through.objects.filter(unit__electorate=electorate).values_list(
+            "unit_id", "person_id"):
+        owners.setdefault(unit_id, []).append(person_id)
+    units = list(electorate.units.values_list("pk", "area", "developer_held"))
+    total = count((head_of(unit_id=pk, developer_held=dev, owner_ids=owners.get(pk, [])), area)
+                  for pk, area, dev in units)
+    return {"units": len(units), "owners": total.owners, "area": area_text(total.area),
+            "developer_units": sum(1 for _pk, _area, dev in units if dev),
+            "without_owner": sum(1 for pk, _area, dev in units if not dev and pk not in owners)}
+
+
+def owner_names(person_ids: list[int]) -> list[str]:
+    return list(Person.objects.filter(pk__in=person_ids).order_by("pk").values_list("name", flat=True))
 
 
 def units_of(electorate: Electorate, search: str = "") -> QuerySet[Unit]:

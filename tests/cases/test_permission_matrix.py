@@ -112,6 +112,14 @@ PAGES = {
     "staff/roles/accounts/<int:user_id>/otp-activation/": "roles",
     # a new account's owner sets the first password from the one-time link: no sign-in, the link is the credential
     "staff/roles/activate/<uidb64>/<token>/": "signin",
+    # 业主共同决定 (tests/votes/): lists filtered by scope (the new-vote form offers only the community
+    # secretary's resolutions and electorates); "electorate"/"vote" 404 outside the area, 403 to write for
+    # anyone but the community's secretary; the owners' ballot page is public (a code by SMS)
+    "staff/votes/": "staff", "staff/votes/new/": "staff", "staff/votes/electorates/": "staff",
+    "staff/votes/electorates/template.xlsx": "staff", "staff/votes/<int:vote_id>/": "vote",
+    "staff/votes/electorates/<int:electorate_id>/": "electorate",
+    "staff/votes/electorates/<int:electorate_id>/import/": "electorate", "staff/votes/units/<int:unit_id>/": "electorate",
+    "votes/<int:vote_id>/ballot/": "public",
     "i18n/": "django", "admin/": "django", "api/v1/": "api",  # included URLconfs checked elsewhere
 }
 # Every operation of the NinjaAPI: "public", "token" (any valid token), "cases" (filtered list),
@@ -148,6 +156,10 @@ API = {
     # 409 for a second 三员 role on one account, 403 for one's own account
     ("GET", "/api/v1/roles"): "roles", ("POST", "/api/v1/roles"): "roles",
     ("DELETE", "/api/v1/roles/{role_id}"): "roles", ("GET", "/api/v1/roles/{role_id}/handover"): "roles",
+    # 业主共同决定 (tests/votes/test_votes_api.py): a vote's counts are public (no names); opening, paper and
+    # proxy ballots and closing are the community secretary's (403 in sight, 404 outside)
+    ("GET", "/api/v1/votes/{vote_id}"): "public", ("POST", "/api/v1/votes"): "votes",
+    ("POST", "/api/v1/votes/{vote_id}/ballots"): "votes", ("POST", "/api/v1/votes/{vote_id}/close"): "votes",
 }
 
 
