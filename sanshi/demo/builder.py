@@ -44,6 +44,7 @@ from sanshi.registry.services import node_create
 from . import content
 from .rapid import build_rapid
 from .supervision import build_supervision
+from .votes import build_votes
 
 # stage a demo case is driven to, with its weight
 STAGES = [("received", 14), ("triaged", 8), ("deliberating", 8), ("handling", 12), ("whistled", 5),
@@ -408,6 +409,8 @@ def build_demo(*, requests: int = 320, seed: int = 2026, out: Callable[[str], No
         build_rapid(demo)
     with transaction.atomic():
         build_supervision(demo)  # 台账 in every state (unclaimed, claimed, each overdue rung), 回访 open and done
+    with transaction.atomic():
+        build_votes(demo)  # 业主共同决定: 东门小区's electorate, a vote that passed and one short of owners
     return demo
 
 
