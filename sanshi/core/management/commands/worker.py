@@ -6,9 +6,15 @@ the nightly retraining rule). Three threads, so that nothing slow holds up a clo
 - the main loop: due jobs (the slow kinds excluded);
 - the slow-jobs thread: the slow sweeps at their own intervals and the slow jobs (a retraining).
 
-A database error in any loop ends only that round: it is logged on one line (no personal data),
-the thread's connections are closed, and the loop tries again after a back-off that doubles up to
-SANSHI_WORKER_MAX_BACKOFF_SECONDS; once the database answers again the clocks go on."""
+A failed round (a database error above all: the server restarted, a backend killed, the database
+read-only during a fail-over) ends only that round, never the thread or the process: it is logged on
+one line (the error's class and first line, redacted: no personal data, no traceback), the thread's
+connections are closed, and that loop waits a back-off that doubles from the poll interval up to
+SANSHI_WORKER_MAX_BACKOFF_SECONDS. When the connection itself was lost, the wait ends as soon as the
+database answers again (a probe each poll interval), so the clocks go on within a poll interval or
+two of its return rather than up to a whole back-off later; the first good round logs the recovery.
+In the sweeper each registered sweep has its own back-off, so a sweep that keeps failing (a bad row
+in the audit journal, say) never holds up the clocks."""
 
 import contextlib
 import logging
@@ -29,27 +35,82 @@ from sanshi.core.logging import redact
 log = logging.getLogger("sanshi.worker")
 
 
-class Backoff:
-    """The pause after a failed round: one poll interval, doubling up to the maximum; reset by a round
-    that went through."""
+def _connection_lost() -> bool:
+    """After a failed round: was it the connection (none open, or no longer answering) rather than
+    a statement the database refused?"""
+    try:
+        return connection.connection is None or not connection.is_usable()
+    except Exception:  # noqa: BLE001 — a connection that cannot even say is lost
+        return True
 
-    def __init__(self) -> None:
+
+def _database_answers() -> bool:
+    """Open a connection if needed and check that it answers; never raises."""
+    try:
+        connection.ensure_connection()
+        if connection.is_usable():
+            return True
+    except Exception:  # noqa: BLE001, S110 — still down: the caller keeps waiting
+        pass
+    with contextlib.suppress(Exception):
+        connection.close()
+    return False
+
+
+def _close_connections() -> None:
+    """Drop this thread's connections; the next round opens new ones. A broken one may fail to close."""
+    with contextlib.suppress(Exception):
+        close_old_connections()
+    with contextlib.suppress(Exception):
+        connection.close()
+
+
+class Backoff:
+    """One loop's (or one sweep's) failures: the pause after a failed round is one poll interval,
+    doubling up to the maximum, and is cut short when a lost connection comes back; reset by a
+    round that went through."""
+
+    def __init__(self, loop: str) -> None:
+        self.loop = loop
         self.failures = 0
+        self.not_before = 0.0
+        self.lost = False
+        self.since = 0.0
 
     def ok(self) -> None:
-        self.failures = 0
+        if self.failures:
+            log.warning("worker %s recovered after %d failed round(s), %.1f s", self.loop, self.failures,
+                        time.monotonic() - self.since)
+        self.failures, self.not_before, self.lost = 0, 0.0, False
 
-    def failed(self, loop: str, exc: BaseException) -> float:
+    def failed(self, exc: BaseException) -> float:
+        """Log the failure on one line, close the connections and set the pause; never raises."""
+        now = time.monotonic()
+        if not self.failures:
+            self.since = now
         self.failures += 1
         wait = min(settings.SANSHI_WORKER_MAX_BACKOFF_SECONDS,
-                   settings.SANSHI_WORKER_POLL_SECONDS * 2 ** (self.failures - 1))
-        # one line: the error's class and first line, redacted (a database error may quote values)
-        first = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else "")[:200]
-        log.warning("worker %s round failed (%s: %s); retrying in %.1f s", loop, type(exc).__name__, first, wait)
-        close_old_connections()
-        with contextlib.suppress(Exception):  # a broken connection may fail to close; a new one opens next
-            connection.close()
+                   settings.SANSHI_WORKER_POLL_SECONDS * 2 ** min(self.failures - 1, 30))
+        try:  # the first line only, redacted: a database error may quote values on the lines after it
+            text = str(exc).strip()
+            first = redact(text.splitlines()[0] if text else "")[:200]
+        except Exception:  # noqa: BLE001
+            first = "?"
+        self.lost = _connection_lost()
+        log.warning("worker %s round failed (%s: %s); retrying in %.1f s%s", self.loop, type(exc).__name__, first,
+                    wait, " or when the database answers" if self.lost else "")
+        _close_connections()
+        self.not_before = now + wait
         return wait
+
+    def due(self) -> bool:
+        """Time for the next round: the back-off is over, or the lost connection answers again."""
+        if time.monotonic() >= self.not_before:
+            return True
+        if self.lost and _database_answers():
+            self.lost = False
+            return True
+        return False
 
 
 def _sleep(seconds: float, stopping: Callable[[], bool]) -> None:
@@ -58,9 +119,15 @@ def _sleep(seconds: float, stopping: Callable[[], bool]) -> None:
         time.sleep(min(0.2, max(0.0, end - time.monotonic())))
 
 
+def _wait_out(backoff: Backoff, stopping: Callable[[], bool]) -> None:
+    """Wait until the back-off allows the next round, checking every poll interval."""
+    while not stopping() and not backoff.due():
+        _sleep(min(settings.SANSHI_WORKER_POLL_SECONDS, max(0.0, backoff.not_before - time.monotonic())), stopping)
+
+
 def sweep_once(counts: dict[str, int] | None = None) -> bool:
     """One round of the sweeper's registered sweeps; True when one of them has a backlog. `counts`
-    collects how many items each acted on."""
+    collects how many items each acted on. (`sanshi worker --once`: an error ends the command.)"""
     backlog = False
     for sweep in SWEEPS.values():
         if not sweep.slow:
@@ -72,17 +139,26 @@ def sweep_once(counts: dict[str, int] | None = None) -> bool:
 
 
 def sweep_forever(stopping: Callable[[], bool]) -> None:
-    """The sweeper thread: a round, then a pause of one poll interval unless a backlog remains."""
-    backoff = Backoff()
+    """The sweeper thread: a round of every sweep not backing off, then a pause of one poll interval
+    unless a backlog remains. Each sweep fails and backs off on its own."""
+    backoffs: dict[str, Backoff] = {}
     try:
         while not stopping():
-            try:
-                backlog = sweep_once()
-                backoff.ok()
-                if not backlog:
-                    _sleep(settings.SANSHI_WORKER_POLL_SECONDS, stopping)
-            except Exception as exc:  # noqa: BLE001 — a failed round is retried, never fatal
-                _sleep(backoff.failed("sweeper", exc), stopping)
+            backlog = False
+            for sweep in list(SWEEPS.values()):
+                if sweep.slow:
+                    continue
+                backoff = backoffs.setdefault(sweep.name, Backoff(f"sweep {sweep.name}"))
+                if not backoff.due():
+                    continue
+                try:
+                    n = sweep.func() or 0
+                    backoff.ok()
+                    backlog = backlog or n >= sweep.backlog_at
+                except Exception as exc:  # noqa: BLE001 — a failed sweep is retried, never fatal
+                    backoff.failed(exc)
+            if not backlog:
+                _sleep(settings.SANSHI_WORKER_POLL_SECONDS, stopping)
     finally:
         connection.close()
 
@@ -92,7 +168,7 @@ def slow_jobs_forever(stopping: Callable[[], bool]) -> None:
     minutes) — never in the main loop, which sends the notifications."""
     kinds = slow_kinds()
     last: dict[str, float] = {}
-    backoff = Backoff()
+    backoff = Backoff("slow-jobs")
     try:
         while not stopping():
             try:
@@ -105,7 +181,8 @@ def slow_jobs_forever(stopping: Callable[[], bool]) -> None:
                 if not ran:
                     _sleep(settings.SANSHI_WORKER_POLL_SECONDS, stopping)
             except Exception as exc:  # noqa: BLE001
-                _sleep(backoff.failed("slow-jobs", exc), stopping)
+                backoff.failed(exc)
+                _wait_out(backoff, stopping)
     finally:
         connection.close()
 
@@ -113,7 +190,7 @@ def slow_jobs_forever(stopping: Callable[[], bool]) -> None:
 def jobs_forever(stopping: Callable[[], bool]) -> None:
     """The main loop: keep the recurring jobs booked and run the due jobs (not the slow kinds)."""
     slow = slow_kinds()
-    backoff = Backoff()
+    backoff = Backoff("jobs")
     while not stopping():
         try:
             schedule_recurring()
@@ -122,7 +199,8 @@ def jobs_forever(stopping: Callable[[], bool]) -> None:
             if not ran:
                 _sleep(settings.SANSHI_WORKER_POLL_SECONDS, stopping)
         except Exception as exc:  # noqa: BLE001
-            _sleep(backoff.failed("jobs", exc), stopping)
+            backoff.failed(exc)
+            _wait_out(backoff, stopping)
 
 
 class Command(BaseCommand):
