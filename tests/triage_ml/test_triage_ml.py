@@ -145,6 +145,28 @@ def test_department_model_from_before_still_predicts(monkeypatch):
     assert [g[1] for g in got] == [float(p) for p in P.max(1)]
 
 
+def test_feature_blocks_are_joined_as_scipy_stacks_them():
+    """The prediction's feature matrix (TF-IDF blocks beside a dense lexicon block) is exactly the
+    matrix sp.hstack(format="csr") gives, empty rows included: same values, order and dtype."""
+    import scipy.sparse as sp
+
+    from sanshi.triage.ml.model import _side_by_side
+
+    rng = np.random.default_rng(0)
+    a = rng.random((5, 7)).astype(np.float32) * (rng.random((5, 7)) < 0.4)
+    a[2] = 0  # a message with no known n-gram
+    lex = rng.random((5, 3)) * (rng.random((5, 3)) < 0.5)
+    lex[4] = 0
+    b = rng.random((5, 4)).astype(np.float32) * (rng.random((5, 4)) < 0.3)
+    for rows in (slice(None), slice(1, 2), slice(2, 3)):
+        blocks = [sp.csr_matrix(a[rows]), lex[rows], sp.csr_matrix(b[rows])]
+        got = _side_by_side(blocks)
+        want = sp.hstack([blocks[0], sp.csr_matrix(blocks[1]), blocks[2]], format="csr")
+        assert got.shape == want.shape and got.dtype == want.dtype
+        assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
+        assert np.array_equal(got.data, want.data)
+
+
 def test_kind_and_catalogue_probabilities_are_scikit_learns_own(model):
     """The kind and catalogue classifiers predict through their own predict_proba on the features
     they were fitted on (TF-IDF beside the weighted rubric lexicon): no re-implementation."""

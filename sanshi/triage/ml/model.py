@@ -382,9 +382,33 @@ def _trusted_input():
     return config_context(assume_finite=True, skip_parameter_validation=True)
 
 
+def _side_by_side(blocks) -> sp.csr_matrix:
+    """Feature blocks of the same documents (CSR matrices or dense arrays), side by side: the
+    matrix sp.hstack(format="csr") gives, built once from the blocks' arrays. For one message,
+    scipy's stacking and its dense-to-sparse conversion cost more than the join itself."""
+    n = blocks[0].shape[0]
+    datas, cols, rows = [], [], []
+    width = 0
+    for b in blocks:
+        if isinstance(b, np.ndarray):  # dense (a lexicon): its non-zero cells, row by row
+            r, c = np.nonzero(b)
+            datas.append(b[r, c])
+        else:
+            r, c = np.repeat(np.arange(n), np.diff(b.indptr)), b.indices
+            datas.append(b.data)
+        cols.append(c + width)
+        rows.append(r)
+        width += b.shape[1]
+    row = np.concatenate(rows)
+    order = np.argsort(row, kind="stable")  # row by row, each row's blocks in order
+    indptr = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])
+    return sp.csr_matrix((np.concatenate(datas)[order], np.concatenate(cols).astype(np.int32)[order], indptr),
+                         shape=(n, width))
+
+
 def _kind_features(core, docs, present=None):
-    lex = LEX_WEIGHT * core["lex"].matrix(docs, present)
-    return sp.hstack([core["vec"].transform(docs), sp.csr_matrix(lex)], format="csr")
+    return _side_by_side([core["vec"].transform(docs), LEX_WEIGHT * core["lex"].matrix(docs, present)])
 
 
 def _relative(coef: np.ndarray, n_text: int) -> np.ndarray:
@@ -612,10 +636,12 @@ def _dept_features(core, docs, present=None):
     blocks = [core["vec"].transform(docs)]
     if core.get("head_vec") is not None:
         n, w = core["head"]
-        blocks.append(w * core["head_vec"].transform([d[:n] for d in docs]))
+        head = core["head_vec"].transform([d[:n] for d in docs])
+        head.data *= w
+        blocks.append(head)
     if core.get("lex") is not None:
-        blocks.append(sp.csr_matrix(core["lex_weight"] * core["lex"].matrix(docs, present)))
-    return sp.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
+        blocks.append(core["lex_weight"] * core["lex"].matrix(docs, present))
+    return _side_by_side(blocks) if len(blocks) > 1 else blocks[0]
 
 
 def predict_department(core, docs):
