@@ -145,6 +145,34 @@ def test_department_model_from_before_still_predicts(monkeypatch):
     assert [g[1] for g in got] == [float(p) for p in P.max(1)]
 
 
+def test_department_is_one_svm_with_one_temperature(model):
+    """Given the trained model, then its department is one SVM fitted on every row, calibrated on
+    cross-validated decision values: a message goes through one classifier and one calibrator,
+    not five fold SVMs with seven sigmoids each."""
+    clf = model.state["department"]["clf"]
+    assert clf.ensemble is False and clf.method == "temperature"
+    assert len(clf.calibrated_classifiers_) == 1
+    assert model.report["department_classifier"] == "temperature × 1"  # in the info file beside it
+
+
+def test_model_file_with_five_calibrated_department_folds_still_loads(monkeypatch, tmp_path):
+    """Given a model file written before session 13 (the department as five sigmoid-calibrated
+    fold SVMs), when this code loads it, then it predicts what it predicted when it was saved."""
+    import sanshi.triage.ml.model as m
+
+    monkeypatch.setattr(m, "DEPT_CALIBRATION", "sigmoid")
+    monkeypatch.setattr(m, "DEPT_ENSEMBLE", True)
+    old = TriageModel.train(kind_rows=kind_rows("train"), dept_rows=dept_rows(), catalogue_items=ITEMS,
+                            cross_validation=False, taxonomy=DEPT_TAXONOMY)
+    assert len(old.state["department"]["clf"].calibrated_classifiers_) > 1
+    assert old.report["department_classifier"].startswith("sigmoid × ")
+    old.save(tmp_path / "old.pkl")
+    monkeypatch.undo()
+    texts = [("", "公交车司机开车太猛，乘客摔倒了"), ("学校收费", "学校周末补课收费太高"), ("", "社保断缴了怎么办")]
+    loaded = TriageModel.load(tmp_path / "old.pkl")
+    assert [r.as_dict() for r in loaded.predict_many(texts)] == [r.as_dict() for r in old.predict_many(texts)]
+
+
 def test_feature_blocks_are_joined_as_scipy_stacks_them():
     """The prediction's feature matrix (TF-IDF blocks beside a dense lexicon block) is exactly the
     matrix sp.hstack(format="csr") gives, empty rows included: same values, order and dtype."""
