@@ -8,6 +8,7 @@ from django.urls import include, path
 
 from sanshi.api.api import api
 from sanshi.core import views as notification_views
+from sanshi.evaluation import views as evaluation_views
 from sanshi.intake.urls import public as intake_public
 from sanshi.intake.urls import staff as intake_staff
 from sanshi.rapid import views as rapid_views
@@ -17,12 +18,15 @@ from sanshi.web import audit_log, views
 urlpatterns = [
     path("", views.home, name="home"),
     *intake_public,  # report, track (residents)
+    path("rate/", evaluation_views.rate, name="rate"),  # 当事人评价: the other parties' rating codes
+    path("rate/<str:code>/", evaluation_views.rate, name="rate-code"),
     path("accounts/", include("sanshi.accounts.urls")),  # login, logout, one-time code, enrolment
     path("staff/", views.staff_home, name="staff-home"),
     path("staff/", include(intake_staff)),  # 登记诉求 (and its slip), 诉求池, search by tracking code
     path("staff/hotspots/", triage_views.hotspots_view, name="hotspots"),  # 未诉先办
     path("staff/triage/model/", triage_views.model_view, name="triage-model"),  # 分拣模型 and its retraining
     path("staff/cases/<int:case_id>/", views.case_view, name="case"),
+    path("staff/cases/<int:case_id>/rating-slips/", evaluation_views.slips, name="rating-slips"),
     path("staff/", include("sanshi.deliberation.urls")),  # each body's cases, meetings
     path("staff/audit/", audit_log.audit_list, name="audit-log"),  # 审计管理员 only
     path("staff/", include("sanshi.supervision.urls")),  # 台账, 回访, 节假日 (docs/deadlines.md)

@@ -23,6 +23,12 @@ def actions(case_id) -> list[str]:
     return list(Case.objects.get(pk=case_id).events.order_by("at", "id").values_list("action", flat=True))
 
 
+def moves(case_id) -> list[str]:
+    """The case's moves in order, without what was only written on its timeline (a rating, a clock's breach)."""
+    from sanshi.cases.transitions import TimelineEvent
+    return [a for a in actions(case_id) if a not in TimelineEvent.values]
+
+
 def run_in_threads(func, n: int = 2, timeout: float = 60) -> None:
     """Run `func` on `n` threads at once, each on its own database connection (closed at the end):
     two workers racing for the same rows."""
@@ -41,3 +47,13 @@ def run_in_threads(func, n: int = 2, timeout: float = 60) -> None:
         t.start()
     for t in threads:
         t.join(timeout)
+
+
+def decide(case_id) -> str:
+    """The rating period of the case's open round ends now: the round is decided as the worker decides it."""
+    from sanshi.evaluation.services import open_round, round_decide
+
+    case = Case.objects.get(pk=getattr(case_id, "pk", case_id))
+    rnd = open_round(case)
+    assert rnd is not None, "no open evaluation round"
+    return round_decide(rnd=rnd)

@@ -48,6 +48,11 @@ def _triage(*, actor, case: Case, data: dict) -> None:
                          department=get("department", "") or "")
 
 
+@action_handler(Action.SETTLE)
+def _settle(*, actor, case: Case, data: dict) -> None:
+    services.case_settle(actor=actor, case=case, note=data.get("note", "") or data.get("resolution", "") or "")
+
+
 @action_handler(Action.WHISTLE)
 def _whistle(*, actor, case: Case, data: dict) -> None:
     services.case_whistle(actor=actor, case=case, department_codes=list(data.get("departments") or []),

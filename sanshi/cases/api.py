@@ -78,7 +78,7 @@ class CaseSummary(Schema):
 
 
 class TransitionIn(Schema):
-    action: str = Field(..., description="triage | deliberate | resolve | whistle | department_report | "
+    action: str = Field(..., description="triage | settle | deliberate | resolve | whistle | department_report | "
                                          "publicise | request_evaluation | evaluate | merge | dispatch")
     kind: str = ""
     catalogue_code: str = ""
@@ -98,6 +98,7 @@ class TransitionIn(Schema):
     notice: str = ""
     rating: str = ""
     comment: str = ""
+    note: str = Field("", description="settle: what the grid did (家事网格自办)")
     into: int | None = Field(None, description="merge: the open case this request repeats")
 
 

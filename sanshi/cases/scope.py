@@ -67,6 +67,8 @@ Audience = Callable[[object], "QuerySet | None"]  # user → a values("case_id")
 HandlerCheck = Callable[[object, Case], bool]
 _AUDIENCES: list[Audience] = []
 _HANDLER_CHECKS: list[HandlerCheck] = []
+DoneCheck = Callable[[object, list[int]], set[int]]
+_DONE_CHECKS: dict[str, list[DoneCheck]] = {}
 
 
 def register_audience(audience: Audience) -> Audience:
@@ -82,6 +84,23 @@ def register_handler_check(check: HandlerCheck) -> HandlerCheck:
     if check not in _HANDLER_CHECKS:
         _HANDLER_CHECKS.append(check)
     return check
+
+
+def register_done_check(action: str, check: DoneCheck) -> DoneCheck:
+    """An app says on which of some cases `user` has already done `action` and is not offered it
+    again (e.g. a rater who has rated the open round): `check(user, case_ids)` returns those ids,
+    one query for a whole list."""
+    checks = _DONE_CHECKS.setdefault(str(action), [])
+    if check not in checks:
+        checks.append(check)
+    return check
+
+
+def done(user, cases: Iterable[Case]) -> dict[str, set[int]]:
+    """For each action an app registered a check for: the ids of `cases` where `user` has done it."""
+    ids = [c.pk for c in cases]
+    return {action: set().union(*(check(user, ids) for check in checks)) if ids else set()
+            for action, checks in _DONE_CHECKS.items()}
 
 
 # ---- the user's roles -------------------------------------------------------------------------
@@ -269,6 +288,7 @@ RULES.add_rule("withdraw_dispatch", command_centre & covers_case)
 RULES.add_rule(Action.WHISTLE, (command_centre & covers_case & level_is(Level.STREET))
                | (role_in(Role.DISTRICT_OFFICER) & covers_case & level_is(Level.DISTRICT)))
 RULES.add_rule(Action.DELIBERATE, leads_body)
+RULES.add_rule(Action.SETTLE, leads_body & level_is(Level.GRID))  # 家事网格自办: the grid only
 RULES.add_rule(Action.RESOLVE, leads_body)
 # 突发快响: the command centre that ran an urgent event carries it on to its notice and its rating
 RULES.add_rule(Action.PUBLICISE, leads_body | carries_on | (command_centre & covers_case & urgent))
@@ -279,7 +299,7 @@ RULES.add_rule(Action.EVALUATE, rates_its_kind)
 # who carries it on, its grid's staff (and the team dispatched to it: rapid registers that)
 RULES.add_rule("reveal", (command_centre & (covers_case | unplaced) & in_the_pool) | leads_body | carries_on
                | works_its_grid)
-DECIDING = frozenset({Action.DELIBERATE, Action.RESOLVE})
+DECIDING = frozenset({Action.DELIBERATE, Action.RESOLVE, Action.SETTLE})
 
 
 def _rated_by(user, case: Case, roles: list[StaffRole]) -> bool:
@@ -328,10 +348,13 @@ def check(user, action: str, case: Case) -> StaffRole:
     return role
 
 
-def actions(user, case: Case, candidates: Iterable[str], roles: list[StaffRole] | None = None) -> list[str]:
+def actions(user, case: Case, candidates: Iterable[str], roles: list[StaffRole] | None = None,
+            done_already: dict[str, set[int]] | None = None) -> list[str]:
     """Those of `candidates` that `user` may take on `case` now (the case page and the API offer
-    nothing that would be refused); a department's report only while its call waits."""
+    nothing that would be refused); a department's report only while its call waits; nothing the
+    user has already done (`done_already`: `done()` read once for a list of cases)."""
     roles = roles_of(user) if roles is None else roles
+    candidates = list(candidates)
     out = []
     for action in candidates:
         role = acting_role(user, action, case, roles)
@@ -341,6 +364,11 @@ def actions(user, case: Case, candidates: Iterable[str], roles: list[StaffRole] 
                 call.department_id == role.department_id and call.reported_at is None
                 for call in case.whistle_calls.all()):
             continue
+        if str(action) in _DONE_CHECKS:
+            if done_already is None:
+                done_already = done(user, [case])
+            if case.pk in done_already.get(str(action), ()):
+                continue
         out.append(str(action))
     return out
 

@@ -45,12 +45,14 @@ def todo(user, limit: int = 10) -> list[tuple[Case, list[str]]]:
     out: list[tuple[Case, list[str]]] = []
     decisions = Prefetch("events", queryset=CaseEvent.objects.filter(action__in=scope.DECISIONS).order_by("at", "id"),
                          to_attr="decisions")
-    for case in (case_list(user, open_only=True, roles=roles).exclude(status=Status.RECEIVED)
+    cases = list(case_list(user, open_only=True, roles=roles).exclude(status=Status.RECEIVED)
                  .select_related("org__parent__parent").prefetch_related(decisions, "whistle_calls")
-                 .order_by("created_at")[:TODO_SCAN]):
+                 .order_by("created_at")[:TODO_SCAN])
+    done_already = scope.done(user, cases)  # e.g. the rounds the user has rated: one query for the list
+    for case in cases:
         offered = offered_actions(case.status, case.kind)
         steps = [a for a in offered if a not in NOT_TODO and a != Action.DEPARTMENT_REPORT]
-        mine = scope.actions(user, case, steps, roles) if steps else []
+        mine = scope.actions(user, case, steps, roles, done_already) if steps else []
         if case.pk in summoned and Action.DEPARTMENT_REPORT in offered:
             mine.append(Action.DEPARTMENT_REPORT)
         if mine:

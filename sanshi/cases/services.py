@@ -16,7 +16,7 @@ from sanshi.core.crypto import random_code
 from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from sanshi.core.jobs import enqueue
 from sanshi.core.personal import mask_personal_text
-from sanshi.registry.models import Department, Level, OrgNode, StaffRole
+from sanshi.registry.models import LEVEL_ORDER, Department, Level, OrgNode, StaffRole
 from sanshi.registry.selectors import grid_by_code
 
 from . import scope
@@ -208,6 +208,20 @@ def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code:
     return case
 
 
+def case_settle(*, actor, case: Case, note: str) -> Case:
+    """家事网格自办 (B2), 小事小议 (H4): the grid leader settles a simple household matter without a
+    formal meeting, recording what was done; it then goes to evaluation as any other."""
+    role = scope.check(actor, Action.SETTLE, case)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed(_("请填写处理情况"), errors={"note": _("请写明做了什么、怎么解决的")})
+    if len(note) > 2000:
+        raise ValidationFailed(_("处理情况太长"), errors={"note": _("最多2000字")})
+    transition(case=case, action=Action.SETTLE, actor=actor, actor_label=_label(actor, role), note=note,
+               public_note=f"网格直接协调处理：{note}", changes={"resolution": note})
+    return case
+
+
 def case_whistle(*, actor, case: Case, department_codes: list[str], note: str = "") -> list[WhistleCall]:
     """吹哨报到: the street (or, for an escalated matter, the district) summons named district
     departments to a PUBLIC matter."""
@@ -300,24 +314,28 @@ def case_request_evaluation(*, actor, case: Case, result: str = "") -> Case:
     return case
 
 
-def case_close_after_rating(*, case: Case, actor, actor_label: str, comment: str) -> None:
+def case_close_after_rating(*, case: Case, actor, actor_label: str, comment: str, data: dict | None = None) -> None:
     """Good rating: close. What closing sets off elsewhere — feedback to every reporter on their
     original channel (intake), the ledger entry closed and the follow-up visit (supervision) — is
     registered on the move."""
+    lapsed = bool((data or {}).get("lapsed"))
     transition(case=case, action=Action.CLOSE, actor=actor, actor_label=actor_label, note=comment,
-               public_note="评价满意，事项办结")
+               public_note="评价期满，事项办结" if lapsed else "评价满意，事项办结", data=data)
 
 
-def case_escalate_after_rating(*, case: Case, actor, actor_label: str, comment: str) -> None:
+def case_escalate_after_rating(*, case: Case, actor, actor_label: str, comment: str,
+                               data: dict | None = None) -> None:
     """Bad rating: 提级复议 — the level above deliberates again (the deadline restarts there:
-    supervision's hook on the move). At the district, the top, a bad rating is final: recorded, and
-    the case closes without going further."""
-    if case.level == Level.DISTRICT:
+    supervision's hook on the move), then sends it back down to be redone (下沉再办, deliberation).
+    A redone result rated bad again climbs above the highest level that already reviewed it. At the
+    district, the top, a bad rating is final: recorded, and the case closes without going further."""
+    reached = _highest_review(case)
+    if reached == Level.DISTRICT:
         transition(case=case, action=Action.CLOSE, actor=actor, actor_label=actor_label, note=comment,
                    public_note="区级联席会议复议后仍评价不满意，评价结果已记录（区级为终局）",
-                   data={"final_bad_rating": True})
+                   data={**(data or {}), "final_bad_rating": True})
         return
-    level = ESCALATION.get(case.level, case.level)
+    level = ESCALATION.get(reached, reached)
     org = case.org.ancestor(level) if case.org else None
     if org is None:
         org, level = case.org, case.level
@@ -325,9 +343,17 @@ def case_escalate_after_rating(*, case: Case, actor, actor_label: str, comment: 
         raise TransitionNotAllowed(_("事项没有责任主体，不能提级"))
     transition(case=case, action=Action.ESCALATE, actor=actor, actor_label=actor_label, note=comment,
                public_note=f"评价不满意，提交{org.name}{BODY_OF_LEVEL[level].label}复议",
-               data={"from_level": case.level, "to_level": level, "org": org.code},
+               data={**(data or {}), "from_level": case.level, "to_level": level, "org": org.code,
+                     "from_org": case.org.code if case.org else None},
                changes={"level": level, "body": BODY_OF_LEVEL[level], "org": org,
                         "escalations": case.escalations + 1})
+
+
+def _highest_review(case: Case) -> str:
+    """The highest level that has deliberated the case: its own, or the last escalation's target."""
+    last = case.events.filter(action=Action.ESCALATE).order_by("-at", "-id").values_list("data", flat=True).first()
+    reached = (last or {}).get("to_level") or case.level
+    return max(case.level, reached, key=lambda lv: LEVEL_ORDER.index(lv) if lv in LEVEL_ORDER else -1)
 
 
 def case_merge_duplicate(*, actor, case: Case, into: Case) -> Case:

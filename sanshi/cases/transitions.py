@@ -40,6 +40,8 @@ class Action(models.TextChoices):
     ESCALATE = "escalate", _("评价不满意·提级复议")
     MERGE = "merge", _("合并为重复诉求")
     DISPATCH = "dispatch", _("快响派单")
+    SETTLE = "settle", _("网格自办")  # 家事网格自办, 小事小议: no formal meeting (B2, H4)
+    SEND_DOWN = "send_down", _("下沉再办")  # after 提级复议 the level above hands the matter back (J0)
 
 
 class TimelineEvent(models.TextChoices):
@@ -62,11 +64,14 @@ class TimelineEvent(models.TextChoices):
     PHONE_REVEAL = "phone_reveal", _("查看完整联系电话")
     VOTE_OPENED = "vote_opened", _("提请业主共同决定")  # sanshi.votes
     VOTE_CLOSED = "vote_closed", _("业主表决结果")
+    RATING = "rating", _("收到评价")
+    RATING_CODES_PRINTED = "rating_codes_printed", _("打印当事人评价码")
 
 
 # internal signals and personal-data access: shown to staff, never on the resident's timeline
 STAFF_ONLY_EVENTS = frozenset({TimelineEvent.CLOCK_BREACH, TimelineEvent.LEDGER_REMIND, TimelineEvent.LEDGER_WARN,
-                               TimelineEvent.LEDGER_NOTIFY, TimelineEvent.PHONE_REVEAL})
+                               TimelineEvent.LEDGER_NOTIFY, TimelineEvent.PHONE_REVEAL,
+                               TimelineEvent.RATING_CODES_PRINTED})
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,9 @@ class Move:
 MOVES: list[Move] = [
     Move(Action.TRIAGE, Status.RECEIVED, Status.TRIAGED),
     Move(Action.DELIBERATE, Status.TRIAGED, Status.DELIBERATING),
+    # 家事网格自办 (B2), 无事不议 (H4): the grid settles a simple household matter without a meeting,
+    # recording what was done; it still goes to evaluation
+    Move(Action.SETTLE, Status.TRIAGED, Status.HANDLING, frozenset({"HOUSEHOLD"})),
     Move(Action.RESOLVE, Status.DELIBERATING, Status.HANDLING),
     Move(Action.WHISTLE, Status.DELIBERATING, Status.HANDLING, frozenset({"PUBLIC"})),
     Move(Action.WHISTLE, Status.HANDLING, Status.HANDLING, frozenset({"PUBLIC"})),
@@ -93,6 +101,9 @@ MOVES: list[Move] = [
     # in their place is "evaluate", which only the evaluators of the kind may take
     Move(Action.CLOSE, Status.EVALUATING, Status.CLOSED, offered=False),
     Move(Action.ESCALATE, Status.EVALUATING, Status.DELIBERATING, offered=False),
+    # 提级复议、下沉再办 (J0): the level above decided; the matter goes back to where it came from, to be
+    # redone under the instructions (deliberation.services.meeting_resolve_case)
+    Move(Action.SEND_DOWN, Status.HANDLING, Status.HANDLING, offered=False),
     # duplicates: a new request that repeats an open case is merged into it (its case closes as a
     # duplicate; the open case records the extra reporter on its timeline, TimelineEvent.LINK_DUPLICATE)
     Move(Action.MERGE, Status.RECEIVED, Status.CLOSED),

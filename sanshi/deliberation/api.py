@@ -19,6 +19,7 @@ class ParticipantIn(Schema):
     role: str
     name: str = ""
     user: str = Field("", description="参会人员的账号（有账号者：其可查看本次会议议程中的事项）")
+    person: int | None = Field(None, description="参会居民在居民名册中的编号（按户统计参与率）")
 
 
 class MeetingIn(Schema):
@@ -53,7 +54,7 @@ def create_meeting(request, payload: MeetingIn):
     meeting = meeting_schedule(
         actor=request.auth, org=org, body=payload.body, title=payload.title, form=payload.form,
         scheduled_at=payload.scheduled_at, place=payload.place,
-        participants=[ParticipantInput(p.role, p.name, p.user) for p in payload.participants], cases=cases)
+        participants=[ParticipantInput(p.role, p.name, p.user, p.person) for p in payload.participants], cases=cases)
     return Status(201, {"id": meeting.pk, "body": meeting.body, "org": org.code, "title": meeting.title,
                         "form": meeting.form, "scheduled_at": meeting.scheduled_at,
                         "cases": list(meeting.items.values_list("case_id", flat=True))})

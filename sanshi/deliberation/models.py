@@ -41,6 +41,9 @@ class Participant(models.Model):
     role = models.CharField(_("身份"), max_length=32)
     name = models.CharField(_("姓名"), max_length=50)
     user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL)
+    # a resident who took part, from the person register: participation is counted per household
+    person = models.ForeignKey("registry.Person", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="participations")
 
     class Meta:
         ordering = ["id"]

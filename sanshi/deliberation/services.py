@@ -13,13 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from sanshi.audit.services import audit_record
 from sanshi.cases import scope
 from sanshi.cases.models import Case, Status
-from sanshi.cases.routing import BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS, Body
+from sanshi.cases.routing import BODY_OF_LEVEL, BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS, Body
 from sanshi.cases.services import transition
 from sanshi.cases.transitions import Action
 from sanshi.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from sanshi.core.i18n import join_lazy, stored_in_canonical_language
 from sanshi.core.notify import notify
-from sanshi.registry.models import OrgNode
+from sanshi.registry.models import OrgNode, Person
 from sanshi.registry.selectors import security_admin_role_for
 
 from .models import AgendaItem, Form, Meeting, Participant
@@ -30,6 +30,16 @@ class ParticipantInput:
     role: str
     name: str
     username: str = ""  # a participant with an account is linked to it (they then see the agenda's cases)
+    person_id: int | None = None  # a resident from the person register (participation per household)
+
+
+def _persons(participants: list[ParticipantInput]) -> dict[int, Person]:
+    ids = {p.person_id for p in participants if p.person_id}
+    persons = {p.pk: p for p in Person.objects.filter(pk__in=ids, active=True)}
+    if ids - set(persons):
+        raise ValidationFailed(_("参会居民不在居民名册中"), errors={
+            "participants": format_lazy(_("居民名册中没有：{ids}"), ids="、".join(str(i) for i in sorted(ids - set(persons))))})
+    return persons
 
 
 def _accounts(participants: list[ParticipantInput]) -> dict[str, Any]:
@@ -51,7 +61,7 @@ def _validate_participants(body: str, participants: list[ParticipantInput]) -> N
         labels = join_lazy(_("、"), [PARTICIPANT_ROLE_LABELS.get(r, r) for r in wrong])
         raise ValidationFailed(_("参会身份不符"), errors={
             "participants": format_lazy(_("{roles}不是该议事会的参会身份"), roles=labels)})
-    if any(not p.name.strip() and not p.username for p in participants):
+    if any(not p.name.strip() and not p.username and not p.person_id for p in participants):
         raise ValidationFailed(_("参会人员缺少姓名"), errors={"participants": _("每位参会人员都需要姓名")})
 
 
@@ -83,11 +93,19 @@ def meeting_schedule(*, actor, org: OrgNode, body: str, title: str, form: str, s
     if scope.may_convene(actor, org, body) is None:
         raise NotPermitted(_("您不能召集该议事会：由该层级议事会的牵头人召集（网格长、社区书记、街道干部、区级联席会议成员）"))
     accounts = _accounts(participants)
+    persons = _persons(participants)
     meeting = Meeting.objects.create(body=body, level=org.level, org=org, title=title.strip(), convener=actor,
                                      form=form, scheduled_at=scheduled_at, place=place)
+    def name_of(p: ParticipantInput) -> str:
+        if p.name.strip():
+            return p.name.strip()
+        if p.username:
+            return str(accounts[p.username])
+        return persons[p.person_id].name if p.person_id else ""
+
     Participant.objects.bulk_create([
         Participant(meeting=meeting, role=p.role, user=accounts.get(p.username),
-                    name=(p.name.strip() or str(accounts[p.username]))[:50])
+                    person=persons.get(p.person_id) if p.person_id else None, name=name_of(p)[:50])
         for p in participants])
     for case in cases:
         meeting_add_case(actor=actor, meeting=meeting, case=case)
@@ -133,13 +151,30 @@ def meeting_resolve_case(*, actor, meeting: Meeting, case: Case, resolution: str
     if meeting.held_at is None:
         meeting.held_at = now
         meeting.save(update_fields=["held_at"])
-    redo = case.escalations > 0
+    escalation = _pending_escalation(case)
+    redo = escalation is not None
     transition(case=case, action=Action.RESOLVE, actor=actor, actor_label=role.get_role_display(),
-               public_note=("上级复议后下沉再办：" if redo else "议定：") + resolution.strip(),
+               public_note=("提级复议：" if redo else "议定：") + resolution.strip(),
                data={"meeting": meeting.pk, "votes_for": votes_for, "votes_against": votes_against,
                      "redo": redo},
                changes={"resolution": resolution.strip()})
+    origin = OrgNode.objects.filter(code=(escalation.data or {}).get("from_org") or "").first() if escalation else None
+    if origin is not None and origin.pk != case.org_id:
+        # 下沉再办 (J0): the level above decided; the body the matter came from redoes it under these instructions
+        body = BODY_OF_LEVEL[origin.level]
+        transition(case=case, action=Action.SEND_DOWN, actor=actor, actor_label=role.get_role_display(),
+                   note=resolution.strip(), public_note=f"下沉再办：交{origin.name}{body.label}按复议意见重新办理",
+                   data={"from_org": case.org.code if case.org else None, "to_org": origin.code,
+                         "meeting": meeting.pk},
+                   changes={"level": origin.level, "body": body, "org": origin})
     return item
+
+
+def _pending_escalation(case: Case):
+    """The escalation the case is being deliberated again for (提级复议), if it has not been sent back
+    down since."""
+    last = (case.events.filter(action__in=[Action.ESCALATE, Action.SEND_DOWN]).order_by("-at", "-id").first())
+    return last if last is not None and last.action == Action.ESCALATE else None
 
 
 @transaction.atomic

@@ -24,7 +24,7 @@ from sanshi.cases.services import (
 from sanshi.catalog.services import ensure_catalogue
 from sanshi.deliberation.models import Form
 from sanshi.deliberation.services import ParticipantInput, meeting_resolve_case, meeting_schedule
-from sanshi.evaluation.services import evaluation_by_party, evaluation_submit
+from sanshi.evaluation.services import evaluation_by_party, evaluation_submit, open_round, round_decide
 from sanshi.intake.channels import ASSIGNED_SUB_CHANNELS, PUBLIC_SUB_CHANNELS, SubChannel
 from sanshi.intake.models import Request
 from sanshi.intake.services import RequestInput, request_submit
@@ -49,6 +49,10 @@ from .votes import build_votes
 # stage a demo case is driven to, with its weight
 STAGES = [("received", 14), ("triaged", 8), ("deliberating", 8), ("handling", 12), ("whistled", 5),
           ("publicised", 7), ("evaluating", 9), ("closed", 27), ("escalated", 6), ("escalated_closed", 4)]
+# the last cases land in the demo accounts' grid (DS01-G01), so that each demo account has a matter of
+# its kind at the step it acts on: the committee a shared matter to rate, the congress a public one …
+SHOWCASE = [("S", "evaluating"), ("S", "publicised"), ("S", "closed"), ("H", "evaluating"), ("P", "evaluating"),
+            ("H", "escalated"), ("S", "deliberating"), ("H", "triaged")]
 PATROL_SUBS = [SubChannel.GRID_PATROL, SubChannel.GRID_VISIT, SubChannel.BUILDING_VISIT, SubChannel.KEY_VISIT,
                SubChannel.ZONE_GROUP_VISIT, SubChannel.PLATFORM_VISIT]
 RESIDENT_SUBS = [SubChannel.WEB, SubChannel.QR_DOOR_PLATE, SubChannel.WECHAT_GROUP, SubChannel.SUGGESTION_BOX,
@@ -212,9 +216,15 @@ class Demo:
         codes = sorted(content.REQUESTS)
         stages = [s for s, w in STAGES for _ in range(w)]
         made = 0
+        showcase_from = max(count - len(SHOWCASE), len(STAGES))
+        demo_grid = OrgNode.objects.get(code="DS01-G01")
         for n in range(count):
             code = codes[n % len(codes)]
             grid = self.rng.choice(self.grids)
+            if n >= showcase_from:  # the demo accounts' own grid gets each kind at the steps they act on
+                letter, stage_here = SHOWCASE[n - showcase_from]
+                code = self.rng.choice([c for c in codes if c.startswith(letter)])
+                grid = demo_grid
             ctype = grid.parent.community_type
             pool = [r for r in content.REQUESTS[code] if r.get("area", "any") in ("any", ctype)] or \
                 content.REQUESTS[code]
@@ -223,6 +233,8 @@ class Demo:
             sub = self.rng.choice(channel)
             # every stage at least once (the first cases run through them), then at random by weight
             stage = STAGES[n][0] if n < len(STAGES) else self.rng.choice(stages)
+            if n >= showcase_from:
+                stage = stage_here
             if stage == "whistled" and not code.startswith("P"):
                 stage = "handling"
             with transaction.atomic():
@@ -338,14 +350,21 @@ class Demo:
             case_request_evaluation(actor=handler, case=case)
 
     def evaluate(self, case: Case, grid: OrgNode, *, good: bool) -> None:
+        """Both sides rate (a party or the committee, and a democratic supervisor), then the round is
+        decided as the worker decides it when the rating period ends."""
         comment = self.rng.choice(content.EVALUATION_COMMENTS["good" if good else "bad"])
         rating = "good" if good else "bad"
-        if case.kind == "HOUSEHOLD" and self.rng.random() < .5:
-            evaluation_by_party(case=case, rating=rating, comment=comment)
-            return
-        role = {"HOUSEHOLD": Role.DEMOCRATIC_SUPERVISOR, "SHARED": Role.SUPERVISION_COMMITTEE,
-                "PUBLIC": Role.PEOPLES_CONGRESS}[case.kind]
-        evaluation_submit(actor=self.local(role, grid), case=case, rating=rating, comment=comment)
+        if case.kind == "HOUSEHOLD":
+            reporter = case.requests.order_by("pk").values_list("pk", flat=True).first()
+            evaluation_by_party(case=case, rating=rating, comment=comment, request_id=reporter)
+        else:
+            role = {"SHARED": Role.SUPERVISION_COMMITTEE, "PUBLIC": Role.PEOPLES_CONGRESS}[case.kind]
+            evaluation_submit(actor=self.local(role, grid), case=case, rating=rating, comment=comment)
+        if self.rng.random() < .5:  # the street's democratic supervisor agrees
+            evaluation_submit(actor=self.local(Role.DEMOCRATIC_SUPERVISOR, grid), case=case, rating=rating,
+                              comment=self.rng.choice(content.EVALUATION_COMMENTS[rating]))
+        round_decide(rnd=open_round(case))
+        case.refresh_from_db()  # the round moved the case (closed or escalated)
 
     def build_hotspots(self) -> None:
         """未诉先办 in the demo: a few residents of one compound report the same household-type problem,

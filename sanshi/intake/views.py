@@ -78,9 +78,10 @@ def track(request, code: str = ""):
     except NotFound:
         return render(request, "intake/track_lookup.html", {"code": code, "not_found": True}, status=404)
     if request.method == "POST":
+        reporter = case.requests.filter(tracking_code=code).values_list("pk", flat=True).first()
         try:
             evaluation_by_party(case=case, rating=request.POST.get("rating", ""),
-                                comment=request.POST.get("comment", ""))
+                                comment=request.POST.get("comment", ""), request_id=reporter)
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:

@@ -312,6 +312,8 @@ SANSHI_DEADLINE_COUNTS = env.str("SANSHI_DEADLINE_COUNTS", default="working")
 SANSHI_LEDGER_WARN_AFTER_DAYS = env.int("SANSHI_LEDGER_WARN_AFTER_DAYS", default=1)
 SANSHI_LEDGER_NOTIFY_AFTER_DAYS = env.int("SANSHI_LEDGER_NOTIFY_AFTER_DAYS", default=3)
 SANSHI_FOLLOW_UP_DAYS = env.int("SANSHI_FOLLOW_UP_DAYS", default=3)
+# 评价: each designated group rates within this many working days; then the round is decided (ADR 0007)
+SANSHI_RATING_PERIOD_DAYS = env.int("SANSHI_RATING_PERIOD_DAYS", default=5)
 
 LOGGING = {
     "version": 1,

@@ -22,6 +22,7 @@ from sanshi.catalog.selectors import current_items
 from sanshi.core.errors import ApplicationError, NotFound
 from sanshi.core.personal import mask_name, mask_phone
 from sanshi.deliberation.selectors import open_meetings
+from sanshi.evaluation.services import open_round
 from sanshi.intake.selectors import pool
 from sanshi.intake.services import reporter_phone_reveal
 from sanshi.rapid import services as rapid_services
@@ -110,6 +111,7 @@ def case_page(request, case, *, errors=None, failed_action: str = "", revealed=(
     handler = scope.is_handler(request.user, case, roles)
     meetings = open_meetings(request.user, body=case.body, org=case.org) if case.org else []
     suggestion = case.suggestion or (requests[0].suggestion if requests else {})
+    evaluation_round = open_round(case) if case.status == Status.EVALUATING else None
     return render(request, "web/case.html", {
         "case": case, "requests": [
             (r, r.reporter_phone if (handler and r.pk in revealed) else mask_phone(r.reporter_phone),
@@ -122,6 +124,9 @@ def case_page(request, case, *, errors=None, failed_action: str = "", revealed=(
         "meetings": meetings, "agenda": case.agenda_items.select_related("meeting"),
         "errors": errors, "failed_action": failed_action, "posted": request.POST,
         "similar": similar_open_cases(request.user, case) if case.status == Status.RECEIVED else [],
+        "evaluation_round": evaluation_round,
+        "ratings_received": evaluation_round.ratings.count() if evaluation_round else 0,
+        "my_rating": evaluation_round.ratings.filter(rater=f"user:{request.user.pk}").first() if evaluation_round else None,
         **(extra or {}),
     }, status=status or (400 if errors else 200))
 

@@ -68,8 +68,11 @@ DOES: dict[str, dict[str, set[str]]] = {
     "reveal": {"household": {R.GRID_LEADER, R.GRID_WORKER, R.RESPONDER},
                "shared": {R.COMMUNITY_SECRETARY, R.GRID_LEADER, R.GRID_WORKER, R.RESPONDER},
                "public": {R.STREET_OFFICER, R.GRID_LEADER, R.GRID_WORKER, R.RESPONDER}},
+    # 家事网格自办: the grid leader settles a household matter without a meeting (DOMAIN.md §3 step 2)
+    "settle": {"household": {R.GRID_LEADER}},
     "no_such_action": {},
     "close": {}, "escalate": {},  # only as the result of a rating
+    "send_down": {},  # only as the result of the level above deciding an escalated matter
 }
 CASE_NAMES = ("household", "shared", "public", "sibling", "other")
 
@@ -86,6 +89,9 @@ PAGES = {
     # the tracking slip: once, to who registered the request (404 to anyone else); the search by a
     # tracking code a resident reads out opens a case in sight, never shows the code (tests/intake)
     "staff/submit/<int:request_id>/slip/": "slip", "staff/find/": "find",
+    # the parties' rating page: the rating code is the credential (tests/evaluation); the slip of codes is
+    # printed once by the case's handler (a message for others in scope, 404 outside)
+    "rate/": "public", "rate/<str:code>/": "public", "staff/cases/<int:case_id>/rating-slips/": "slip",
     "staff/bodies/<str:body>/": "staff", "staff/meetings/": "staff", "staff/meetings/new/": "staff",
     "staff/cases/<int:case_id>/": "case", "staff/meetings/<int:meeting_id>/": "meeting",
     "staff/audit/": "audit", "staff/notifications/": "staff",

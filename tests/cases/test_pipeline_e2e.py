@@ -6,7 +6,7 @@ from sanshi.core.models import Notification
 from sanshi.evaluation.models import Evaluation
 from sanshi.intake.models import Request
 
-from ..helpers import act, actions, meeting, submit
+from ..helpers import act, decide, meeting, moves, submit
 
 
 def test_household_matter_bad_rating_escalates_then_closes(world, client, token_for):
@@ -36,31 +36,37 @@ def test_household_matter_bad_rating_escalates_then_closes(world, client, token_
     r = act(client, token_for(world.grid_worker), case_id, action="request_evaluation", result="双方已签订装修时间约定")
     assert r.json()["status"] == "evaluating"
 
-    # the party rates it bad on the tracking page → escalated to the community review meeting
+    # the party rates it bad on the tracking page; when the rating period ends the round is decided:
+    # escalated to the community review meeting
     page = client.post(f"/track/{body['tracking_code']}/", {"rating": "bad", "comment": "晚上还是吵"})
     assert page.status_code == 302
+    assert Case.objects.get(pk=case_id).status == "evaluating"
+    assert decide(case_id) == "bad"
     case.refresh_from_db()
     assert (case.status, case.level, case.org, case.escalations) == ("deliberating", "community", world.community, 1)
     assert Evaluation.objects.get(case=case).evaluator_role == "party"
 
-    # the community deliberates again and sends it down to be redone
+    # the community deliberates again and sends it down to the grid to be redone (下沉再办)
     sec = token_for(world.secretary)
     meeting2 = meeting(client, sec, org="T1C1", body="community_review_meeting", cases=[case_id],
                        roles=("community_secretary", "mediator", "resident_rep"))
     r = act(client, sec, case_id, action="resolve", meeting=meeting2, resolution="社区调解员上门，物业监督装修时间")
     assert r.json()["status"] == "handling"
     assert CaseEvent.objects.filter(case=case, action="resolve", data__redo=True).count() == 1
-    act(client, sec, case_id, action="request_evaluation", result="调解后装修改在白天进行")
+    case.refresh_from_db()
+    assert (case.level, case.org, case.body) == ("grid", world.grid, "grid_neighbour_meeting")
+    act(client, token_for(world.grid_worker), case_id, action="request_evaluation", result="调解后装修改在白天进行")
     r = act(client, token_for(world.supervisor), case_id, action="evaluate", rating="good", comment="已解决")
-    assert r.json()["status"] == "closed"
+    assert r.json()["status"] == "evaluating"
+    assert decide(case_id) == "good"
 
     # then: closed, feedback recorded for the original reporter and channel, one event per move
     case.refresh_from_db()
     assert case.closed_at is not None
     request = case.requests.get()
     assert request.feedback.startswith(f"您反映的事项（{case.number}）已办结")
-    assert actions(case_id) == ["open", "triage", "deliberate", "resolve", "request_evaluation", "escalate",
-                                "resolve", "request_evaluation", "close"]
+    assert moves(case_id) == ["open", "triage", "deliberate", "resolve", "request_evaluation", "escalate",
+                                "resolve", "send_down", "request_evaluation", "close"]
     assert run_due_jobs() >= 1
     note = Notification.objects.get(request=request)
     assert note.channel == "web" and case.number in note.subject
@@ -103,8 +109,10 @@ def test_shared_matter_publicised_and_closed_by_supervision_committee(world, cli
     assert not Evaluation.objects.filter(case_id=case_id).exists()
 
     ok = act(client, token_for(world.committee), case_id, action="evaluate", rating="good")
-    assert ok.json()["status"] == "closed"
-    assert actions(case_id) == ["open", "triage", "deliberate", "resolve", "publicise", "request_evaluation", "close"]
+    assert ok.json()["status"] == "evaluating"
+    assert decide(case_id) == "good"
+    assert Case.objects.get(pk=case_id).status == "closed"
+    assert moves(case_id) == ["open", "triage", "deliberate", "resolve", "publicise", "request_evaluation", "close"]
     tracked = client.get(f"/api/v1/track/{created['tracking_code']}").json()
     assert any("新物业12月1日进场" in e["note"] for e in tracked["timeline"])
 
@@ -139,6 +147,8 @@ def test_public_matter_whistle_call_escalation_to_district(world, client, token_
     act(client, street, case_id, action="publicise", result="道路已修补", notice="滨江路修补完成")
     act(client, street, case_id, action="request_evaluation")
     r = act(client, token_for(world.congress), case_id, action="evaluate", rating="bad", comment="仍有积水")
+    assert r.status_code == 200
+    assert decide(case_id) == "bad"
     case = Case.objects.get(pk=case_id)
     assert (case.status, case.level, case.org, case.body) == ("deliberating", "district", world.district,
                                                               "district_joint_meeting")
@@ -153,13 +163,19 @@ def test_public_matter_whistle_call_escalation_to_district(world, client, token_
     meeting2 = meeting(client, district, org="T", body="district_joint_meeting", cases=[case_id],
                        roles=("street_officer", "department_liaison"))
     act(client, district, case_id, action="resolve", meeting=meeting2, resolution="区住建委牵头改造排水")
-    act(client, district, case_id, action="publicise", result="排水管网已改造", notice="排水改造完成")
-    act(client, district, case_id, action="request_evaluation")
+    # the district decided; the street redoes it under those instructions (下沉再办)
+    case.refresh_from_db()
+    assert (case.status, case.level, case.org) == ("handling", "street", world.street)
+    assert act(client, district, case_id, action="publicise", result="x", notice="x").status_code == 403
+    act(client, street, case_id, action="publicise", result="排水管网已改造", notice="排水改造完成")
+    act(client, street, case_id, action="request_evaluation")
     r = act(client, token_for(world.supervisor), case_id, action="evaluate", rating="good")
-    assert r.json()["status"] == "closed"
-    assert actions(case_id) == ["open", "triage", "deliberate", "whistle", "department_report", "department_report",
-                                "publicise", "request_evaluation", "escalate", "resolve", "publicise",
+    assert r.json()["status"] == "evaluating"
+    assert decide(case_id) == "good"
+    assert moves(case_id) == ["open", "triage", "deliberate", "whistle", "department_report", "department_report",
+                                "publicise", "request_evaluation", "escalate", "resolve", "send_down", "publicise",
                                 "request_evaluation", "close"]
     event = CaseEvent.objects.get(case_id=case_id, action="escalate")
-    assert (event.from_status, event.to_status, event.actor, event.data["to_level"]) == (
-        "evaluating", "deliberating", world.congress, "district")
+    assert (event.from_status, event.to_status, event.actor, event.actor_label, event.data["to_level"]) == (
+        "evaluating", "deliberating", None, "评价结果", "district")
+    assert event.data["groups"]["peoples_congress"] == {"good": 0, "bad": 1, "bad_group": True}

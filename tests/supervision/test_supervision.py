@@ -23,7 +23,7 @@ from sanshi.cases.transitions import offered_actions as allowed_actions
 from sanshi.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from sanshi.core.jobs import run_due_jobs
 from sanshi.core.models import Notification
-from sanshi.evaluation.services import evaluation_submit
+from sanshi.evaluation.services import evaluation_submit, open_round, round_decide, round_open
 from sanshi.intake.services import RequestInput, request_submit
 from sanshi.rapid.models import Clock
 from sanshi.registry.models import Role
@@ -138,6 +138,14 @@ def _to_evaluating(case) -> None:
     CaseEvent.objects.create(case=case, action="publicise", from_status=Status.HANDLING, to_status=Status.PUBLICISED,
                              at=case.created_at)
     case.refresh_from_db()
+
+
+def _rate_and_decide(actor, case, rating: str, comment: str, at) -> None:
+    """At `at` the round opens, `actor` rates, and the round is decided (as if its period had ended)."""
+    with time_machine.travel(at, tick=False):
+        round_open(case=case, at=at)
+        evaluation_submit(actor=actor, case=case, rating=rating, comment=comment)
+        round_decide(rnd=open_round(case), now=at)
 
 
 def _sweep_at(moment) -> int:
@@ -321,8 +329,7 @@ def test_a_new_deadline_restarts_the_ladder_and_closing_stops_it(world):
 
     case = entry.case
     _to_evaluating(case)
-    with time_machine.travel(local(2026, 10, 19, 15), tick=False):
-        evaluation_submit(actor=world.congress, case=case, rating="good", comment="满意")
+    _rate_and_decide(world.congress, case, "good", "满意", local(2026, 10, 19, 15))
     entry.refresh_from_db()
     assert entry.closed_at == local(2026, 10, 19, 15) and entry.state == "closed"
     clock = _deadline(case)
@@ -337,8 +344,7 @@ def test_an_escalation_restarts_the_deadline_from_the_escalation(world):
     _sweep_at(DUE)
     case = entry.case
     _to_evaluating(case)
-    with time_machine.travel(local(2026, 10, 13, 9), tick=False):
-        evaluation_submit(actor=world.congress, case=case, rating="bad", comment="路面仍有积水")
+    _rate_and_decide(world.congress, case, "bad", "路面仍有积水", local(2026, 10, 13, 9))
     clock = _deadline(case)
     assert clock.started_at == local(2026, 10, 13, 9) and clock.due_at == local(2026, 10, 22)
     assert not clock.breached and clock.done_at is None
@@ -406,8 +412,7 @@ CLOSED_AT = local(2026, 10, 19, 10, 0, 0)
 def _closed_household(world, at=CLOSED_AT) -> Case:
     case = _triaged(world, kind="HOUSEHOLD", code="H2")
     _to_evaluating(case)
-    with time_machine.travel(at, tick=False):
-        evaluation_submit(actor=world.supervisor, case=case, rating="good", comment="满意")
+    _rate_and_decide(world.supervisor, case, "good", "满意", at)
     return Case.objects.get(pk=case.pk)
 
 

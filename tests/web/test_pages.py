@@ -10,7 +10,7 @@ from sanshi.deliberation.models import Meeting
 from sanshi.intake.models import Request
 
 from ..conftest import PASSWORD
-from ..helpers import act, meeting, submit
+from ..helpers import act, decide, meeting, submit
 
 
 def login(client, user):
@@ -177,6 +177,12 @@ def test_the_case_page_offers_each_user_only_the_actions_they_may_take(world, cl
     assert 'id="action-evaluate"' in page and "提交评价" in page
     response = client.post(f"/staff/cases/{case.pk}/", {"action": "evaluate", "rating": "good", "comment": "满意"})
     assert response.status_code == 302
+    # the rating is recorded; the member is not offered the form again and is told what happens next
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert 'id="action-evaluate"' not in page and "您已提交本轮评价（满意），每人每轮评价一次。" in page
+    assert "已收到 1 份评价" in page
+    # when the rating period ends the round is decided: no group rated bad, the case closes
+    assert decide(case.pk) == "good"
     case.refresh_from_db()
     assert case.status == "closed"
     assert "事项已办结，无需操作。" in client.get(f"/staff/cases/{case.pk}/").content.decode()
