@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from sanshi.accounts.throttling import limit_per_address
 from sanshi.core.errors import ApplicationError, NotFound, NotPermitted, TransitionNotAllowed
 from sanshi.core.forms import apply_errors
-from sanshi.core.personal import mask_name, mask_phone
+from sanshi.core.personal import mask_name, mask_personal_text, mask_phone
 
 from . import selectors, services
 from .charts import tally_chart
@@ -274,7 +274,8 @@ def _verified(request, vote_id: int) -> list[int]:
 @limit_per_address("vote-ballot", "SANSHI_RATE_REPORT", method="POST")
 def ballot(request, vote_id: int):
     vote = _or_404(selectors.public_vote, vote_id)
-    context = {"vote": vote, "item_label": Item(vote.item).label, "resolution": vote.agenda_item.resolution,
+    context = {"vote": vote, "title": mask_personal_text(vote.title), "item_label": Item(vote.item).label,
+               "resolution": mask_personal_text(vote.agenda_item.resolution),
                "rule": rule_for(vote.item), "closed": vote.status == VoteStatus.CLOSED}
     if vote.status == VoteStatus.CLOSED:
         summary = selectors.vote_summary(vote)

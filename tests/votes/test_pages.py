@@ -212,3 +212,14 @@ def test_odd_input_on_the_ballot_and_import_pages_is_never_a_5xx(world, compound
 
     upload()
     assert not Ballot.objects.exists()
+
+
+def test_the_public_ballot_page_masks_numbers_typed_into_the_matter(world, compound, resolution, client):
+    from sanshi.deliberation.models import AgendaItem
+
+    AgendaItem.objects.filter(pk=resolution.pk).update(resolution="由业委会联系人13812345678组织表决")
+    resolution.refresh_from_db()
+    compound.add("1栋101室", "100.00", "甲")
+    vote = compound.open(resolution, title="车位收费（咨询13812345678）")
+    page = client.get(f"/votes/{vote.pk}/ballot/").content.decode()
+    assert "13812345678" not in page and "138****5678" in page
