@@ -289,6 +289,8 @@ RULES.add_rule(Action.WHISTLE, (command_centre & covers_case & level_is(Level.ST
                | (role_in(Role.DISTRICT_OFFICER) & covers_case & level_is(Level.DISTRICT)))
 RULES.add_rule(Action.DELIBERATE, leads_body)
 RULES.add_rule(Action.SETTLE, leads_body & level_is(Level.GRID))  # 家事网格自办: the grid only
+# the community review meeting's convener asks its grids' neighbour meetings for opinions (J3)
+RULES.add_rule(Action.CONSULT, leads_body & level_is(Level.COMMUNITY))
 RULES.add_rule(Action.RESOLVE, leads_body)
 # 突发快响: the command centre that ran an urgent event carries it on to its notice and its rating
 RULES.add_rule(Action.PUBLICISE, leads_body | carries_on | (command_centre & covers_case & urgent))
@@ -306,7 +308,7 @@ def _rated_by(user, case: Case, roles: list[StaffRole]) -> bool:
     return any(RULES.test_rule(Action.EVALUATE, r, case) for r in roles)
 
 
-DECISIONS = (Action.RESOLVE, Action.ESCALATE)
+DECISIONS = (Action.RESOLVE, Action.SETTLE, Action.ESCALATE)
 
 
 def _decided_by(user, case: Case) -> bool:

@@ -42,6 +42,8 @@ class Action(models.TextChoices):
     DISPATCH = "dispatch", _("快响派单")
     SETTLE = "settle", _("网格自办")  # 家事网格自办, 小事小议: no formal meeting (B2, H4)
     SEND_DOWN = "send_down", _("下沉再办")  # after 提级复议 the level above hands the matter back (J0)
+    CONSULT = "consult", _("征求网格意见")  # a shared matter discussed by grid neighbour meetings first (J3)
+    GIVE_OPINION = "give_opinion", _("记录网格意见")
 
 
 class TimelineEvent(models.TextChoices):
@@ -66,6 +68,8 @@ class TimelineEvent(models.TextChoices):
     VOTE_CLOSED = "vote_closed", _("业主表决结果")
     RATING = "rating", _("收到评价")
     RATING_CODES_PRINTED = "rating_codes_printed", _("打印当事人评价码")
+    CONSULTED = "consulted", _("征求网格意见")
+    OPINION = "opinion", _("网格邻里会意见")
 
 
 # internal signals and personal-data access: shown to staff, never on the resident's timeline
@@ -136,4 +140,6 @@ def offered_actions(status: str, kind: str) -> list[str]:
                 seen.append(move.action)
     if status == Status.EVALUATING:
         seen.append(Action.EVALUATE)
+    if kind == "SHARED" and status in (Status.TRIAGED, Status.DELIBERATING):
+        seen.append(Action.CONSULT)  # ask the grids' neighbour meetings before the community decides
     return seen

@@ -10,8 +10,8 @@ from sanshi.cases.transitions import Action
 from sanshi.core.errors import ValidationFailed
 
 from .models import Meeting
-from .selectors import cases_in_meetings_of
-from .services import meeting_add_case, meeting_resolve_case
+from .selectors import cases_consulted_with, cases_in_meetings_of
+from .services import case_consult_grids, meeting_add_case, meeting_record_opinion, meeting_resolve_case
 
 
 def _int_or_none(value):
@@ -48,5 +48,20 @@ def resolve(*, actor, case: Case, data: dict) -> None:
                          votes_against=_int_or_none(data.get("votes_against")))
 
 
+@action_handler(Action.CONSULT)
+def consult(*, actor, case: Case, data: dict) -> None:
+    grids = data.get("grids") or []
+    case_consult_grids(actor=actor, case=case, grid_codes=[grids] if isinstance(grids, str) else list(grids))
+
+
+@action_handler(Action.GIVE_OPINION)
+def give_opinion(*, actor, case: Case, data: dict) -> None:
+    meeting_record_opinion(actor=actor, meeting=_meeting(data), case=case,
+                           opinion=data.get("opinion", "") or data.get("resolution", "") or "",
+                           votes_for=_int_or_none(data.get("votes_for")),
+                           votes_against=_int_or_none(data.get("votes_against")))
+
+
 def register() -> None:
     scope.register_audience(cases_in_meetings_of)
+    scope.register_audience(cases_consulted_with)  # grid staff of the grids asked for an opinion

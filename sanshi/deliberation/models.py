@@ -52,11 +52,18 @@ class Participant(models.Model):
         return f"{self.role} {self.name}"
 
 
+class Purpose(models.TextChoices):
+    DECIDE = "decide", _("议定")
+    OPINION = "opinion", _("提出意见")  # a grid neighbour meeting on a shared matter of its community (J3)
+
+
 class AgendaItem(models.Model):
-    """One case on a meeting's agenda and the resolution taken on it (一事一议)."""
+    """One case on a meeting's agenda and the resolution taken on it (一事一议) — or, for a grid
+    neighbour meeting discussing a shared matter of its community, the opinion it gives."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="agenda_items")
+    purpose = models.CharField(_("议题性质"), max_length=16, choices=Purpose.choices, default=Purpose.DECIDE)
     resolution = models.TextField(_("议定事项"), blank=True)
     votes_for = models.PositiveIntegerField(_("赞成"), null=True, blank=True)
     votes_against = models.PositiveIntegerField(_("反对"), null=True, blank=True)
@@ -68,3 +75,23 @@ class AgendaItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting_id}: {self.case_id}"
+
+
+class Consultation(models.Model):
+    """The community asks a grid's neighbour meeting for its opinion on a shared matter before the
+    community review meeting decides it (J3: 15 grid meetings, then 3 community meetings). The
+    grid's staff see the matter from then on."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="consultations")
+    grid = models.ForeignKey("registry.OrgNode", on_delete=models.PROTECT, related_name="consultations")
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    item = models.OneToOneField(AgendaItem, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="consultation")  # the meeting that gave the opinion
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["case", "grid"], name="one_consultation_per_grid")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.grid_id}"

@@ -5,8 +5,10 @@ from django.db.models import Count, Q, QuerySet
 
 from sanshi.cases import scope
 from sanshi.cases.models import Case, Status
+from sanshi.cases.routing import Body
+from sanshi.registry.models import Role, StaffRole
 
-from .models import AgendaItem, Meeting, Participant
+from .models import AgendaItem, Consultation, Meeting, Participant
 
 
 def meetings_for(user) -> QuerySet[Meeting]:
@@ -31,10 +33,21 @@ def open_meetings(user, *, body: str, org=None) -> QuerySet[Meeting]:
 
 
 def open_cases_for_body(user, meeting: Meeting) -> QuerySet[Case]:
-    """The cases `user` may see that wait for this meeting's body at its node, not yet on its agenda."""
-    return (scope.cases(user).filter(org=meeting.org, body=meeting.body,
-                                     status__in=[Status.TRIAGED, Status.DELIBERATING])
+    """The cases `user` may see that wait for this meeting's body at its node, not yet on its agenda
+    — for a grid neighbour meeting also the shared matters its grid was asked about and has not
+    answered yet."""
+    waiting = Q(org=meeting.org, body=meeting.body)
+    if meeting.body == Body.GRID_NEIGHBOUR_MEETING:
+        waiting |= Q(pk__in=Consultation.objects.filter(grid=meeting.org_id, item__isnull=True).values("case_id"))
+    return (scope.cases(user).filter(waiting, status__in=[Status.TRIAGED, Status.DELIBERATING])
             .exclude(pk__in=meeting.items.values("case_id")).order_by("created_at"))
+
+
+def cases_consulted_with(user):
+    """The shared matters the community asked the user's grids about (a scope audience: grid staff)."""
+    grids = StaffRole.objects.filter(user=user, active=True, role__in=[Role.GRID_LEADER, Role.GRID_WORKER,
+                                                                       Role.GRID_INSTRUCTOR]).values("node_id")
+    return Consultation.objects.filter(grid__in=grids).values("case_id")
 
 
 def cases_in_meetings_of(user):

@@ -1,5 +1,7 @@
 """Meetings of the three bodies. Putting a case on the agenda moves it to `deliberating`; the
-resolution taken on it moves it to `handling`. One transaction per action."""
+resolution taken on it moves it to `handling`. A shared matter may first be discussed by grid
+neighbour meetings the community asked (`case_consult_grids`): they record opinions, the case does
+not move. One transaction per action."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -14,15 +16,15 @@ from sanshi.audit.services import audit_record
 from sanshi.cases import scope
 from sanshi.cases.models import Case, Status
 from sanshi.cases.routing import BODY_OF_LEVEL, BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS, Body
-from sanshi.cases.services import transition
-from sanshi.cases.transitions import Action
+from sanshi.cases.services import record_event, transition
+from sanshi.cases.transitions import Action, TimelineEvent
 from sanshi.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from sanshi.core.i18n import join_lazy, stored_in_canonical_language
 from sanshi.core.notify import notify
-from sanshi.registry.models import OrgNode, Person
+from sanshi.registry.models import Level, OrgNode, Person, Role, StaffRole
 from sanshi.registry.selectors import security_admin_role_for
 
-from .models import AgendaItem, Form, Meeting, Participant
+from .models import AgendaItem, Consultation, Form, Meeting, Participant, Purpose
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,9 @@ def meeting_schedule(*, actor, org: OrgNode, body: str, title: str, form: str, s
 @transaction.atomic
 @stored_in_canonical_language
 def meeting_add_case(*, actor, meeting: Meeting, case: Case) -> AgendaItem:
+    consultation = _consultation(meeting, case)
+    if consultation is not None:
+        return _add_for_opinion(actor=actor, meeting=meeting, case=case, consultation=consultation)
     _check_case_fits(meeting, case)
     role = scope.check(actor, Action.DELIBERATE, case)
     if meeting.held_at:
@@ -131,6 +136,104 @@ def meeting_add_case(*, actor, meeting: Meeting, case: Case) -> AgendaItem:
     return item
 
 
+def _consultation(meeting: Meeting, case: Case) -> Consultation | None:
+    """The community's request for this grid meeting's opinion on `case`, if any."""
+    if meeting.body != Body.GRID_NEIGHBOUR_MEETING or case.kind != "SHARED":
+        return None
+    return Consultation.objects.filter(case=case, grid=meeting.org_id).first()
+
+
+def grids_parent_name(case: Case) -> str:
+    return case.org.name if case.org is not None else ""
+
+
+def _add_for_opinion(*, actor, meeting: Meeting, case: Case, consultation: Consultation) -> AgendaItem:
+    """A grid neighbour meeting takes up a shared matter it was asked about: it gives an opinion, the
+    case does not move (the community review meeting decides it)."""
+    if scope.may_convene(actor, meeting.org, meeting.body) is None:
+        raise NotPermitted(_("由网格长召集网格邻里会讨论"))
+    if case.status not in (Status.TRIAGED, Status.DELIBERATING):
+        raise TransitionNotAllowed(format_lazy(_("当前状态「{status}」不再征求意见"), status=Status(case.status).label))
+    if meeting.held_at:
+        raise TransitionNotAllowed(_("会议已召开，不能再添加事项"))
+    if consultation.item_id is not None:
+        raise TransitionNotAllowed(_("本网格已就该事项提出意见"))
+    if AgendaItem.objects.filter(meeting=meeting, case=case).exists():
+        raise TransitionNotAllowed(_("该事项已在本次会议议程中"))
+    return AgendaItem.objects.create(meeting=meeting, case=case, purpose=Purpose.OPINION)
+
+
+@transaction.atomic
+@stored_in_canonical_language
+def case_consult_grids(*, actor, case: Case, grid_codes: list[str]) -> list[Consultation]:
+    """The community review meeting's convener asks grid neighbour meetings of the community for their
+    opinion on a shared matter before deciding it (J3). Their grid staff see the matter from then on
+    and are told; a grid asked before is not asked twice."""
+    role = scope.check(actor, Action.CONSULT, case)
+    if case.kind != "SHARED" or case.status not in (Status.TRIAGED, Status.DELIBERATING):
+        raise TransitionNotAllowed(_("只有议定前的共事可以征求网格意见"))
+    codes = {c.strip() for c in grid_codes if c and c.strip()}
+    if not codes:
+        raise ValidationFailed(_("请选择网格"), errors={"grids": _("至少选择一个网格")})
+    grids = {g.code: g for g in OrgNode.objects.filter(code__in=codes, level=Level.GRID, parent_id=case.org_id)}
+    if codes - set(grids):
+        raise ValidationFailed(_("网格不属于本社区"), errors={
+            "grids": format_lazy(_("不属于本社区的网格：{codes}"), codes="、".join(sorted(codes - set(grids))))})
+    asked = set(Consultation.objects.filter(case=case).values_list("grid__code", flat=True))
+    now = timezone.now()
+    new = [Consultation.objects.create(case=case, grid=g, requested_by=actor, requested_at=now)
+           for code, g in sorted(grids.items()) if code not in asked]
+    if new:
+        names = "、".join(c.grid.name for c in new)
+        record_event(case=case, event=TimelineEvent.CONSULTED, actor=actor, actor_label=role.get_role_display(),
+                     public_note=f"征求{names}邻里会意见", data={"grids": [c.grid.code for c in new]},
+                     audit={"role": role.role, "node": role.node.code})
+        leaders = StaffRole.objects.filter(node__in=[c.grid for c in new], active=True,
+                                           role__in=[Role.GRID_LEADER, Role.GRID_WORKER]).select_related("user")
+        notify(recipients=[r.user for r in leaders], kind="consultation",
+               subject=f"请召开网格邻里会讨论：{case.title}",
+               body=f"{grids_parent_name(case)}就共事“{case.title}”征求网格意见，请召开网格邻里会讨论后记录意见。",
+               link=f"/staff/cases/{case.pk}/")
+    return new
+
+
+@transaction.atomic
+@stored_in_canonical_language
+def meeting_record_opinion(*, actor, meeting: Meeting, case: Case, opinion: str,
+                           votes_for: int | None = None, votes_against: int | None = None) -> AgendaItem:
+    """The grid neighbour meeting's opinion on a shared matter of its community, on the case's
+    timeline for the community review meeting to weigh; the case does not move."""
+    if not (opinion or "").strip():
+        raise ValidationFailed(_("请填写讨论意见"), errors={"opinion": _("请写明网格邻里会的意见")})
+    if len(opinion) > 2000:
+        raise ValidationFailed(_("讨论意见太长"), errors={"opinion": _("最多2000字")})
+    role = scope.may_convene(actor, meeting.org, meeting.body)
+    if role is None or not scope.can_see(actor, case):
+        raise NotPermitted(_("由召集本次网格邻里会的网格长记录意见"))
+    item = AgendaItem.objects.select_for_update().filter(meeting=meeting, case=case, purpose=Purpose.OPINION).first()
+    consultation = Consultation.objects.select_for_update().filter(case=case, grid=meeting.org_id).first()
+    if item is None or consultation is None:
+        raise ValidationFailed(_("事项不在本次会议议程中"), errors={"case": _("请先把事项加入议程")})
+    if item.decided_at or consultation.item_id:
+        raise TransitionNotAllowed(_("本网格已就该事项提出意见"))
+    if case.status not in (Status.TRIAGED, Status.DELIBERATING):
+        raise TransitionNotAllowed(_("社区已议定该事项，不再记录网格意见"))
+    now = timezone.now()
+    item.resolution, item.votes_for, item.votes_against, item.decided_at = opinion.strip(), votes_for, votes_against, now
+    item.save()
+    consultation.item = item
+    consultation.save(update_fields=["item"])
+    if meeting.held_at is None:
+        meeting.held_at = now
+        meeting.save(update_fields=["held_at"])
+    record_event(case=case, event=TimelineEvent.OPINION, actor=actor, actor_label=role.get_role_display(),
+                 note=opinion.strip(), public_note=f"{meeting.org.name}邻里会意见：{opinion.strip()}",
+                 data={"meeting": meeting.pk, "grid": meeting.org.code, "votes_for": votes_for,
+                       "votes_against": votes_against},
+                 audit={"role": role.role, "node": role.node.code})
+    return item
+
+
 @transaction.atomic
 @stored_in_canonical_language
 def meeting_resolve_case(*, actor, meeting: Meeting, case: Case, resolution: str,
@@ -141,6 +244,8 @@ def meeting_resolve_case(*, actor, meeting: Meeting, case: Case, resolution: str
     item = AgendaItem.objects.select_for_update().filter(meeting=meeting, case=case).first()
     if item is None:
         raise ValidationFailed(_("事项不在本次会议议程中"), errors={"case": _("请先把事项加入议程")})
+    if item.purpose == Purpose.OPINION:
+        raise TransitionNotAllowed(_("网格邻里会就共事提出意见，由社区议事协商会议定"))
     if item.decided_at:
         raise TransitionNotAllowed(_("该事项已议定"))
     _check_case_fits(meeting, case)

@@ -25,6 +25,7 @@ from .services import (
     ParticipantInput,
     meeting_add_case,
     meeting_record_minutes,
+    meeting_record_opinion,
     meeting_resolve_case,
     meeting_schedule,
 )
@@ -129,6 +130,9 @@ def meeting_view(request, meeting_id: int):
                 elif op == "resolve":
                     meeting_resolve_case(actor=request.user, meeting=meeting, case=case,
                                          resolution=request.POST.get("resolution", ""))
+                elif op == "opinion":
+                    meeting_record_opinion(actor=request.user, meeting=meeting, case=case,
+                                           opinion=request.POST.get("opinion", ""))
                 else:
                     raise NotFound(_("未知的操作"))
         except ApplicationError as exc:

@@ -14,20 +14,21 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sanshi.cases import scope
 from sanshi.cases.actions import case_act, get_case_or_404
-from sanshi.cases.models import Status
+from sanshi.cases.models import Case, Status
 from sanshi.cases.routing import Body
 from sanshi.cases.selectors import case_list, todo
 from sanshi.cases.transitions import ACTION_LABELS, offered_actions
 from sanshi.catalog.selectors import current_items
 from sanshi.core.errors import ApplicationError, NotFound
 from sanshi.core.personal import mask_name, mask_phone
+from sanshi.deliberation.models import Purpose
 from sanshi.deliberation.selectors import open_meetings
 from sanshi.evaluation.services import open_round
 from sanshi.intake.selectors import pool
 from sanshi.intake.services import reporter_phone_reveal
 from sanshi.rapid import services as rapid_services
 from sanshi.rapid.models import Dispatch
-from sanshi.registry.models import Department
+from sanshi.registry.models import Department, Level, OrgNode
 from sanshi.supervision.permissions import can_edit_calendar
 from sanshi.supervision.selectors import calendar_year_missing
 from sanshi.triage.models import TriageDecision
@@ -84,6 +85,7 @@ def case_view(request, case_id: int):
         action = request.POST.get("action", "")
         data = request.POST.dict()
         data["departments"] = request.POST.getlist("departments")
+        data["grids"] = request.POST.getlist("grids")
         try:
             case_act(actor=request.user, case=case, action=action, data=data)
         except ApplicationError as exc:
@@ -121,7 +123,7 @@ def case_page(request, case, *, errors=None, failed_action: str = "", revealed=(
         "actions": scope.actions(request.user, case, offered_actions(case.status, case.kind), roles),
         "action_labels": ACTION_LABELS, "suggestion": suggestion,
         "catalogue": current_items(), "departments": Department.objects.filter(active=True),
-        "meetings": meetings, "agenda": case.agenda_items.select_related("meeting"),
+        "meetings": meetings, **_deliberation_parts(case),
         "errors": errors, "failed_action": failed_action, "posted": request.POST,
         "similar": similar_open_cases(request.user, case) if case.status == Status.RECEIVED else [],
         "evaluation_round": evaluation_round,
@@ -129,6 +131,18 @@ def case_page(request, case, *, errors=None, failed_action: str = "", revealed=(
         "my_rating": evaluation_round.ratings.filter(rater=f"user:{request.user.pk}").first() if evaluation_round else None,
         **(extra or {}),
     }, status=status or (400 if errors else 200))
+
+
+def _deliberation_parts(case: Case) -> dict:
+    """Each meeting that took the case up (grid opinions and the deciding meeting), the grids asked
+    for an opinion, and, for a shared matter, the community's grids one may ask."""
+    agenda = list(case.agenda_items.select_related("meeting").order_by("id"))
+    consultations = list(case.consultations.select_related("grid"))
+    grids = (OrgNode.objects.filter(parent_id=case.org_id, level=Level.GRID).order_by("code")
+             if case.kind == "SHARED" and case.org_id else [])
+    return {"agenda": agenda, "decide_agenda": [i for i in agenda if i.purpose == Purpose.DECIDE],
+            "consultations": consultations, "community_grids": grids,
+            "consulted_codes": {c.grid.code for c in consultations}}
 
 
 @login_required

@@ -70,6 +70,10 @@ DOES: dict[str, dict[str, set[str]]] = {
                "public": {R.STREET_OFFICER, R.GRID_LEADER, R.GRID_WORKER, R.RESPONDER}},
     # 家事网格自办: the grid leader settles a household matter without a meeting (DOMAIN.md §3 step 2)
     "settle": {"household": {R.GRID_LEADER}},
+    # a shared matter: the community review meeting's convener asks its grids for opinions (J3); the grid
+    # meeting's convener records one on the meeting (tests/deliberation/test_consultation.py), not a case rule
+    "consult": {"shared": {R.COMMUNITY_SECRETARY}},
+    "give_opinion": {},
     "no_such_action": {},
     "close": {}, "escalate": {},  # only as the result of a rating
     "send_down": {},  # only as the result of the level above deciding an escalated matter
