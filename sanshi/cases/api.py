@@ -78,7 +78,7 @@ class CaseSummary(Schema):
 
 
 class TransitionIn(Schema):
-    action: str = Field(..., description="triage | settle | consult | give_opinion | deliberate | resolve | whistle | department_report | "
+    action: str = Field(..., description="triage | settle | consult | give_opinion | record_progress | deliberate | resolve | whistle | department_report | "
                                          "publicise | request_evaluation | evaluate | merge | dispatch")
     kind: str = ""
     catalogue_code: str = ""
@@ -98,7 +98,8 @@ class TransitionIn(Schema):
     notice: str = ""
     rating: str = ""
     comment: str = ""
-    note: str = Field("", description="settle: what the grid did (家事网格自办)")
+    note: str = Field("", description="settle: what the grid did (家事网格自办); record_progress: what the "
+                                      "supervision committee checked")
     grids: list[str] = Field([], description="consult: the codes of the community's grids asked for an opinion")
     opinion: str = Field("", description="give_opinion: the grid neighbour meeting's opinion (with meeting)")
     into: int | None = Field(None, description="merge: the open case this request repeats")

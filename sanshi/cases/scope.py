@@ -62,6 +62,8 @@ CARRIES_ON: dict[str, frozenset[str]] = {
 }
 # the stage from which raters see a case: the notice is posted, or (household) rating asked for
 RATED_FROM = (Action.PUBLICISE, Action.REQUEST_EVALUATION)
+# the supervision committee follows a shared matter from its resolution on (B2: 专责监事)
+FOLLOWS_FROM: dict[str, tuple[str, ...]] = {Role.SUPERVISION_COMMITTEE: (Action.RESOLVE,)}
 
 Audience = Callable[[object], "QuerySet | None"]  # user → a values("case_id")-style subquery, or None
 HandlerCheck = Callable[[object, Case], bool]
@@ -150,12 +152,12 @@ def case_q(user, prefix: str = "", roles: list[StaffRole] | None = None) -> Q:
         q |= _placed_under(prefix, subtrees(area))
     if any(r.role in COMMAND_ROLES for r in roles):
         q |= Q(**{f"{prefix}grid__isnull": True, f"{prefix}org__isnull": True})
-    rated_stage = CaseEvent.objects.filter(action__in=RATED_FROM).values("case_id")
     for role in roles:
         kinds = RATES.get(role.role)
         if kinds:
+            stage = CaseEvent.objects.filter(action__in=RATED_FROM + FOLLOWS_FROM.get(role.role, ())).values("case_id")
             q |= (_placed_under(prefix, subtrees([role.node])) & Q(**{f"{prefix}kind__in": sorted(kinds)})
-                  & Q(**{f"{prefix}pk__in": rated_stage}))
+                  & Q(**{f"{prefix}pk__in": stage}))
     departments = [r.department_id for r in roles if r.role == Role.DEPARTMENT_LIAISON and r.department_id]
     if departments:
         q |= Q(**{f"{prefix}pk__in": WhistleCall.objects.filter(department_id__in=departments).values("case_id")})
@@ -291,6 +293,7 @@ RULES.add_rule(Action.DELIBERATE, leads_body)
 RULES.add_rule(Action.SETTLE, leads_body & level_is(Level.GRID))  # 家事网格自办: the grid only
 # the community review meeting's convener asks its grids' neighbour meetings for opinions (J3)
 RULES.add_rule(Action.CONSULT, leads_body & level_is(Level.COMMUNITY))
+RULES.add_rule(Action.RECORD_PROGRESS, role_in(Role.SUPERVISION_COMMITTEE) & rates_its_kind)
 RULES.add_rule(Action.RESOLVE, leads_body)
 # 突发快响: the command centre that ran an urgent event carries it on to its notice and its rating
 RULES.add_rule(Action.PUBLICISE, leads_body | carries_on | (command_centre & covers_case & urgent))

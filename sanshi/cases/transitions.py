@@ -44,6 +44,7 @@ class Action(models.TextChoices):
     SEND_DOWN = "send_down", _("下沉再办")  # after 提级复议 the level above hands the matter back (J0)
     CONSULT = "consult", _("征求网格意见")  # a shared matter discussed by grid neighbour meetings first (J3)
     GIVE_OPINION = "give_opinion", _("记录网格意见")
+    RECORD_PROGRESS = "record_progress", _("监委会跟踪记录")  # the committee follows a shared resolution (B2)
 
 
 class TimelineEvent(models.TextChoices):
@@ -70,6 +71,7 @@ class TimelineEvent(models.TextChoices):
     RATING_CODES_PRINTED = "rating_codes_printed", _("打印当事人评价码")
     CONSULTED = "consulted", _("征求网格意见")
     OPINION = "opinion", _("网格邻里会意见")
+    SUPERVISION_PROGRESS = "supervision_progress", _("居务监督委员会跟踪")
 
 
 # internal signals and personal-data access: shown to staff, never on the resident's timeline
@@ -142,4 +144,6 @@ def offered_actions(status: str, kind: str) -> list[str]:
         seen.append(Action.EVALUATE)
     if kind == "SHARED" and status in (Status.TRIAGED, Status.DELIBERATING):
         seen.append(Action.CONSULT)  # ask the grids' neighbour meetings before the community decides
+    if kind == "SHARED" and status in (Status.HANDLING, Status.PUBLICISED):
+        seen.append(Action.RECORD_PROGRESS)  # the supervision committee follows the resolution (B2)
     return seen

@@ -1,12 +1,18 @@
 """What supervision does when a case moves (registered on the core's moves, run in their
 transaction) and its sweeps in the worker."""
 
-from sanshi.cases.hooks import after_move
+from sanshi.cases.hooks import action_handler, after_move
 from sanshi.cases.models import Case, CaseEvent
 from sanshi.cases.transitions import Action
 from sanshi.core.jobs import sweep
 
-from .services import deadline_restart, deadline_start, supervision_on_close, supervision_sweep
+from .services import (
+    committee_progress_record,
+    deadline_restart,
+    deadline_start,
+    supervision_on_close,
+    supervision_sweep,
+)
 
 
 @after_move(Action.TRIAGE)
@@ -28,6 +34,11 @@ def accept(*, case: Case, event: CaseEvent) -> None:
     """Closed after a good rating: the deadline completes, the ledger entry closes, a household
     matter gets its follow-up visit."""
     supervision_on_close(case=case, at=event.at)
+
+
+@action_handler(Action.RECORD_PROGRESS)
+def record_progress(*, actor, case: Case, data: dict) -> None:
+    committee_progress_record(actor=actor, case=case, note=data.get("note", "") or "")
 
 
 sweep("supervision")(supervision_sweep)

@@ -27,8 +27,9 @@ from sanshi.audit.services import audit_lock, audit_record
 from sanshi.cases import scope
 from sanshi.cases.models import Case, Status
 from sanshi.cases.services import record_event
-from sanshi.cases.transitions import TimelineEvent
+from sanshi.cases.transitions import Action, TimelineEvent
 from sanshi.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
+from sanshi.core.i18n import stored_in_canonical_language
 from sanshi.core.jobs import enqueue_many
 from sanshi.core.notify import notify
 from sanshi.rapid.models import Clock, ClockName
@@ -558,3 +559,21 @@ def ledger_reassign(*, actor, entry: LedgerEntry, to_user) -> LedgerEntry:
                body=f"「{locked.case.title}」已移交由您承办，完成时限与督办进度不变。", kind="ledger_handover",
                link=f"/staff/ledger/{locked.pk}/")
     return _sync(entry, locked)
+
+
+@stored_in_canonical_language
+def committee_progress_record(*, actor, case: Case, note: str) -> None:
+    """居务监督委员会 follows a shared matter's resolution to done (B2): from the resolution until
+    evaluation is requested, a member of the community's committee records what they checked; it is on the case's
+    public timeline and the notice."""
+    role = scope.check(actor, Action.RECORD_PROGRESS, case)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed(_("请填写跟踪情况"), errors={"note": _("请写明检查了什么、进展如何")})
+    if len(note) > 2000:
+        raise ValidationFailed(_("跟踪情况太长"), errors={"note": _("最多2000字")})
+    if case.kind != "SHARED" or case.status not in (Status.HANDLING, Status.PUBLICISED):
+        raise TransitionNotAllowed(_("只在共事议定之后、提请评价之前跟踪记录"))
+    record_event(case=case, event=TimelineEvent.SUPERVISION_PROGRESS, actor=actor,
+                 actor_label=str(role.get_role_display()), note=note, public_note=f"居务监督委员会跟踪：{note}",
+                 data={"by": "supervision_committee"}, audit={"role": role.role, "node": role.node.code})

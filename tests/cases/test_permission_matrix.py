@@ -74,6 +74,8 @@ DOES: dict[str, dict[str, set[str]]] = {
     # meeting's convener records one on the meeting (tests/deliberation/test_consultation.py), not a case rule
     "consult": {"shared": {R.COMMUNITY_SECRETARY}},
     "give_opinion": {},
+    # the supervision committee follows a shared resolution to done (B2); the status is the service's check
+    "record_progress": {"shared": {R.SUPERVISION_COMMITTEE}},
     "no_such_action": {},
     "close": {}, "escalate": {},  # only as the result of a rating
     "send_down": {},  # only as the result of the level above deciding an escalated matter
