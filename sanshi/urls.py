@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from sanshi.api.api import api
+from sanshi.core import health
 from sanshi.core import views as notification_views
 from sanshi.evaluation import views as evaluation_views
 from sanshi.intake.urls import public as intake_public
@@ -44,5 +45,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
+handler500 = health.server_error  # a database that cannot serve: 503, also when a middleware met it
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

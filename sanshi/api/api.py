@@ -3,6 +3,8 @@ answers and rate limits. The apps' routers hold the operations; this module only
 
 import logging
 
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError
 from django.http import Http404
 from django.utils.translation import gettext
 from ninja import NinjaAPI
@@ -19,6 +21,7 @@ from sanshi.catalog.api import router as catalogue_router
 from sanshi.command.api import router as command_router
 from sanshi.core.api import router as notifications_router
 from sanshi.core.errors import ApplicationError
+from sanshi.core.middleware import database_unavailable, log_unavailable, unavailable_message
 from sanshi.deliberation.api import router as meetings_router
 from sanshi.intake.api import router as intake_router
 from sanshi.rapid.api import router as rapid_router
@@ -40,7 +43,9 @@ api = NinjaAPI(title="sanshi API", version="1", urls_namespace="api", renderer=C
 
 @api.exception_handler(ApplicationError)
 def application_error(request, exc: ApplicationError):
-    if exc.status_code in (403, 404):
+    # a refusal of a signed-in caller is audited; an anonymous read never writes (a resident's
+    # unknown tracking code: Django's one log line, the code hashed by core.middleware.CredentialsInPaths)
+    if exc.status_code in (403, 404) and _signed_in(request):
         audit_denied(request)
     # str() here, in the request's language: messages are lazy translations (not JSON-serialisable)
     return api.create_response(request, {"detail": exc.detail(), "errors": exc.field_errors()},
@@ -77,7 +82,25 @@ def http_error(request, exc: HttpError):
     return api.create_response(request, {"detail": detail, "errors": {}}, status=exc.status_code)
 
 
+def _signed_in(request) -> bool:
+    caller = getattr(request, "auth", None) or getattr(request, "user", None)
+    return bool(getattr(caller, "is_authenticated", False))
+
+
 logger = logging.getLogger("sanshi.api")
+
+
+@api.exception_handler(DatabaseError)
+@api.exception_handler(InterfaceError)
+def database_error(request, exc: Exception):
+    """The database cannot serve (unreachable, read-only …): 503 with Retry-After, so clients retry
+    later (core.middleware.database_unavailable); an error of our own statement stays a 500."""
+    if not database_unavailable(exc):
+        return unexpected_error(request, exc)
+    log_unavailable(request, exc)
+    response = api.create_response(request, {"detail": unavailable_message(), "errors": {}}, status=503)
+    response["Retry-After"] = str(settings.SANSHI_OUTAGE_RETRY_AFTER_SECONDS)
+    return response
 
 
 @api.exception_handler(Exception)

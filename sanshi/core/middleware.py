@@ -1,11 +1,27 @@
 import json
+import logging
 import re
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, SuspiciousOperation
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    ProgrammingError,
+    connection,
+)
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.urls import Resolver404, resolve
 from django.utils import translation
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
+
+from .logging import redact
 
 
 class ChineseFirstLocaleMiddleware:
@@ -136,3 +152,114 @@ def _json_has_bad_string(data) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
+
+
+# ---- while the database is down (issue 19; sanshi/core/health.py) ------------------------------
+
+outage_log = logging.getLogger("sanshi.outage")
+READ_ONLY_SQLSTATE = "25006"  # read_only_sql_transaction: a hot standby, default_transaction_read_only
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True for a database error that says the database cannot serve now — unreachable, shutting
+    down, out of connections, read-only — rather than that our statement was wrong: the request may
+    succeed later, so it answers 503 with Retry-After. Integrity, data and programming errors (and
+    other internal errors) stay 500s: a retry would fail the same way."""
+    if isinstance(exc, IntegrityError | DataError | ProgrammingError | NotSupportedError):
+        return False
+    if isinstance(exc, InternalError):
+        return getattr(exc.__cause__, "sqlstate", None) == READ_ONLY_SQLSTATE
+    return isinstance(exc, DatabaseError | InterfaceError)
+
+
+def unavailable_message() -> str:
+    return gettext("服务暂时不可用（数据库无法访问），请稍后重试")
+
+
+def log_unavailable(request: HttpRequest, exc: BaseException) -> None:
+    """One line: the method, the route (never the path: it may hold a tracking code), the request id
+    and the error's class and first line, redacted."""
+    match = getattr(request, "resolver_match", None)
+    first = (str(exc).strip().splitlines() or [""])[0]
+    outage_log.warning("503 database unavailable: %s %s request_id=%s (%s: %s)", request.method,
+                       match.route if match is not None else "-", getattr(request, "request_id", "-"),
+                       type(exc).__name__, redact(first)[:200])
+
+
+def unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: `{"detail", "errors"}` for the API, a plain Chinese page for pages (no
+    template, no context processor: nothing that could ask the database again)."""
+    if request.path_info.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"detail": unavailable_message(), "errors": {}}, status=503,
+                                              json_dumps_params={"ensure_ascii": False})
+    else:
+        title = gettext("服务暂时不可用")
+        text = gettext("系统暂时无法访问数据库，请稍后再试。如果您刚才提交了表单，请稍后返回上一页重新提交，不会重复登记。")
+        response = HttpResponse(f'<!doctype html><html lang="zh-hans"><head><meta charset="utf-8"><title>{title}'
+                                f"</title></head><body><h1>{title}</h1><p>{text}</p></body></html>",
+                                status=503, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(settings.SANSHI_OUTAGE_RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseOutageMiddleware:
+    """503 instead of a 500 while the database cannot serve. Before the session, the user and the
+    view ask for it, the connection is checked (what the first query would do anyway: Django's
+    health check once a request, a connect when there is none); a page view that fails on the
+    database is answered the same way. One log line each. The API's operations have their own
+    handler (sanshi/api/api.py); the probes answer for themselves (/readyz reports the database)."""
+
+    exempt = ("/healthz", "/readyz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info not in self.exempt:
+            try:
+                connection.close_if_health_check_failed()
+                connection.ensure_connection()
+            except (DatabaseError, InterfaceError) as exc:
+                if not database_unavailable(exc):
+                    raise
+                log_unavailable(request, exc)
+                return unavailable_response(request)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if database_unavailable(exception):
+            log_unavailable(request, exception)
+            return unavailable_response(request)
+        return None
+
+
+# ---- credentials in URLs stay out of the logs ---------------------------------------------------
+
+CREDENTIAL_PARAMETERS = frozenset({"code", "tracking_code", "token", "uidb64"})
+
+
+class CredentialsInPaths(logging.Filter):
+    """A tracking code in a URL is a resident's credential, a one-time link's token an account's:
+    Django logs every 4xx with its path ("Not Found: /api/v1/track/…"), an unknown tracking code
+    among them, and a 503 answered before the URL was resolved. In a record that carries its
+    request, each such URL parameter (by name) is replaced
+    by a keyed hash prefix — the same code gives the same mark, so repeated guesses can be told
+    apart, and the mark cannot be turned back into the code without SECRET_KEY."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if request is None:
+            return True
+        match = getattr(request, "resolver_match", None)
+        if match is None:  # answered before the URL was resolved (a 503 while the database is down)
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                return True
+        values = [str(v) for k, v in match.kwargs.items() if k in CREDENTIAL_PARAMETERS and v]
+        if values:
+            message = record.getMessage()
+            for value in values:
+                message = message.replace(value, f"[已隐去#{salted_hmac('sanshi.logs', value).hexdigest()[:8]}]")
+            record.msg, record.args = message, ()
+        return True

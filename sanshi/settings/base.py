@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "sanshi.audit.middleware.AuditContextMiddleware",  # request id + client IP for the audit trail
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sanshi.core.middleware.RejectUnstorableCharactersMiddleware",  # NUL, lone surrogates: 400
+    "sanshi.core.middleware.DatabaseOutageMiddleware",  # database down: 503 + Retry-After (docs/operations.md)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sanshi.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -260,6 +261,9 @@ SANSHI_JOB_BACKOFF_MAX_SECONDS = env.int("SANSHI_JOB_BACKOFF_MAX_SECONDS", defau
 SANSHI_JOB_LEASE_SECONDS = env.int("SANSHI_JOB_LEASE_SECONDS", default=300)
 # The worker starts no new job after this many seconds in one round, so clock sweeps stay on time
 SANSHI_JOB_BATCH_SECONDS = env.float("SANSHI_JOB_BATCH_SECONDS", default=0.5)
+# While the database cannot serve, every request answers 503 with Retry-After: this many seconds
+# (docs/operations.md, "Health and outages")
+SANSHI_OUTAGE_RETRY_AFTER_SECONDS = env.int("SANSHI_OUTAGE_RETRY_AFTER_SECONDS", default=30)
 # --- notifications (docs/notifications.md) ---------------------------------------------------
 # External channels per notification kind, besides the in-app inbox (always):
 # "kind=channel,channel;…", "*" for every other kind; channels: email, webhook, sms.
@@ -319,11 +323,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "sanshi.core.logging.RedactPersonalData"},
-                "one_line_refusals": {"()": "sanshi.core.logging.OneLineRefusals"}},  # 4xx: no traceback
+                "one_line_refusals": {"()": "sanshi.core.logging.OneLineRefusals"},  # 4xx: no traceback
+                "credentials_in_paths": {"()": "sanshi.core.middleware.CredentialsInPaths"}},  # tracking codes
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain",
-                    "filters": ["one_line_refusals", "redact"]},
+                    "filters": ["one_line_refusals", "redact", "credentials_in_paths"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
