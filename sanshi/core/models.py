@@ -145,3 +145,14 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.target} ({self.get_status_display()})"
+
+
+class WorkerHeartbeat(models.Model):
+    """When a worker's sweeper last finished a round (clocks, deadlines, audit sealing): one row per
+    host, written at most once a second (`core.heartbeat.beat`), read by /readyz."""
+
+    worker = models.CharField(max_length=100, unique=True)  # the host name
+    swept_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.worker} swept at {self.swept_at:%Y-%m-%d %H:%M:%S}"

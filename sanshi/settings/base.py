@@ -264,6 +264,11 @@ SANSHI_JOB_BATCH_SECONDS = env.float("SANSHI_JOB_BATCH_SECONDS", default=0.5)
 # While the database cannot serve, every request answers 503 with Retry-After: this many seconds
 # (docs/operations.md, "Health and outages")
 SANSHI_OUTAGE_RETRY_AFTER_SECONDS = env.int("SANSHI_OUTAGE_RETRY_AFTER_SECONDS", default=30)
+# /readyz answers 503 when the worker's sweeper has not finished a round for this many seconds, the oldest
+# due job has waited this long, or the audit journal holds this many rows not yet sealed
+SANSHI_READY_WORKER_STALE_SECONDS = env.int("SANSHI_READY_WORKER_STALE_SECONDS", default=30)
+SANSHI_READY_JOB_LAG_SECONDS = env.int("SANSHI_READY_JOB_LAG_SECONDS", default=60)
+SANSHI_READY_AUDIT_BACKLOG = env.int("SANSHI_READY_AUDIT_BACKLOG", default=20000)
 # --- notifications (docs/notifications.md) ---------------------------------------------------
 # External channels per notification kind, besides the in-app inbox (always):
 # "kind=channel,channel;…", "*" for every other kind; channels: email, webhook, sms.

@@ -132,6 +132,8 @@ PAGES = {
     "staff/votes/electorates/<int:electorate_id>/": "electorate",
     "staff/votes/electorates/<int:electorate_id>/import/": "electorate", "staff/votes/units/<int:unit_id>/": "electorate",
     "votes/<int:vote_id>/ballot/": "public",
+    # the probes (docs/operations.md): public, figures and times only, no personal data (tests/core/test_health.py)
+    "healthz": "public", "readyz": "public",
     "i18n/": "django", "admin/": "django", "api/v1/": "api",  # included URLconfs checked elsewhere
 }
 # Every operation of the NinjaAPI: "public", "token" (any valid token), "cases" (filtered list),

@@ -29,6 +29,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.urls import get_resolver
 
+from sanshi.core import heartbeat
 from sanshi.core.jobs import SWEEPS, run_due_jobs, schedule_recurring, slow_kinds
 from sanshi.core.logging import redact
 
@@ -157,6 +158,7 @@ def sweep_forever(stopping: Callable[[], bool]) -> None:
                     backlog = backlog or n >= sweep.backlog_at
                 except Exception as exc:  # noqa: BLE001 — a failed sweep is retried, never fatal
                     backoff.failed(exc)
+            heartbeat.beat()  # for /readyz: at most one UPDATE a second
             if not backlog:
                 _sleep(settings.SANSHI_WORKER_POLL_SECONDS, stopping)
     finally:
