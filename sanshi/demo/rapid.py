@@ -13,7 +13,7 @@ from sanshi.cases.services import case_triage
 from sanshi.intake.channels import SubChannel
 from sanshi.intake.models import Request
 from sanshi.intake.services import RequestInput, request_submit
-from sanshi.rapid.models import Clock, ClockPolicy, Dispatch, ResponseTeam, TeamKind, TeamMember
+from sanshi.rapid.models import Clock, Dispatch, ResponseTeam, TeamKind, TeamMember
 from sanshi.rapid.services import (
     case_dispatch,
     dispatch_accept,
@@ -90,8 +90,6 @@ def build_rapid(demo) -> None:
     _join("demo-police", teams[ds.code][0])
     _join("demo-squad", teams[ds.code][1])
     _join("demo-cz-squad", next(t for t in teams[cz.code] if t.name.startswith("城子大街")))
-    # Chengzi runs Shuangfu's limits (J3): result within 15 minutes, reinforcement on site within 15
-    ClockPolicy.objects.create(street=cz, result_minutes=15, reinforce_minutes=15)
     for grid_code, text, code, step, ago in URGENT_CASES:
         grid = OrgNode.objects.get(code=grid_code)
         operator = demo.local(Role.OPERATOR, grid)

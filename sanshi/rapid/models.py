@@ -18,7 +18,9 @@ RAPID_CLOCKS = (*URGENT_CLOCKS, ClockName.REINFORCE)  # swept and told here; DEA
 
 class ClockPolicy(models.Model):
     """A street's own limits, in minutes from receipt. A street without a row uses the defaults
-    (1-5-10, J0); Shuangfu's 1-5-15 (J3) is a row, not code."""
+    (1-5-10, J0). Shuangfu's 1-5-15 (J3: dispatch in 1, first responders on site in 5,
+    comprehensive law-enforcement reinforcement on site within 15, all from receipt) is a row, not
+    code: `reinforce_minutes=15, reinforce_from_receipt=True` (its result limit stays the default)."""
 
     street = models.OneToOneField("registry.OrgNode", on_delete=models.CASCADE, related_name="clock_policy",
                                   verbose_name=_("街道"))
@@ -26,6 +28,8 @@ class ClockPolicy(models.Model):
     arrive_minutes = models.PositiveSmallIntegerField(_("到场时限（分钟）"), default=5)
     result_minutes = models.PositiveSmallIntegerField(_("处置时限（分钟）"), default=10)
     reinforce_minutes = models.PositiveSmallIntegerField(_("增援到场时限（分钟）"), default=15)
+    # J3 counts the reinforcement's arrival from receipt; by default it runs from the request for it
+    reinforce_from_receipt = models.BooleanField(_("增援时限自受理起算"), default=False)
 
     class Meta:
         verbose_name = _("快响时限")

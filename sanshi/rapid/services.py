@@ -357,7 +357,8 @@ def dispatch_report_result(*, actor, dispatch: Dispatch, result: str, photo=None
 def dispatch_request_reinforcement(*, actor, dispatch: Dispatch, note: str) -> Dispatch:
     """"If 10 minutes is not enough, report back and ask for reinforcement" (J0): the request is the
     team's report back, so it stops the result clock; it starts the reinforce clock (the street's
-    reinforce_minutes from the request) and alerts the command centre with a second team."""
+    reinforce_minutes from the request, or — a street on Shuangfu's 1-5-15, J3 — from receipt) and
+    alerts the command centre with a second team."""
     note = (note or "").strip()
     if not note:
         raise ValidationFailed(_("请说明需要什么增援"), errors={"note": _("请填写现场情况和需要的增援力量")})
@@ -375,15 +376,21 @@ def dispatch_request_reinforcement(*, actor, dispatch: Dispatch, note: str) -> D
                  data={"dispatch": d.pk}, audit=_member_audit(actor))
     street = case_street(case)
     policy = policy_for(street)
-    Clock.objects.create(case=case, name=ClockName.REINFORCE, started_at=now,
-                         due_at=now + timedelta(minutes=policy.reinforce_minutes))
+    start = now
+    if policy.reinforce_from_receipt:  # 1-5-15: the reinforcement is on site 15 minutes after receipt
+        start = (Clock.objects.filter(case=case, name=ClockName.DISPATCH).values_list("started_at", flat=True)
+                 .first() or case.created_at)
+    Clock.objects.create(case=case, name=ClockName.REINFORCE, started_at=start,
+                         due_at=start + timedelta(minutes=policy.reinforce_minutes))
+    due = timezone.localtime(start + timedelta(minutes=policy.reinforce_minutes))
     if Clock.objects.filter(case=case, name=ClockName.RESULT, done_at__isnull=True).exists():
         clock_complete(case=case, name=ClockName.RESULT, at=now)
     second = dispatch_suggest(case, police=reinforcement_police(d),
                               exclude=case.dispatches.values_list("team_id", flat=True))
     advice = f"建议增派：{second.team.name}（{second.reason}）" if second.team else f"没有可建议的队伍：{second.reason}"
     notify(recipients=_operators(street), subject=f"请求增援：{case.number}·{d.team.name}",
-           body=f"「{case.title}」{d.team.name}请求增援：{note}。{advice}。增援须在{policy.reinforce_minutes}分钟内到场。",
+           body=f"「{case.title}」{d.team.name}请求增援：{note}。{advice}。增援须于{due:%H:%M}前到场"
+                f"（{'受理后' if policy.reinforce_from_receipt else '请求后'}{policy.reinforce_minutes}分钟）。",
            kind="rapid_reinforcement", link=_case_link(case))
     return d
 

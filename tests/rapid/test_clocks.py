@@ -143,15 +143,15 @@ def test_a_restarted_worker_does_not_fire_twice(world):
     assert len(_breach_notifications(world.operator)) == 1
 
 
-def test_a_street_policy_of_1_5_15_gives_a_fifteen_minute_result_clock(world):
-    ClockPolicy.objects.create(street=world.street, result_minutes=15)  # Shuangfu's limits are data
-    shuangfu = _urgent_case(world)
+def test_a_street_policy_sets_its_own_limits(world):
+    ClockPolicy.objects.create(street=world.street, arrive_minutes=15, result_minutes=20)  # limits are data
+    own = _urgent_case(world)
     elsewhere = _urgent_case(world, grid_code="T2C1-G01")
 
-    assert _clock(shuangfu, "result").due_at == T0 + timedelta(minutes=15)
-    assert _clock(shuangfu, "arrive").due_at == T0 + timedelta(minutes=5)
+    assert _clock(own, "result").due_at == T0 + timedelta(minutes=20)
+    assert _clock(own, "arrive").due_at == T0 + timedelta(minutes=15)
     assert _clock(elsewhere, "result").due_at == T0 + timedelta(minutes=10)
-    assert _sweep_at(T0 + timedelta(minutes=12)) == 3  # both arrive clocks, and only the default result
+    assert _sweep_at(T0 + timedelta(minutes=12)) == 2  # the default arrive and result clocks only
 
 
 def test_the_case_api_shows_the_clocks(world, client, token_for):

@@ -287,6 +287,23 @@ def test_a_breach_job_run_twice_writes_one_event(world, teams):
 
 # ---- reinforcement ----------------------------------------------------------------------------
 
+def test_on_shuangfus_1_5_15_the_reinforcement_is_due_15_minutes_after_receipt(world, teams):
+    """J3: "15分钟内综合执法等增援力量抵达", counted from receipt — not a result limit: the result
+    clock keeps the street's 10 minutes."""
+    ClockPolicy.objects.create(street=world.street, reinforce_minutes=15, reinforce_from_receipt=True)
+    d = _dispatched(world, teams)
+    case = Case.objects.get(pk=d.case_id)
+    received = _clock(case, "dispatch").started_at
+    assert _clock(case, "result").due_at == received + 10 * M
+    at(T0 + M, dispatch_accept, actor=teams.east_user, dispatch=d)
+    at(T0 + 3 * M, dispatch_arrive, actor=teams.east_user, dispatch=d)
+    at(T0 + 8 * M, dispatch_request_reinforcement, actor=teams.east_user, dispatch=d, note="需要综合执法增援")
+    reinforce = _clock(case, "reinforce")
+    assert (reinforce.started_at, reinforce.due_at) == (received, received + 15 * M)
+    [alert] = Notification.objects.filter(recipient=world.operator, subject__startswith="请求增援")
+    assert "受理后15分钟" in alert.body
+
+
 def test_reinforcement_request_reports_back_starts_the_reinforce_clock_and_proposes_a_second_team(world, teams):
     ClockPolicy.objects.create(street=world.street, result_minutes=10, reinforce_minutes=15)
     d = _dispatched(world, teams)
@@ -554,7 +571,8 @@ def test_the_demo_has_teams_per_zone_responder_accounts_and_urgent_cases_at_each
     assert sorted(z for t in chengzi for z in t.zones) == sorted(["城子大街片区", "七棵树片区", "龙门片区", "蓝龙片区"])
     assert chengzi.filter(kind="police").count() == 1
     assert User.objects.get(username="demo-squad").response_teams.get().name == "鼎山街道应急队"
-    assert ClockPolicy.objects.get(street__code="CZ").result_minutes == 15
+    # no demo street runs Shuangfu's 1-5-15 (J3 is Shuangfu Street, not Chengzi): both keep 1-5-10
+    assert not ClockPolicy.objects.exists()
 
     urgent = {c.title[:4]: c for c in Case.objects.filter(urgent=True)}
     steps = {title: [d.step for d in c.dispatches.order_by("id")] for title, c in urgent.items()}
