@@ -10,7 +10,7 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.core.checks import register
 
-        from . import readiness  # noqa: F401  (the audit backlog for /readyz)
+        from . import jobs, readiness  # noqa: F401  (the idempotency keys' purge, the audit backlog for /readyz)
         from .checks import no_demo_accounts_in_production, no_superusers_in_production
         from .middleware import stamp_sign_in_time
 

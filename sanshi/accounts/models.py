@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sanshi.core.fields import EncryptedTextField
+
 
 class User(AbstractUser):
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
@@ -51,3 +53,26 @@ class OtpEnrolmentActivation(models.Model):
     @staticmethod
     def hash(code: str) -> str:
         return hashlib.sha256(code.encode()).hexdigest()
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a request sent with an `Idempotency-Key` (an API POST) or a report form's
+    one-time token, kept SANSHI_IDEMPOTENCY_HOURS: the same request again gets this answer and acts
+    on nothing (`accounts.idempotency`). Written in the transaction of the act it answers, so an act
+    that committed always has its answer here. Keys are the caller's: `scope` is the user, or the
+    client address of a caller without an account."""
+
+    scope = models.CharField(max_length=80)  # "user:12", "addr:203.0.113.9", "form:report"
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of the method, the path and the body
+    status = models.PositiveSmallIntegerField()
+    content_type = models.CharField(max_length=100, blank=True)
+    body = EncryptedTextField(blank=True)  # the answer may hold a tracking code: encrypted at rest
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_once")]
+
+    def __str__(self) -> str:
+        return f"idempotency key #{self.pk} of {self.scope}"

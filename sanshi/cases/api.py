@@ -5,6 +5,7 @@ from datetime import datetime
 
 from ninja import Field, Query, Router, Schema
 
+from sanshi.accounts.idempotency import idempotent
 from sanshi.core.personal import mask_personal_text
 from sanshi.core.schemas import router_errors
 
@@ -144,6 +145,7 @@ def get_case(request, case_id: int):
 
 @router.post("/cases/{case_id}/transitions", response={200: CaseOut, **router_errors(403, 404, 409)},
              summary="推进事项（分拣、议事、吹哨、公示、评价…）")
+@idempotent
 def case_transition(request, case_id: int, payload: TransitionIn):
     case = get_case_or_404(request.auth, case_id)
     case = case_act(actor=request.auth, case=case, action=payload.action, data=payload.dict())

@@ -5,6 +5,7 @@ from datetime import datetime
 from django.utils.translation import gettext
 from ninja import Field, Router, Schema, Status
 
+from sanshi.accounts.idempotency import idempotent
 from sanshi.cases.actions import get_case_or_404
 from sanshi.core.errors import ValidationFailed
 from sanshi.core.schemas import router_errors
@@ -45,6 +46,7 @@ class MeetingOut(Schema):
 
 @router.post("/meetings", response={201: MeetingOut, **router_errors(403, 404, 409)},
              summary="召集议事会（可同时带入多个事项）")
+@idempotent
 def create_meeting(request, payload: MeetingIn):
     org = OrgNode.objects.filter(code=payload.org).first()
     if org is None:

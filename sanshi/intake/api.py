@@ -7,6 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 from ninja import Field, Router, Schema, Status
 
 from sanshi.accounts.auth import BearerOrResident
+from sanshi.accounts.idempotency import idempotent
 from sanshi.cases.selectors import public_timeline
 from sanshi.core.personal import mask_personal_text
 from sanshi.core.schemas import public_errors
@@ -68,6 +69,7 @@ class TrackOut(Schema):
 
 @router.post("/requests", response={201: RequestCreated, **public_errors(401)}, auth=BearerOrResident(),
              summary="提交诉求（居民无需登录；热线/12345系统用接入令牌提交交办工单）")
+@idempotent
 def create_request(request, payload: RequestIn):
     actor = request.auth if getattr(request.auth, "is_authenticated", False) else AnonymousUser()
     created = request_submit(actor=actor, data=RequestInput(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from sanshi.accounts.idempotency import idempotent
 from sanshi.cases.actions import get_case_or_404
 from sanshi.core.errors import NotFound
 from sanshi.core.schemas import router_errors as errors
@@ -103,6 +104,7 @@ def _dispatch(dispatch_id: int) -> Dispatch:
 
 @router.post("/cases/{case_id}/dispatch", response={201: DispatchOut, **errors(403, 404, 409)},
              summary="突发快响：派应急处置队伍（首次派单或增援）")
+@idempotent
 def dispatch_case(request, case_id: int, payload: DispatchIn):
     case = get_case_or_404(request.auth, case_id)
     team = services.team_choice(case=case, value=payload.team, police=payload.police)
@@ -126,18 +128,21 @@ def my_dispatches(request, open: bool = True):  # noqa: A002 — the query param
 
 @router.post("/dispatches/{dispatch_id}/accept", response={200: DispatchOut, **errors(403, 404, 409)},
              summary="接单")
+@idempotent
 def accept(request, dispatch_id: int):
     return _dispatch_out(services.dispatch_accept(actor=request.auth, dispatch=_dispatch(dispatch_id)))
 
 
 @router.post("/dispatches/{dispatch_id}/arrive", response={200: DispatchOut, **errors(403, 404, 409)},
              summary="到场")
+@idempotent
 def arrive(request, dispatch_id: int):
     return _dispatch_out(services.dispatch_arrive(actor=request.auth, dispatch=_dispatch(dispatch_id)))
 
 
 @router.post("/dispatches/{dispatch_id}/result", response={200: DispatchOut, **errors(403, 404, 409)},
              summary="反馈处置结果（multipart：result，可选 photo）")
+@idempotent
 def result(request, dispatch_id: int, result: Form[str] = "", photo: File[UploadedFile] = None):
     return _dispatch_out(services.dispatch_report_result(actor=request.auth, dispatch=_dispatch(dispatch_id),
                                                          result=result, photo=photo))
@@ -145,6 +150,7 @@ def result(request, dispatch_id: int, result: Form[str] = "", photo: File[Upload
 
 @router.post("/dispatches/{dispatch_id}/reinforcement", response={200: DispatchOut, **errors(403, 404, 409)},
              summary="请求增援")
+@idempotent
 def reinforcement(request, dispatch_id: int, payload: ReinforcementIn):
     return _dispatch_out(services.dispatch_request_reinforcement(actor=request.auth, dispatch=_dispatch(dispatch_id),
                                                                  note=payload.note))
@@ -152,6 +158,7 @@ def reinforcement(request, dispatch_id: int, payload: ReinforcementIn):
 
 @router.post("/dispatches/{dispatch_id}/withdraw", response={200: DispatchOut, **errors(403, 404, 409)},
              summary="撤回派单（队伍到场前；之后可改派其他队伍）")
+@idempotent
 def withdraw(request, dispatch_id: int, payload: WithdrawIn):
     return _dispatch_out(services.dispatch_withdraw(actor=request.auth, dispatch=_dispatch(dispatch_id),
                                                     reason=payload.reason))
@@ -164,6 +171,7 @@ def teams(request):
 
 
 @router.post("/teams/{team_id}/duty", response={200: TeamOut, **errors(403, 404)}, summary="调整队伍在岗状态")
+@idempotent
 def team_duty(request, team_id: int, payload: DutyIn):
     team = ResponseTeam.objects.select_related("street").filter(pk=team_id).first()
     if team is None:

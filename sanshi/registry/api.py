@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
+from sanshi.accounts.idempotency import idempotent
 from sanshi.core.errors import NotPermitted, ValidationFailed
 from sanshi.core.schemas import router_errors as errors
 
@@ -84,6 +85,7 @@ def role_list(request, node: str = Query("", description="节点编码：该节�
 
 
 @router.post("", response={201: RoleOut, **errors(403, 404, 409)}, summary="分配岗位（安全管理员）")
+@idempotent
 def role_grant(request, payload: RoleIn):
     _security_admin(request)
     user = get_user_model().objects.filter(username=payload.user.strip(), is_active=True).first()

@@ -264,6 +264,9 @@ SANSHI_JOB_BATCH_SECONDS = env.float("SANSHI_JOB_BATCH_SECONDS", default=0.5)
 # While the database cannot serve, every request answers 503 with Retry-After: this many seconds
 # (docs/operations.md, "Health and outages")
 SANSHI_OUTAGE_RETRY_AFTER_SECONDS = env.int("SANSHI_OUTAGE_RETRY_AFTER_SECONDS", default=30)
+# An API POST sent again with its Idempotency-Key (and the report form sent again with its one-time
+# token) within this many hours gets the first answer and acts only once (docs/operations.md, "Retries")
+SANSHI_IDEMPOTENCY_HOURS = env.int("SANSHI_IDEMPOTENCY_HOURS", default=24)
 # /readyz answers 503 when the worker's sweeper has not finished a round for this many seconds, the oldest
 # due job has waited this long, or the audit journal holds this many rows not yet sealed
 SANSHI_READY_WORKER_STALE_SECONDS = env.int("SANSHI_READY_WORKER_STALE_SECONDS", default=30)

@@ -10,6 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
+from sanshi.accounts.idempotency import idempotent
 from sanshi.core.errors import ValidationFailed
 from sanshi.core.schemas import router_errors as errors
 
@@ -141,6 +142,7 @@ def ledger_detail(request, entry_id: int):
 
 @router.post("/ledger/{entry_id}/claim", response={200: LedgerEntryOut, **errors(403, 404, 409)},
              summary="街道领导认领台账事项")
+@idempotent
 def ledger_claim(request, entry_id: int):
     entry = services.ledger_claim(actor=request.auth, entry=entry_for(request.auth, entry_id))
     return _entry_out(entry, with_progress=True)
@@ -148,6 +150,7 @@ def ledger_claim(request, entry_id: int):
 
 @router.post("/ledger/{entry_id}/deadline", response={200: LedgerEntryOut, **errors(403, 404, 409)},
              summary="承办领导设定完成时限")
+@idempotent
 def ledger_deadline(request, entry_id: int, payload: DeadlineIn):
     entry = services.ledger_set_deadline(actor=request.auth, entry=entry_for(request.auth, entry_id),
                                          deadline=payload.deadline, reason=payload.reason)
@@ -156,6 +159,7 @@ def ledger_deadline(request, entry_id: int, payload: DeadlineIn):
 
 @router.post("/ledger/{entry_id}/progress", response={200: LedgerEntryOut, **errors(403, 404, 409)},
              summary="承办领导报告办理进展")
+@idempotent
 def ledger_progress(request, entry_id: int, payload: ProgressIn):
     entry = entry_for(request.auth, entry_id)
     services.ledger_report_progress(actor=request.auth, entry=entry, note=payload.note, percent=payload.percent)
@@ -168,6 +172,7 @@ def visit_list(request, done: bool = Query(False, description="true: 已回访�
 
 
 @router.post("/visits/{visit_id}", response={200: VisitOut, **errors(403, 404, 409)}, summary="网格长登记回访结果")
+@idempotent
 def visit_record(request, visit_id: int, payload: VisitIn):
     visit = services.follow_up_record(actor=request.auth, visit=visit_for(request.auth, visit_id),
                                       satisfaction=payload.satisfaction, contact_method=payload.contact_method,
@@ -184,6 +189,7 @@ def calendar_list(request, year: int | None = Query(None, ge=2000, le=2100)):
 
 
 @router.post("/calendar", response={201: CalendarDayOut, **errors(403)}, summary="添加或修改一天（街道干部、系统管理员）")
+@idempotent
 def calendar_set(request, payload: CalendarDayIn):
     row = services.calendar_day_set(actor=request.auth, day=payload.date, is_workday=payload.is_workday,
                                     name=payload.name)

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
 
+from sanshi.accounts.idempotency import idempotent
 from sanshi.cases.actions import get_case_or_404
 from sanshi.core.errors import NotPermitted
 from sanshi.core.schemas import router_errors as errors
@@ -82,6 +83,7 @@ def model_status(request):
 
 @router.post("/retrain", response={202: RetrainOut, **errors(403)},
              summary="立即重新训练分拣模型（街道干部、系统管理员；同一时间只排一次）")
+@idempotent
 def retrain(request):
     job = triage_retrain_request(actor=request.auth)
     return Status(202, {"id": job.pk, "state": "queued"})

@@ -11,6 +11,7 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from sanshi.accounts.auth import staff
+from sanshi.accounts.idempotency import idempotent
 from sanshi.cases import scope
 from sanshi.core.errors import NotFound
 from sanshi.core.schemas import public_errors, router_errors
@@ -81,6 +82,7 @@ def vote_detail(request, vote_id: int):
 
 @router.post("/votes", response={201: VoteOut, **router_errors(403, 404, 409)}, auth=staff,
              summary="发起业主表决（社区书记；社区评议会已议定的共事）")
+@idempotent
 def create_vote(request, payload: VoteIn):
     item = (AgendaItem.objects.select_related("case", "meeting").filter(pk=payload.agenda_item)
             .filter(case__in=scope.cases(request.auth)).first())
@@ -93,6 +95,7 @@ def create_vote(request, payload: VoteIn):
 
 @router.post("/votes/{vote_id}/ballots", response={201: BallotsOut, **router_errors(403, 404, 409)}, auth=staff,
              summary="录入纸质表决票或委托投票（multipart：scan 表决票扫描件，proxy_document 授权委托书）")
+@idempotent
 def record_ballot(request, vote_id: int, payload: Form[BallotIn], scan: File[UploadedFile] = None,
                   proxy_document: File[UploadedFile] = None):
     vote = vote_for(request.auth, vote_id)
@@ -105,6 +108,7 @@ def record_ballot(request, vote_id: int, payload: Form[BallotIn], scan: File[Upl
 
 @router.post("/votes/{vote_id}/close", response={200: VoteOut, **router_errors(403, 404, 409)}, auth=staff,
              summary="结束表决并计票")
+@idempotent
 def close_vote(request, vote_id: int, payload: CloseIn):
     vote = vote_for(request.auth, vote_id)
     vote_close(actor=request.auth, vote=vote, note=payload.note)
