@@ -102,10 +102,16 @@ def test_who_sees_and_who_writes(world, compound, resolution, client):
         assert client.post(pages[2], {"op": "owner", "name": "乙"}).status_code == 403
         assert client.get(pages[1] + "import/").status_code == 403
     # out of the area: nothing there
-    for outsider in (other, world.other_operator, world.committee):
+    for outsider in (other, world.other_operator):
         client.force_login(outsider)
         assert [client.get(url).status_code for url in pages] == [404, 404, 404], outsider
         assert f"/staff/votes/{vote.pk}/" not in client.get("/staff/votes/").content.decode()
+    # the supervision committee follows the resolution it oversees: the vote's counts, never the roll
+    client.force_login(world.committee)
+    assert [client.get(url).status_code for url in pages] == [200, 404, 404]
+    page = client.get(pages[0]).content.decode()
+    assert "0 / 1 人" in page and "甲" not in page and "1栋101室" not in page
+    assert client.post(pages[0], {"op": "close"}).status_code == 403
     assert Vote.objects.get().status == "open" and not Ballot.objects.exists()
 
 
