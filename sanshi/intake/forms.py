@@ -33,6 +33,9 @@ class RequestForm(forms.Form):
     reporter_name = forms.CharField(label=_("您的称呼（可选）"), max_length=50, required=False)
     reporter_phone = forms.CharField(label=_("联系电话（可选，仅办理人员可见）"), max_length=20, required=False)
     photos = PhotosField(label=_("照片（可选，最多6张）"), required=False)
+    # the form's one-time token (issued with the page, sanshi/intake/views.py): sent twice — a double
+    # click, a page sent again — it makes one case
+    once = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean_reporter_phone(self):
         try:
@@ -44,6 +47,7 @@ class RequestForm(forms.Form):
 class StaffRequestForm(RequestForm):
     sub_channel = forms.ChoiceField(label=_("来源"), choices=SubChannel.choices, initial=SubChannel.GRID_PATROL)
     grid = forms.ChoiceField(label=_("所在网格"), required=False)
+    once = None  # the staff page prints a slip once instead
 
     def __init__(self, *args, grids=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,14 +2,20 @@
 tracking slip printed once for the resident), the request pool, and a search by a tracking code
 read out on the phone. Thin: parse the form, call the same services as the API, render."""
 
+import secrets
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from sanshi.accounts.idempotency import KeyReused, claim, form_fingerprint, remember
 from sanshi.accounts.throttling import limit_per_address
 from sanshi.cases import scope
 from sanshi.cases.models import Status
@@ -26,6 +32,8 @@ from .selectors import case_for_tracking, normalise_code, pool
 from .services import SUBMIT_ROLES, RequestInput, request_submit
 
 POOL_SHOWN = 200
+ONCE_SALT = "sanshi.intake.report-once"  # the report form's one-time token (signed)
+ONCE_SCOPE = "form:report"  # its keys among the idempotency keys
 SLIP_KEY = "intake:slip:{}"  # the session keeps a tracking code until its slip is printed once
 
 
@@ -41,19 +49,57 @@ def _request_input(cleaned: dict) -> RequestInput:
 @require_http_methods(["GET", "POST"])
 @limit_per_address("report", "SANSHI_RATE_REPORT", method="POST")
 def report(request):
-    initial = {"grid": request.GET.get("grid", ""), "sub_channel": request.GET.get("channel", "web")}
+    initial = {"grid": request.GET.get("grid", ""), "sub_channel": request.GET.get("channel", "web"),
+               "once": _once_token()}
     form = RequestForm(request.POST or None, request.FILES or None, initial=initial)
     door_plate = OrgNode.objects.filter(code=initial["grid"]).first() if initial["grid"] else None
     if request.method == "POST" and form.is_valid():
         try:
-            created = request_submit(actor=request.user, data=_request_input(form.cleaned_data),
-                                     photos=form.cleaned_data.get("photos") or [])
+            return redirect(_report_once(request, form))
+        except KeyReused:  # the page sent again with other content: show it, with a new token
+            data = request.POST.copy()
+            data["once"] = _once_token()
+            form = RequestForm(data, initial=initial)
+            form.is_valid()
+            form.add_error(None, _("这份表单已经提交过一次。如果要反映另一件事，请核对内容（照片需重新选择）后再次提交。"))
         except ApplicationError as exc:
             apply_errors(form, exc)
-        else:
-            return redirect(reverse("report-done", args=[created.tracking_code]))
     return render(request, "intake/report.html", {"form": form, "door_plate": door_plate},
                   status=400 if form.errors else 200)
+
+
+def _once_token() -> str:
+    """The report form's one-time token: a random key, signed with the time it was issued."""
+    return signing.dumps(secrets.token_hex(16), salt=ONCE_SALT)
+
+
+def _report_once(request, form: RequestForm) -> str:
+    """Submit the report and return its done page. With the form's one-time token (signed by us,
+    issued within SANSHI_IDEMPOTENCY_HOURS) the done page is kept under it in the report's own
+    transaction: the same form sent again — a double click, a page sent again after a timeout —
+    waits for the first to finish and gets its done page, and no second case."""
+    try:
+        key = signing.loads(form.cleaned_data.get("once") or "", salt=ONCE_SALT,
+                            max_age=settings.SANSHI_IDEMPOTENCY_HOURS * 3600)
+    except signing.BadSignature:
+        key = None  # no token (a script), or not ours, or too old: submitted as it is
+    if key is None:
+        return _submit_report(request, form)
+    fingerprint = form_fingerprint(request, ignore=frozenset({"csrfmiddlewaretoken"}))
+    with transaction.atomic():
+        kept = claim(scope=ONCE_SCOPE, key=key, fingerprint=fingerprint, wait=True)
+        if kept is not None:
+            return kept.body
+        done = _submit_report(request, form)
+        remember(scope=ONCE_SCOPE, key=key, fingerprint=fingerprint, status=302, content_type="", body=done)
+    return done
+
+
+def _submit_report(request, form: RequestForm) -> str:
+    """Submit the report; return its done page."""
+    created = request_submit(actor=request.user, data=_request_input(form.cleaned_data),
+                             photos=form.cleaned_data.get("photos") or [])
+    return reverse("report-done", args=[created.tracking_code])
 
 
 @limit_per_address("track", "SANSHI_RATE_TRACK")
