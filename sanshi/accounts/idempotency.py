@@ -18,9 +18,9 @@ same steps for a page (the report form's one-time token, sanshi/intake/views.py)
 deleted hourly by the worker (`accounts.jobs`). docs/operations.md, "Retries".
 
 On SQLite a foreign key is checked only when the outermost transaction commits — with a key, the
-request's — so a service's own handling of such a failure (intake's retry after a grid deleted by
-another process) cannot see it there: that request answers 500 and keeps nothing. PostgreSQL checks
-them at each statement inside a claimed transaction (`claim`)."""
+request's — so a service that handles such a failure itself must look before that: intake checks its
+grid inside the caller's transaction, which holds SQLite's write lock. PostgreSQL checks them at each
+statement inside a claimed transaction (`claim`)."""
 
 import hashlib
 import json

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -26,7 +26,7 @@ from sanshi.core.i18n import stored_in_canonical_language
 from sanshi.core.images import delete_stored, photo_problem, store_image
 from sanshi.core.notify import sms_to_reporter
 from sanshi.core.personal import normalise_phone
-from sanshi.registry.models import Role
+from sanshi.registry.models import OrgNode, Role
 from sanshi.registry.selectors import forget_grid_ids, grid_for_address, grid_id_by_code
 from sanshi.triage.services import suggest
 
@@ -149,8 +149,15 @@ def _submit(*, actor, data: RequestInput, photos: list[UploadedFile]) -> Request
         suggestion=suggestion.as_dict(),
     )
     stored = [store_image(upload, "requests") for upload in photos]  # re-encoded, random names
+    in_callers_transaction = connection.in_atomic_block
     try:
         with transaction.atomic():
+            if in_callers_transaction and connection.vendor == "sqlite" and grid_id is not None \
+                    and not OrgNode.objects.filter(pk=grid_id).exists():
+                # SQLite checks a foreign key only when the outermost transaction commits: inside a
+                # caller's (the report form's one-time token) a grid deleted by another process would
+                # fail past the retry below. The caller holds the write lock (BEGIN IMMEDIATE): look now
+                raise IntegrityError("the grid is gone")
             case = case_opened(title=request.title or text[:40], grid_id=grid_id, suggestion=request.suggestion,
                                received_at=request.received_at)
             case.save(force_insert=True)

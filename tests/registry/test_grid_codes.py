@@ -1,6 +1,7 @@
 """Intake remembers which grid a grid code names (door plates send the same codes all day), and a
 change to the registry never files a request on the wrong grid or answers 500."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -97,4 +98,34 @@ def test_a_refused_report_leaves_no_photo_file_behind(client, settings):
 
     assert page.status_code == 400 and "X1C1-G01" in page.content.decode()
     assert Request.objects.count() == 0 and Photo.objects.count() == 0
+    assert sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()) == files_before
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("how", ["report form with its one-time token", "API with an Idempotency-Key"])
+def test_a_grid_deleted_inside_a_kept_answers_transaction_gives_unknown_grid_not_500(client, settings, how):
+    """With the report form's one-time token or an Idempotency-Key the report runs inside the
+    transaction that keeps its answer; SQLite checks the foreign key only when that one commits, past
+    intake's own retry. The resident still reads "unknown grid", and no row or photo is left."""
+    from ..cases.test_refusals import png_bytes
+
+    district = node_create(code="X", name="区", level=Level.DISTRICT)
+    street = node_create(code="X1", name="街道", level=Level.STREET, parent=district)
+    community = node_create(code="X1C1", name="社区", level=Level.COMMUNITY, parent=street)
+    doomed = node_create(code="X1C1-G01", name="网格", level=Level.GRID, parent=community)
+    assert grid_id_by_code("X1C1-G01") == doomed.pk
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM registry_orgnode WHERE id = %s", [doomed.pk])
+    files_before = sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
+
+    if how.startswith("report"):
+        [once] = re.findall(r'name="once" value="([^"]+)"', client.get("/report/").content.decode())
+        photo = SimpleUploadedFile("leak.png", png_bytes(), content_type="image/png")
+        response = client.post("/report/", {"text": TEXT, "sub_channel": "web", "grid": "X1C1-G01",
+                                            "photos": [photo], "once": once})
+        assert response.status_code == 400 and "X1C1-G01" in response.content.decode()
+    else:
+        response = submit(client, {"HTTP_IDEMPOTENCY_KEY": "grid-gone-1"}, text=TEXT, grid="X1C1-G01")
+        assert response.status_code == 400 and "X1C1-G01" in response.json()["errors"]["grid"]
+    assert Request.objects.count() == 0 and Case.objects.count() == 0 and Photo.objects.count() == 0
     assert sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()) == files_before
