@@ -66,9 +66,8 @@ RATED_FROM = (Action.PUBLICISE, Action.REQUEST_EVALUATION)
 FOLLOWS_FROM: dict[str, tuple[str, ...]] = {Role.SUPERVISION_COMMITTEE: (Action.RESOLVE,)}
 
 Audience = Callable[[object], "QuerySet | None"]  # user → a values("case_id")-style subquery, or None
-HandlerCheck = Callable[[object, Case], bool]
 _AUDIENCES: list[Audience] = []
-_HANDLER_CHECKS: list[HandlerCheck] = []
+_HANDLED_THROUGH: list[Audience] = []
 DoneCheck = Callable[[object, list[int]], set[int]]
 _DONE_CHECKS: dict[str, list[DoneCheck]] = {}
 
@@ -81,11 +80,13 @@ def register_audience(audience: Audience) -> Audience:
     return audience
 
 
-def register_handler_check(check: HandlerCheck) -> HandlerCheck:
-    """An app adds who handles a case through it (e.g. the members of the team dispatched to it)."""
-    if check not in _HANDLER_CHECKS:
-        _HANDLER_CHECKS.append(check)
-    return check
+def register_handled(handled: Audience) -> Audience:
+    """An app adds who handles a case through it: `handled(user)` returns the ids of the cases the
+    user handles that way as a subquery (e.g. those their team was dispatched to), or None. One
+    declaration answers one case (`is_handler`) and a whole list (`handled_ids`)."""
+    if handled not in _HANDLED_THROUGH:
+        _HANDLED_THROUGH.append(handled)
+    return handled
 
 
 def register_done_check(action: str, check: DoneCheck) -> DoneCheck:
@@ -381,10 +382,30 @@ def actions(user, case: Case, candidates: Iterable[str], roles: list[StaffRole] 
 def is_handler(user, case: Case, roles: list[StaffRole] | None = None) -> bool:
     """The handler of the case — its body's convener, who carries it on, its grid's worker, the team
     dispatched to it — may see the reporter's contacts in full (with a reason, audited)."""
+    return case.pk in handled_ids(user, [case], roles)
+
+
+# what a list of cases needs loaded so that `handled_ids` reads no row per case (a grid neighbour
+# meeting's convener depends on the grid's street: org → community → street)
+HANDLER_RELATED = ("org__parent__parent", "grid")
+
+
+def handled_ids(user, cases: Iterable[Case], roles: list[StaffRole] | None = None) -> set[int]:
+    """Of `cases`, the ids of those `user` handles (as `is_handler`): the rules evaluated in memory
+    (select_related HANDLER_RELATED), then one query for the rest through the apps' declarations.
+    A list or an export shows personal data in full only on these rows."""
     roles = roles_of(user) if roles is None else roles
-    if any(RULES.test_rule("reveal", r, case) for r in roles):
-        return True
-    return any(check_(user, case) for check_ in _HANDLER_CHECKS)
+    cases = list(cases)
+    mine = {c.pk for c in cases if any(RULES.test_rule("reveal", r, c) for r in roles)}
+    rest = [c.pk for c in cases if c.pk not in mine]
+    if rest and _HANDLED_THROUGH and getattr(user, "is_authenticated", False):
+        through = Q(pk__in=[])
+        for handled in _HANDLED_THROUGH:
+            ids = handled(user)
+            if ids is not None:
+                through |= Q(pk__in=ids)
+        mine |= set(Case.objects.filter(through, pk__in=rest).values_list("pk", flat=True))
+    return mine
 
 
 def may_convene(user, org: OrgNode, body: str) -> StaffRole | None:

@@ -40,14 +40,14 @@ def cases_of_my_teams(user):
     return Dispatch.objects.filter(team__memberships__user=user).values("case_id")
 
 
-def member_of_a_dispatched_team(user, case: Case) -> bool:
-    """The members of a team sent to the case (and not withdrawn) handle it."""
-    return Dispatch.objects.filter(case=case, withdrawn_at__isnull=True, team__memberships__user=user).exists()
+def sent_to_with_my_team(user):
+    """The members of a team sent to a case (and not withdrawn) handle it: those cases' ids."""
+    return Dispatch.objects.filter(withdrawn_at__isnull=True, team__memberships__user=user).values("case_id")
 
 
 def register() -> None:
     scope.register_audience(cases_of_my_teams)
-    scope.register_handler_check(member_of_a_dispatched_team)
+    scope.register_handled(sent_to_with_my_team)
 
 
 sweep("clocks", report="breached {n} clock(s)")(clocks_sweep)
