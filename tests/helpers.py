@@ -57,3 +57,16 @@ def decide(case_id) -> str:
     rnd = open_round(case)
     assert rnd is not None, "no open evaluation round"
     return round_decide(rnd=rnd)
+
+
+def notice_period_over(case_id) -> None:
+    """The objection period of the case's public notice has run out (张榜公示: evaluation can be requested
+    only after it; tests/notices/ test the period itself, at its boundary)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sanshi.notices.models import Notice
+
+    Notice.objects.filter(case_id=getattr(case_id, "pk", case_id), status="posted").update(
+        objection_until=timezone.now() - timedelta(seconds=1))

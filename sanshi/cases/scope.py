@@ -299,6 +299,9 @@ RULES.add_rule(Action.RESOLVE, leads_body)
 # 突发快响: the command centre that ran an urgent event carries it on to its notice and its rating
 RULES.add_rule(Action.PUBLICISE, leads_body | carries_on | (command_centre & covers_case & urgent))
 RULES.add_rule(Action.REQUEST_EVALUATION, leads_body | carries_on | (command_centre & covers_case & urgent))
+# 张榜公示: who may publicise the case also moderates what residents write on its notice (publish, hide,
+# uphold an objection) and may see the phone an objector left (sanshi.notices)
+RULES.add_rule("moderate", leads_body | carries_on | (command_centre & covers_case & urgent))
 RULES.add_rule(Action.DEPARTMENT_REPORT, department_whistled)
 RULES.add_rule(Action.EVALUATE, rates_its_kind)
 # the handler of the case: the command centre while it waits in the pool, then its body's convener,

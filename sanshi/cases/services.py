@@ -20,7 +20,7 @@ from sanshi.registry.models import LEVEL_ORDER, Department, Level, OrgNode, Staf
 from sanshi.registry.selectors import grid_by_code
 
 from . import scope
-from .hooks import run_after_move
+from .hooks import run_after_move, run_before_move
 from .models import Case, CaseEvent, Status, WhistleCall
 from .routing import BODY_OF_LEVEL, ESCALATION, routing_for
 from .transitions import ACTION_LABELS, Action, TimelineEvent, find_move
@@ -55,9 +55,10 @@ def _audit_scope(actor, case: Case, action: str) -> dict:
 
 def transition(*, case: Case, action: str, actor=None, actor_label: str = "", note: str = "",
                public_note: str = "", data: dict | None = None, changes: dict | None = None) -> CaseEvent:
-    """Move `case` by `action` if the life-cycle table allows it from its current status; apply
-    `changes` to the case, write one event row and run what the other apps registered for the move
-    (`hooks.after_move`), all in one transaction. Refuse otherwise."""
+    """Move `case` by `action` if the life-cycle table allows it from its current status and no
+    other app's guard refuses it (`hooks.before_move`); apply `changes` to the case, write one event
+    row and run what the other apps registered for the move (`hooks.after_move`), all in one
+    transaction. Refuse otherwise."""
     with transaction.atomic():
         audit_lock()  # the audit chain's lock before any case row lock: one lock order, no deadlock
         locked = Case.objects.select_for_update().get(pk=case.pk)
@@ -66,6 +67,7 @@ def transition(*, case: Case, action: str, actor=None, actor_label: str = "", no
             raise TransitionNotAllowed(format_lazy(  # lazy: shown in the request's language
                 _("当前状态「{status}」不能执行「{action}」"),
                 status=Status(locked.status).label, action=ACTION_LABELS.get(action, action)))
+        run_before_move(case=locked, action=action, actor=actor)  # another app's guard may refuse (hooks)
         for field, value in (changes or {}).items():
             setattr(locked, field, value)
         now = timezone.now()

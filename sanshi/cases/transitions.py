@@ -35,6 +35,7 @@ class Action(models.TextChoices):
     DEPARTMENT_REPORT = "department_report", _("部门报到反馈")
     PUBLICISE = "publicise", _("张榜公示")
     REQUEST_EVALUATION = "request_evaluation", _("提请评价")
+    REOPEN = "reopen", _("异议成立·重新议事")  # an objection to the notice upheld by staff (sanshi.notices)
     EVALUATE = "evaluate", _("评价")
     CLOSE = "close", _("评价满意·办结")
     ESCALATE = "escalate", _("评价不满意·提级复议")
@@ -103,6 +104,9 @@ MOVES: list[Move] = [
     Move(Action.PUBLICISE, Status.HANDLING, Status.PUBLICISED, frozenset({"PUBLIC", "SHARED"})),
     Move(Action.REQUEST_EVALUATION, Status.HANDLING, Status.EVALUATING, frozenset({"HOUSEHOLD"})),
     Move(Action.REQUEST_EVALUATION, Status.PUBLICISED, Status.EVALUATING, frozenset({"PUBLIC", "SHARED"})),
+    # 张榜公示: an objection that staff uphold during the notice period sends the matter back to its body
+    # to be deliberated again (sanshi.notices.services.comment_moderate); a new notice follows the new result
+    Move(Action.REOPEN, Status.PUBLICISED, Status.DELIBERATING, frozenset({"PUBLIC", "SHARED"}), offered=False),
     # a rating moves the case: good → close, bad → escalate (evaluation.services); the action offered
     # in their place is "evaluate", which only the evaluators of the kind may take
     Move(Action.CLOSE, Status.EVALUATING, Status.CLOSED, offered=False),

@@ -42,6 +42,7 @@ from sanshi.registry.models import (
 from sanshi.registry.services import node_create
 
 from . import content
+from .notices import period_over
 from .rapid import build_rapid
 from .supervision import build_supervision
 from .votes import build_votes
@@ -347,6 +348,7 @@ class Demo:
             return
         case_publicise(actor=handler, case=case, result=result, notice=f"关于“{case.title}”的办理结果：{result}")
         if not stop_at_notice:
+            period_over(case)  # as if the objection period had run
             case_request_evaluation(actor=handler, case=case)
 
     def evaluate(self, case: Case, grid: OrgNode, *, good: bool) -> None:

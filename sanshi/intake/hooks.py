@@ -2,7 +2,7 @@
 and who sees a case through intake (the requests one submitted)."""
 
 from sanshi.cases import scope
-from sanshi.cases.hooks import after_move
+from sanshi.cases.hooks import after_move, personal_names
 from sanshi.cases.models import Case, CaseEvent
 from sanshi.cases.transitions import Action
 from sanshi.core.jobs import enqueue
@@ -43,6 +43,12 @@ def feed_back_to_reporters(*, case: Case, event: CaseEvent) -> None:
 def requests_submitted(user):
     """The cases of the requests `user` submitted (a hotline system's work orders, a grid worker's)."""
     return Request.objects.filter(submitted_by=user, case__isnull=False).values("case_id")
+
+
+@personal_names
+def reporters(case: Case) -> list[str]:
+    """The reporters' names: a public notice of the case names them as 张* (sanshi.notices)."""
+    return list(Request.objects.filter(case=case).exclude(reporter_name="").values_list("reporter_name", flat=True))
 
 
 def register() -> None:

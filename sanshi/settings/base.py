@@ -326,6 +326,9 @@ SANSHI_LEDGER_NOTIFY_AFTER_DAYS = env.int("SANSHI_LEDGER_NOTIFY_AFTER_DAYS", def
 SANSHI_FOLLOW_UP_DAYS = env.int("SANSHI_FOLLOW_UP_DAYS", default=3)
 # 评价: each designated group rates within this many working days; then the round is decided (ADR 0007)
 SANSHI_RATING_PERIOD_DAYS = env.int("SANSHI_RATING_PERIOD_DAYS", default=5)
+# 张榜公示 (docs/notices.md): a notice's objection period in working days (the holiday calendar above),
+# per kind, "PUBLIC=5,SHARED=5" (a kind not named: 5); evaluation can be requested only after it ends
+SANSHI_NOTICE_PERIOD_DAYS = env.str("SANSHI_NOTICE_PERIOD_DAYS", default="PUBLIC=5,SHARED=5")
 
 LOGGING = {
     "version": 1,

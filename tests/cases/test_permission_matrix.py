@@ -79,6 +79,11 @@ DOES: dict[str, dict[str, set[str]]] = {
     "no_such_action": {},
     "close": {}, "escalate": {},  # only as the result of a rating
     "send_down": {},  # only as the result of the level above deciding an escalated matter
+    # 张榜公示: who publicises the case moderates residents' comments on its notice; an upheld objection
+    # sends it back to deliberation (reopen: only as the result of that decision)
+    "moderate": {"household": {R.GRID_LEADER, R.GRID_WORKER}, "shared": {R.COMMUNITY_SECRETARY},
+                 "public": {R.STREET_OFFICER}},
+    "reopen": {},
 }
 CASE_NAMES = ("household", "shared", "public", "sibling", "other")
 

@@ -6,7 +6,7 @@ from sanshi.core.models import Notification
 from sanshi.evaluation.models import Evaluation
 from sanshi.intake.models import Request
 
-from ..helpers import act, decide, meeting, moves, submit
+from ..helpers import act, decide, meeting, moves, notice_period_over, submit
 
 
 def test_household_matter_bad_rating_escalates_then_closes(world, client, token_for):
@@ -100,6 +100,9 @@ def test_shared_matter_publicised_and_closed_by_supervision_committee(world, cli
     assert refused.status_code == 409
     r = act(client, sec, case_id, action="publicise", result="业主大会通过新物业", notice="新物业12月1日进场")
     assert r.json()["status"] == "publicised"
+    # the notice's objection period runs: too early to ask for evaluation (tests/notices/ for its bounds)
+    assert act(client, sec, case_id, action="request_evaluation").status_code == 409
+    notice_period_over(case_id)
     assert act(client, sec, case_id, action="request_evaluation").json()["status"] == "evaluating"
 
     # the people's-congress committee evaluates PUBLIC matters, not shared ones: it does not even see this one
@@ -145,6 +148,7 @@ def test_public_matter_whistle_call_escalation_to_district(world, client, token_
     assert not WhistleCall.objects.filter(case_id=case_id, reported_at__isnull=True).exists()
 
     act(client, street, case_id, action="publicise", result="道路已修补", notice="滨江路修补完成")
+    notice_period_over(case_id)  # the objection period ran out
     act(client, street, case_id, action="request_evaluation")
     r = act(client, token_for(world.congress), case_id, action="evaluate", rating="bad", comment="仍有积水")
     assert r.status_code == 200
@@ -168,6 +172,7 @@ def test_public_matter_whistle_call_escalation_to_district(world, client, token_
     assert (case.status, case.level, case.org) == ("handling", "street", world.street)
     assert act(client, district, case_id, action="publicise", result="x", notice="x").status_code == 403
     act(client, street, case_id, action="publicise", result="排水管网已改造", notice="排水改造完成")
+    notice_period_over(case_id)  # the objection period ran out
     act(client, street, case_id, action="request_evaluation")
     r = act(client, token_for(world.supervisor), case_id, action="evaluate", rating="good")
     assert r.json()["status"] == "evaluating"

@@ -20,7 +20,7 @@ from sanshi.intake.models import Request
 from sanshi.registry.models import Household, Role
 from sanshi.registry.services import person_register
 
-from ..helpers import act, decide, meeting, moves, submit
+from ..helpers import act, decide, meeting, moves, notice_period_over, submit
 
 
 def _household(client, token_for, world, text="楼上邻居每天半夜装修，电钻噪音吵得老人孩子睡不着。") -> tuple[Case, str]:
@@ -140,6 +140,7 @@ def test_at_the_district_a_bad_rating_is_final(world, client, token_for):
                 roles=("street_officer", "community_secretary"))
     act(client, street, case_id, action="resolve", meeting=m, resolution="修补路面")
     act(client, street, case_id, action="publicise", result="已修补", notice="路面修补完成")
+    notice_period_over(case_id)  # the objection period ran out
     act(client, street, case_id, action="request_evaluation")
     act(client, token_for(world.congress), case_id, action="evaluate", rating="bad")
     assert decide(case_id) == Outcome.BAD
@@ -148,6 +149,7 @@ def test_at_the_district_a_bad_rating_is_final(world, client, token_for):
                  roles=("street_officer", "department_liaison"))
     act(client, district, case_id, action="resolve", meeting=m2, resolution="区住建委改造排水")
     act(client, street, case_id, action="publicise", result="排水已改造", notice="排水改造完成")
+    notice_period_over(case_id)  # the objection period ran out
     act(client, street, case_id, action="request_evaluation")
     act(client, token_for(world.congress), case_id, action="evaluate", rating="bad", comment="仍积水")
     assert decide(case_id) == Outcome.FINAL_BAD

@@ -5,7 +5,7 @@ from sanshi.core.jobs import run_due_jobs
 from sanshi.core.models import Notification
 
 from ..conftest import PASSWORD
-from ..helpers import act, decide, meeting, submit
+from ..helpers import act, decide, meeting, notice_period_over, submit
 
 FIRST = "鼎城花园3栋电梯又坏了，已经困过两次人，维修资金申请一直没有结果。"
 REPEAT = "鼎城花园3栋的电梯又坏了，困过人，维修资金一直申请不下来，请尽快处理。"
@@ -43,6 +43,7 @@ def test_similar_open_case_is_suggested_merged_and_both_reporters_notified(world
                 roles=("community_secretary", "property_rep"))
     act(client, sec, original.pk, action="resolve", meeting=m, resolution="启用维修资金更换电梯主板")
     act(client, sec, original.pk, action="publicise", result="已更换", notice="电梯已修复")
+    notice_period_over(original.pk)  # the objection period ran out
     act(client, sec, original.pk, action="request_evaluation")
     act(client, token_for(world.committee), original.pk, action="evaluate", rating="good")
     assert decide(original.pk) == "good"

@@ -10,7 +10,7 @@ from sanshi.deliberation.models import Meeting
 from sanshi.intake.models import Request
 
 from ..conftest import PASSWORD
-from ..helpers import act, decide, meeting, submit
+from ..helpers import act, decide, meeting, notice_period_over, submit
 
 
 def login(client, user):
@@ -159,6 +159,7 @@ def test_the_case_page_offers_each_user_only_the_actions_they_may_take(world, cl
                          roles=("community_secretary", "property_rep", "resident_rep"))
     act(client, sec, case.pk, action="resolve", meeting=meeting_id, resolution="业主大会表决物业服务标准")
     act(client, sec, case.pk, action="publicise", result="物业整改", notice="物业服务标准已公示")
+    notice_period_over(case.pk)  # the objection period ran out
     api = act(client, sec, case.pk, action="request_evaluation").json()
     # allowed_actions are this user's: the secretary decided the matter and does not rate it
     assert api["status"] == "evaluating" and api["allowed_actions"] == []
@@ -226,6 +227,7 @@ def test_the_home_page_lists_what_waits_for_each_user(world, client, token_for):
                          roles=("community_secretary", "property_rep", "resident_rep"))
     act(client, sec, case.pk, action="resolve", meeting=meeting_id, resolution="业主大会表决物业服务标准")
     act(client, sec, case.pk, action="publicise", result="物业整改", notice="物业服务标准已公示")
+    notice_period_over(case.pk)  # the objection period ran out
     act(client, sec, case.pk, action="request_evaluation")
     # now the supervision committee rates it, and the secretary waits
     assert case.title in waiting(world.committee) and "下一步：评价" in waiting(world.committee)
