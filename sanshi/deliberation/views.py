@@ -3,23 +3,29 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from sanshi.cases import scope
 from sanshi.cases.actions import get_case_or_404
-from sanshi.cases.models import Status
+from sanshi.cases.exports import CASE_HEADERS, CASE_WIDTHS, audited_export, case_rows, export_or_back
+from sanshi.cases.filters import ListFilter, page_of
+from sanshi.cases.models import OPEN_STATUSES, Case, Status
 from sanshi.cases.routing import BODY_OF_LEVEL, BODY_ROLES, LEVEL_OF_BODY, PARTICIPANT_ROLE_LABELS, Body
 from sanshi.cases.selectors import case_list
 from sanshi.core.errors import ApplicationError, NotFound
 from sanshi.core.forms import apply_errors
 from sanshi.registry.models import Level, OrgNode, Role
+from sanshi.registry.selectors import subtree
 
 from .forms import MeetingForm
+from .models import Meeting
 from .selectors import meeting_list, meetings_for, open_cases_for_body, open_meetings
 from .services import (
     ParticipantInput,
@@ -31,24 +37,97 @@ from .services import (
 )
 
 LABEL_TO_ROLE = {label: code for code, label in PARTICIPANT_ROLE_LABELS.items()}
-BODY_CASES_SHOWN = 300
+
+
+BODY_STATUSES = [("", gettext_lazy("在办")), ("all", gettext_lazy("全部（含已办结）")), *Status.choices]
+
+
+def _body_cases(request, body: str) -> tuple[ListFilter, QuerySet[Case], list]:
+    """The body's cases as the query string filters them (open ones by default), oldest first."""
+    if body not in Body.values:
+        raise Http404
+    roles = scope.roles_of(request.user)
+    form = ListFilter(request.GET, user=request.user, statuses=BODY_STATUSES, roles=roles)
+    qs = case_list(request.user, body=body, roles=roles)
+    status = form.value("status")
+    if not status:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif status != "all":
+        qs = qs.filter(status=status)
+    return form, form.cases(qs).order_by("created_at", "id"), roles
 
 
 @login_required
 def body_cases(request, body: str):
-    if body not in Body.values:
-        raise Http404
-    cases = case_list(request.user, body=body, open_only=True).order_by("created_at")[:BODY_CASES_SHOWN]
+    form, cases, _roles = _body_cases(request, body)
     meetings = open_meetings(request.user, body=body).order_by("-scheduled_at", "-id")[:20]
-    return render(request, "deliberation/body_cases.html", {"body": Body(body), "cases": cases, "meetings": meetings})
+    return render(request, "deliberation/body_cases.html", {
+        "body": Body(body), "page": page_of(request, cases), "form": form, "meetings": meetings,
+        "export_url": reverse("body-cases-export", args=[body])}, status=400 if form.errors else 200)
 
 
-MEETINGS_SHOWN = 300
+@login_required
+def body_cases_export(request, body: str):
+    form, cases, roles = _body_cases(request, body)
+    back = f"{reverse('body-cases', args=[body])}?{form.query()}"
+    if form.errors:
+        return redirect(back)
+    label = str(Body(body).label)
+    return export_or_back(request, back, lambda: audited_export(
+        actor=request.user, what=f"cases:{body}", title=f"{label}事项", filters=form.description(),
+        reason=form.reason(), count=cases.count(), filename=label, headers=CASE_HEADERS,
+        rows=case_rows(request.user, cases, roles), widths=CASE_WIDTHS))
+
+
+MEETING_STATUSES = [("", gettext_lazy("全部")), ("planned", gettext_lazy("未召开")), ("held", gettext_lazy("已召开"))]
+
+
+def _meetings(request) -> tuple[ListFilter, QuerySet[Meeting]]:
+    """The meetings in sight as the query string filters them: the title, the date held (or planned),
+    the body, held or not, the node."""
+    form = ListFilter(request.GET, user=request.user, statuses=MEETING_STATUSES, kind_choices=Body.choices,
+                      period_label=gettext_lazy("会议日期"))
+    qs = meeting_list(request.user).filter(form.period_q("scheduled_at"))
+    q, kind, status, node = form.value("q"), form.value("kind"), form.value("status"), form.node_picked()
+    if q:
+        qs = qs.filter(title__icontains=q)
+    if kind:
+        qs = qs.filter(body=kind)
+    if status:
+        qs = qs.filter(held_at__isnull=status == "planned")
+    if node is not None:
+        qs = qs.filter(org__in=subtree(node))
+    return form, qs
 
 
 @login_required
 def meetings(request):
-    return render(request, "deliberation/meetings.html", {"meetings": meeting_list(request.user)[:MEETINGS_SHOWN]})
+    form, qs = _meetings(request)
+    return render(request, "deliberation/meetings.html", {
+        "page": page_of(request, qs), "form": form, "export_url": reverse("meetings-export")},
+        status=400 if form.errors else 200)
+
+
+MEETING_HEADERS = ["会议名称", "议事主体", "组织", "形式", "会议时间", "地点", "召集人", "议题（件）", "状态", "召开时间"]
+MEETING_WIDTHS = [36, 14, 16, 10, 17, 20, 12, 10, 8, 17]
+
+
+def _meeting_row(meeting: Meeting) -> list:
+    return [meeting.title, meeting.get_body_display(), meeting.org.name, meeting.get_form_display(),
+            meeting.scheduled_at, meeting.place, str(meeting.convener) if meeting.convener_id else "", meeting.n,
+            "已召开" if meeting.held_at else "未召开", meeting.held_at]
+
+
+@login_required
+def meetings_export(request):
+    form, qs = _meetings(request)
+    back = f"{reverse('meetings')}?{form.query()}"
+    if form.errors:
+        return redirect(back)
+    return export_or_back(request, back, lambda: audited_export(
+        actor=request.user, what="meetings", title="议事会", filters=form.description(), reason=form.reason(),
+        count=qs.count(), filename="议事会", headers=MEETING_HEADERS,
+        rows=(_meeting_row(m) for m in qs.iterator(chunk_size=2000)), widths=MEETING_WIDTHS))
 
 
 def _parse_participants(text: str) -> list[ParticipantInput]:

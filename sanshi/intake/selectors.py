@@ -5,21 +5,35 @@ from django.utils.translation import gettext_lazy as _
 
 from sanshi.cases.models import Case, Status
 from sanshi.cases.selectors import case_list
+from sanshi.core.crypto import CODE_ALPHABET
 from sanshi.core.errors import NotFound
 
 from .models import Request
 
 
-def pool(user) -> QuerySet[Case]:
+def pool(user, roles=None) -> QuerySet[Case]:
     """The request pool: received cases in the user's sight waiting for triage, oldest first (the
     command centre also sees the requests nobody could place on a grid yet: scope)."""
-    return (case_list(user, status=Status.RECEIVED).select_related("grid")
+    return (case_list(user, status=Status.RECEIVED, roles=roles).select_related("grid")
             .prefetch_related(Prefetch("requests", queryset=Request.objects.order_by("received_at")))
             .order_by("created_at"))
 
 
 def normalise_code(code: str) -> str:
     return (code or "").strip().upper()
+
+
+TRACKING_CODE_LENGTH = 10
+
+
+def cases_by_tracking_code(q: str) -> QuerySet | None:
+    """The case of a tracking code, as a subquery of ids, for a list's search (registered with
+    `cases.filters.register_search`): exactly the code, never a part of it; None when `q` cannot be
+    a code. The list shows the case, never the code."""
+    code = normalise_code(q)
+    if len(code) != TRACKING_CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+        return None
+    return Request.objects.filter(tracking_code=code, case__isnull=False).values("case_id")
 
 
 def case_for_tracking(code: str) -> Case:

@@ -12,5 +12,6 @@ staff = [
     path("submit/", views.staff_submit, name="staff-submit"),
     path("submit/<int:request_id>/slip/", views.slip, name="intake-slip"),
     path("pool/", views.pool_view, name="pool"),
+    path("pool/export/", views.pool_export, name="pool-export"),
     path("find/", views.find_by_code, name="find-by-code"),
 ]

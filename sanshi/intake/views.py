@@ -18,11 +18,14 @@ from django.views.decorators.http import require_http_methods
 from sanshi.accounts.idempotency import KeyReused, claim, form_fingerprint, remember
 from sanshi.accounts.throttling import limit_per_address
 from sanshi.cases import scope
+from sanshi.cases.exports import audited_export, export_or_back, handled_chunks
+from sanshi.cases.filters import ListFilter, page_of
 from sanshi.cases.models import Status
 from sanshi.cases.selectors import public_timeline
+from sanshi.catalog.models import Kind
 from sanshi.core.errors import ApplicationError, NotFound
 from sanshi.core.forms import apply_errors
-from sanshi.core.personal import mask_name
+from sanshi.core.personal import mask_name, mask_personal_text, mask_phone
 from sanshi.evaluation.services import evaluation_by_party
 from sanshi.registry.models import Level, OrgNode
 
@@ -31,7 +34,6 @@ from .models import Request
 from .selectors import case_for_tracking, normalise_code, pool
 from .services import SUBMIT_ROLES, RequestInput, request_submit
 
-POOL_SHOWN = 200
 ONCE_SALT = "sanshi.intake.report-once"  # the report form's one-time token (signed)
 ONCE_SCOPE = "form:report"  # its keys among the idempotency keys
 SLIP_KEY = "intake:slip:{}"  # the session keeps a tracking code until its slip is printed once
@@ -180,7 +182,56 @@ def slip(request, request_id: int):
 
 @login_required
 def pool_view(request):
-    return render(request, "intake/pool.html", {"cases": pool(request.user)[:POOL_SHOWN]})
+    form, cases, _roles = _pool(request)
+    return render(request, "intake/pool.html", {"page": page_of(request, cases), "form": form,
+                                                "export_url": reverse("pool-export")},
+                  status=400 if form.errors else 200)
+
+
+def _pool(request):
+    """The pool as the query string filters it: search, received when, the suggested kind, where."""
+    roles = scope.roles_of(request.user)
+    form = ListFilter(request.GET, user=request.user, kind_choices=Kind.choices, kind_label=_("建议类别"), roles=roles)
+    return form, form.cases(pool(request.user, roles), kind_field="suggestion__kind").order_by("created_at", "id"), roles
+
+
+POOL_HEADERS = ["编号", "受理时间", "来源", "事项", "诉求内容", "所在网格", "地址", "反映人", "联系电话", "建议类别",
+                "建议清单事项", "置信度", "同一事项的诉求（件）"]
+POOL_WIDTHS = [18, 17, 14, 30, 50, 16, 24, 10, 14, 10, 14, 8, 10]
+
+
+def _pool_rows(user, cases, roles):
+    """The pool's export rows: the reporter's name, address and words in full only for who handles
+    the request (the command centre while it waits here); phones always masked (revealing one is
+    one request, with a reason, on the case page); never the tracking code."""
+    for batch, handled in handled_chunks(user, cases, roles):
+        for case in batch:
+            requests = list(case.requests.all())
+            first = requests[0] if requests else None
+            mine = case.pk in handled
+            suggestion = case.suggestion or (first.suggestion if first else {}) or {}
+            confidence = suggestion.get("confidence")
+            yield [case.number, first.received_at if first else case.created_at,
+                   first.get_sub_channel_display() if first else "", case.title,
+                   (first.text if mine else mask_personal_text(first.text)) if first else "",
+                   case.grid.name if case.grid_id else "未定位网格",
+                   (first.address if mine else "") if first else "",
+                   (first.reporter_name if mine else mask_name(first.reporter_name)) if first else "",
+                   mask_phone(first.reporter_phone) if first else "",
+                   dict(Kind.choices).get(suggestion.get("kind") or "", ""), suggestion.get("catalogue_code") or "",
+                   f"{confidence:.0%}" if isinstance(confidence, (int, float)) else "", len(requests)]
+
+
+@login_required
+def pool_export(request):
+    form, cases, roles = _pool(request)
+    back = f"{reverse('pool')}?{form.query()}"
+    if form.errors:
+        return redirect(back)
+    return export_or_back(request, back, lambda: audited_export(
+        actor=request.user, what="pool", title="诉求池", filters=form.description(), reason=form.reason(),
+        count=cases.count(), filename="诉求池", headers=POOL_HEADERS, rows=_pool_rows(request.user, cases.select_related(*scope.HANDLER_RELATED), roles),
+        widths=POOL_WIDTHS))
 
 
 @login_required

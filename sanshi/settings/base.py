@@ -235,6 +235,11 @@ SANSHI_DEMO_PASSWORD = env.str("SANSHI_DEMO_PASSWORD", default="sanshi-demo")
 SANSHI_MAX_PHOTO_BYTES = env.int("SANSHI_MAX_PHOTO_BYTES", default=5 * 1024 * 1024)
 SANSHI_MAX_IMAGE_PIXELS = env.int("SANSHI_MAX_IMAGE_PIXELS", default=40_000_000)  # larger photos: 400 (and no bombs)
 SANSHI_MAX_PHOTOS = env.int("SANSHI_MAX_PHOTOS", default=6)
+# Excel in and out (docs/exports.md): an export of more rows is refused with a message (narrow the filters);
+# an upload larger than this, or unpacking to more than this (a zip bomb), is refused before it is parsed
+SANSHI_EXPORT_MAX_ROWS = env.int("SANSHI_EXPORT_MAX_ROWS", default=10_000)
+SANSHI_IMPORT_MAX_BYTES = env.int("SANSHI_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+SANSHI_IMPORT_MAX_UNPACKED_BYTES = env.int("SANSHI_IMPORT_MAX_UNPACKED_BYTES", default=100 * 1024 * 1024)
 SANSHI_TOKEN_TTL_HOURS = env.int("SANSHI_TOKEN_TTL_HOURS", default=12)
 SANSHI_TRIAGE_MODEL_PATH = env.str("SANSHI_TRIAGE_MODEL_PATH", default=str(VAR_DIR / "triage-model.joblib"))
 # The learning loop (docs/triage.md): the worker retrains the model between SANSHI_TRIAGE_RETRAIN_HOUR

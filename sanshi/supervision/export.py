@@ -1,16 +1,15 @@
-"""台账导出: the street's ledger as an Excel workbook (openpyxl)."""
+"""台账导出 and 回访导出: the street's ledger and the follow-up visits as Excel rows (through
+`cases.exports.audited_export`: bounded, audited, the list's filters applied)."""
 
-from io import BytesIO
+from collections.abc import Iterator
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
 
-from sanshi.core.exports import safe_row
+from sanshi.cases import scope
+from sanshi.cases.exports import handled_chunks
 from sanshi.core.personal import mask_personal_text
 
-from .models import LedgerEntry
 from .services import calendar_exceptions, days_between
 
 HEADERS = ["编号", "事项", "清单事项", "街道", "状态", "督办阶段", "认领领导", "认领时间", "完成时限",
@@ -20,22 +19,10 @@ STATE_LABELS = {"unclaimed": _("待认领"), "claimed": _("已认领"), "reminde
 WIDTHS = [18, 30, 18, 12, 12, 16, 12, 17, 12, 10, 10, 40, 24, 17, 17]
 
 
-def _local(value):
-    return timezone.localtime(value).replace(tzinfo=None) if value else None
-
-
-def ledger_workbook(entries: list[LedgerEntry], *, title: str) -> bytes:
-    """One row per entry; dates are real Excel dates (local time) so the sheet sorts and filters."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "台账"
-    sheet.append([title])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([f"导出时间：{timezone.localtime():%Y-%m-%d %H:%M}"])
-    sheet.append(HEADERS)
-    for cell in sheet[3]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="FDE8E8")
+def ledger_rows(entries) -> Iterator[list]:
+    """One row per entry (prefetch "progress"); dates are real Excel dates (local time) so the sheet
+    sorts and filters. The progress notes are masked for everyone: they are read by the street's
+    leaders, who do not handle the reporter's contacts."""
     now = timezone.now()
     exceptions = calendar_exceptions()
     for entry in entries:
@@ -43,25 +30,29 @@ def ledger_workbook(entries: list[LedgerEntry], *, title: str) -> bytes:
         end = entry.closed_at or now
         overdue = days_between(entry.deadline_at, end, exceptions) if end > entry.deadline_at else 0
         case = entry.case
-        sheet.append(safe_row([
+        yield [
             case.number, case.title, str(case.catalogue_item) if case.catalogue_item_id else "", entry.street.name,
             case.get_status_display(), str(STATE_LABELS[entry.state]),
             str(entry.claimed_by) if entry.claimed_by_id else "",
-            _local(entry.claimed_at), timezone.localtime(entry.deadline_at).date(), overdue,
+            entry.claimed_at, timezone.localtime(entry.deadline_at).date(), overdue,
             entry.progress_percent, mask_personal_text(latest[0].note) if latest else "",
-            mask_personal_text(entry.deadline_reason), _local(entry.opened_at), _local(entry.closed_at),
-        ]))
-    for index, width in enumerate(WIDTHS, start=1):
-        sheet.column_dimensions[sheet.cell(row=3, column=index).column_letter].width = width
-    for row in sheet.iter_rows(min_row=4):
-        for cell in row:
-            if cell.column in (8, 14, 15):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif cell.column == 9:
-                cell.number_format = "yyyy-mm-dd"
-            elif cell.column in (2, 12):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A4"
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+            mask_personal_text(entry.deadline_reason), entry.opened_at, entry.closed_at,
+        ]
+
+
+VISIT_HEADERS = ["编号", "事项", "网格", "回访期限", "状态", "回访时间", "满意度", "回访方式", "回访人", "回访记录"]
+VISIT_WIDTHS = [18, 36, 16, 12, 10, 17, 10, 10, 12, 50]
+
+
+def visit_rows(user, visits, roles=None) -> Iterator[list]:
+    """One row per follow-up visit; the visit's notes in full only for who handles the case (its grid
+    leader, its grid's worker), masked for everyone else."""
+    visits = visits.select_related(*(f"case__{name}" for name in scope.HANDLER_RELATED))
+    now = timezone.now()
+    for batch, handled in handled_chunks(user, visits, roles):
+        for visit in batch:
+            text = (lambda value: value) if visit.case_id in handled else mask_personal_text
+            state = "已回访" if visit.done_at else ("已超期" if visit.due_at < now else "待回访")
+            yield [visit.case.number, text(visit.case.title), visit.grid.name, timezone.localtime(visit.due_at).date(),
+                   state, visit.done_at, visit.get_satisfaction_display(), visit.get_contact_method_display(),
+                   str(visit.visited_by) if visit.visited_by_id else "", text(visit.note)]

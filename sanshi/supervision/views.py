@@ -5,19 +5,21 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from sanshi.audit.services import audit_record
 from sanshi.cases import scope
+from sanshi.cases.exports import audited_export, export_or_back
+from sanshi.cases.filters import ListFilter, page_of
 from sanshi.core.errors import ApplicationError, NotFound
+from sanshi.core.personal import mask_personal_text
 from sanshi.registry.selectors import within
 
-from .export import STATE_LABELS, ledger_workbook
+from .export import HEADERS, STATE_LABELS, VISIT_HEADERS, VISIT_WIDTHS, WIDTHS, ledger_rows, visit_rows
 from .models import CalendarDay, ContactMethod, LedgerEntry, LedgerStage, Satisfaction
 from .permissions import LEDGER_ROLE, VISIT_ROLE, can_edit_calendar
 from .selectors import LEDGER_FILTERS, entry_for, ledger_for, visit_for, visits_for
@@ -77,33 +79,50 @@ def _chart(entries) -> list[dict]:
              "y": 22 * i} for i, (s, n) in enumerate(counts.items())]
 
 
+LEDGER_STATUSES = [("", _("在办")), ("unclaimed", _("待认领")), ("overdue", _("已超期")), ("closed", _("已销账")),
+                   ("all", _("全部"))]
+
+
+def _ledger(request):
+    """The ledger as the query string filters it: search, the date put on the ledger, its state (the
+    older `show=` still read), the node."""
+    data = request.GET.copy()
+    if "show" in data and "status" not in data:
+        show = data.pop("show")[-1]
+        data["status"] = "" if show == "open" else show
+    roles = scope.roles_of(request.user)
+    form = ListFilter(data, user=request.user, statuses=LEDGER_STATUSES, kinds=False, roles=roles,
+                      period_label=_("挂账日期"))
+    show = form.value("status") or "open"
+    entries = form.cases(ledger_for(request.user, show=show if show in LEDGER_FILTERS else "open"),
+                         prefix="case__", period="opened_at")
+    return form, entries, show
+
+
 @login_required
 def ledger_list(request):
-    show = request.GET.get("show", "open")
-    if show not in LEDGER_FILTERS:
-        show = "open"
+    form, entries, show = _ledger(request)
     ctx = RowContext(request.user)
-    rows = [_row(ctx, e) for e in ledger_for(request.user, show=show)[:300]]
+    page = page_of(request, entries)
+    rows = [_row(ctx, e) for e in page]
     every = [LedgerEntry(claimed_by_id=c, closed_at=closed, stage=stage) for c, closed, stage in
              ledger_for(request.user, show="all").values_list("claimed_by_id", "closed_at", "stage")[:5000]]
     return render(request, "supervision/ledger.html", {
-        "rows": rows, "show": show, "chart": _chart(every), "chart_height": 22 * len(STATE_LABELS),
-        "is_leader": bool(ctx.leader_nodes),
-        "filters": [("open", _("在办")), ("unclaimed", _("待认领")), ("overdue", _("已超期")), ("closed", _("已销账")),
-                    ("all", _("全部"))]})
+        "rows": rows, "page": page, "form": form, "show": show, "chart": _chart(every),
+        "chart_height": 22 * len(STATE_LABELS), "is_leader": bool(ctx.leader_nodes),
+        "export_url": reverse("ledger-export")}, status=400 if form.errors else 200)
 
 
 @login_required
 def ledger_export(request):
-    show = request.GET.get("show", "all")
-    entries = list(ledger_for(request.user, show=show if show in LEDGER_FILTERS else "all")
-                   .prefetch_related("progress")[:5000])
-    content = ledger_workbook(entries, title=f"公事台账（{timezone.localdate():%Y-%m-%d}）")
-    audit_record(event="export", actor=request.user, obj_type="ledger", obj_id=str(len(entries)),
-                 reason=f"show={show if show in LEDGER_FILTERS else 'all'}")  # who, what, filters, rows
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="ledger-{timezone.localdate():%Y%m%d}.xlsx"'
-    return response
+    form, entries, _show = _ledger(request)
+    back = f"{reverse('ledger')}?{form.query()}"
+    if form.errors:
+        return redirect(back)
+    return export_or_back(request, back, lambda: audited_export(
+        actor=request.user, what="ledger", title="公事台账", filters=form.description(), reason=form.reason(),
+        count=entries.count(), filename="公事台账", headers=HEADERS,
+        rows=ledger_rows(entries.prefetch_related("progress").iterator(chunk_size=2000)), widths=WIDTHS))
 
 
 @login_required
@@ -154,13 +173,36 @@ def ledger_entry(request, entry_id: int):
     }, status=400 if errors else 200)
 
 
+VISIT_STATUSES = [("", _("待回访")), ("done", _("已回访")), ("unsatisfied", _("不满意")), ("all", _("全部"))]
+
+
+def _visits(request):
+    """The follow-up visits as the query string filters them: search, the date due, open or done (or
+    done and not satisfied), the node."""
+    roles = scope.roles_of(request.user)
+    form = ListFilter(request.GET, user=request.user, statuses=VISIT_STATUSES, kinds=False, roles=roles,
+                      period_label=_("回访期限"))
+    status = form.value("status")
+    qs = visits_for(request.user, open_only=not status)
+    if status == "done":
+        qs = qs.filter(done_at__isnull=False)
+    elif status == "unsatisfied":
+        qs = qs.filter(done_at__isnull=False, satisfaction=Satisfaction.UNSATISFIED)
+    if status:
+        qs = qs.order_by("due_at", "id")
+    return form, form.cases(qs, prefix="case__", period="due_at"), roles
+
+
 @login_required
 def visits(request):
+    form, qs, roles = _visits(request)
     now = timezone.now()
-    leader_nodes = [r.node for r in scope.roles_of(request.user) if r.role == VISIT_ROLE]
-    rows = [{"visit": v, "may_record": any(within(v.grid, node) for node in leader_nodes), "overdue": v.due_at < now}
-            for v in visits_for(request.user)[:300]]
-    done = visits_for(request.user, open_only=False).filter(done_at__isnull=False)[:30]
+    leader_nodes = [r.node for r in roles if r.role == VISIT_ROLE]
+    page = page_of(request, qs.select_related(*(f"case__{name}" for name in scope.HANDLER_RELATED)))
+    handled = scope.handled_ids(request.user, [v.case for v in page], roles)
+    rows = [{"visit": v, "may_record": v.is_open and any(within(v.grid, node) for node in leader_nodes),
+             "overdue": v.is_open and v.due_at < now,
+             "note": v.note if v.case_id in handled else mask_personal_text(v.note)} for v in page]
     tally = {s.value: 0 for s in Satisfaction}
     for satisfaction in (visits_for(request.user, open_only=False).filter(done_at__isnull=False)
                          .values_list("satisfaction", flat=True)):
@@ -169,8 +211,20 @@ def visits(request):
     chart = [{"label": Satisfaction(k).label, "n": n, "width": round(200 * n / peak), "y": 22 * i}
              for i, (k, n) in enumerate(tally.items())]
     return render(request, "supervision/visits.html", {
-        "rows": rows, "done": done, "chart": chart, "satisfactions": Satisfaction.choices,
-        "methods": ContactMethod.choices})
+        "rows": rows, "page": page, "form": form, "chart": chart, "satisfactions": Satisfaction.choices,
+        "methods": ContactMethod.choices, "export_url": reverse("visits-export")}, status=400 if form.errors else 200)
+
+
+@login_required
+def visits_export(request):
+    form, qs, roles = _visits(request)
+    back = f"{reverse('visits')}?{form.query()}"
+    if form.errors:
+        return redirect(back)
+    return export_or_back(request, back, lambda: audited_export(
+        actor=request.user, what="visits", title="家事回访", filters=form.description(), reason=form.reason(),
+        count=qs.count(), filename="家事回访", headers=VISIT_HEADERS, rows=visit_rows(request.user, qs, roles),
+        widths=VISIT_WIDTHS))
 
 
 @login_required

@@ -104,6 +104,9 @@ PAGES = {
     # printed once by the case's handler (a message for others in scope, 404 outside)
     "rate/": "public", "rate/<str:code>/": "public", "staff/cases/<int:case_id>/rating-slips/": "slip",
     "staff/bodies/<str:body>/": "staff", "staff/meetings/": "staff", "staff/meetings/new/": "staff",
+    # the lists' Excel exports (tests/exports/): the list's own rows, filtered by scope, audited
+    "staff/bodies/<str:body>/export/": "staff", "staff/meetings/export/": "staff", "staff/pool/export/": "staff",
+    "staff/visits/export/": "staff",
     "staff/cases/<int:case_id>/": "case", "staff/meetings/<int:meeting_id>/": "meeting",
     "staff/audit/": "audit", "staff/notifications/": "staff",
     # "model": the 分拣模型 page, for operators, street officers and the system administrator (403 otherwise)
