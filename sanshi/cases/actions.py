@@ -48,6 +48,13 @@ def _triage(*, actor, case: Case, data: dict) -> None:
                          department=get("department", "") or "")
 
 
+@action_handler(Action.RETRIAGE)
+def _retriage(*, actor, case: Case, data: dict) -> None:
+    get = data.get
+    services.case_retriage(actor=actor, case=case, kind=get("kind", "") or "", catalogue_code=get("catalogue_code", "") or "",
+                           grid_code=get("grid", "") or "", reason=get("reason", "") or "")
+
+
 @action_handler(Action.SETTLE)
 def _settle(*, actor, case: Case, data: dict) -> None:
     services.case_settle(actor=actor, case=case, note=data.get("note", "") or data.get("resolution", "") or "")

@@ -285,6 +285,7 @@ def department_whistled(role: StaffRole, case: Case) -> bool:
 command_centre = role_in(*COMMAND_ROLES)
 RULES = rules.RuleSet()
 RULES.add_rule(Action.TRIAGE, command_centre & (covers_case | unplaced))
+RULES.add_rule(Action.RETRIAGE, command_centre & covers_case)  # who triages re-routes: a triaged case is placed
 RULES.add_rule(Action.MERGE, command_centre & (covers_case | unplaced))
 RULES.add_rule(Action.DISPATCH, command_centre & covers_case)
 RULES.add_rule("withdraw_dispatch", command_centre & covers_case)

@@ -26,7 +26,7 @@ def case_list(user, *, status: str | None = None, body: str | None = None, kind:
 
 
 # the pool and its count on the home page stand for these; a to-do list repeats neither
-NOT_TODO = frozenset({Action.TRIAGE, Action.MERGE, Action.RECORD_PROGRESS})  # following is offered, never due
+NOT_TODO = frozenset({Action.TRIAGE, Action.RETRIAGE, Action.MERGE, Action.RECORD_PROGRESS})  # re-routing is offered, never due
 TODO_SCAN = 500  # open cases looked at for a to-do list, oldest first
 
 

@@ -10,7 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sanshi.audit.services import audit_lock, audit_record, audit_row
-from sanshi.catalog.models import Kind
+from sanshi.catalog.models import CatalogueItem, Kind
 from sanshi.catalog.selectors import current_item
 from sanshi.core.crypto import random_code
 from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
@@ -164,12 +164,10 @@ def _node_at(grid: OrgNode, level: str) -> OrgNode:
     return node
 
 
-def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code: str = "",
-                reason: str = "", urgent: bool = False, department: str = "") -> Case:
-    """Confirm or override the suggestion the case was opened with; route the case to its body and
-    level. The decision is kept beside the suggestion (intake records it for learning, triage
-    corrections become training data); a deadline or the 1-5-10 clocks start (supervision, rapid)."""
-    role = scope.check(actor, Action.TRIAGE, case)
+def _routing_input(kind: str, catalogue_code: str, grid_code: str,
+                   grid: OrgNode | None) -> tuple[dict, CatalogueItem | None, OrgNode | None]:
+    """Check a kind, a catalogue item of that kind and a grid (by code, else `grid`): the field
+    errors, the item and the grid (a micro-grid's grid)."""
     errors = {}
     item = current_item(catalogue_code or "")
     if kind not in {"PUBLIC", "SHARED", "HOUSEHOLD"}:
@@ -179,13 +177,24 @@ def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code:
     elif kind and item.kind != kind:
         errors["catalogue_code"] = format_lazy(_("清单事项 {code} 属于{kind}，与所选类别不符"),
                                                code=item.code, kind=Kind(item.kind).label)
-    grid = case.grid
     if grid_code:
         grid = grid_by_code(grid_code)
         if grid is None:
             errors["grid"] = format_lazy(_("网格编码“{code}”不存在"), code=grid_code)
     if grid is None and "grid" not in errors:
         errors["grid"] = _("请指定事项所在网格")
+    if grid is not None and grid.level == Level.MICRO_GRID and grid.parent is not None:
+        grid = grid.parent
+    return errors, item, grid
+
+
+def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code: str = "",
+                reason: str = "", urgent: bool = False, department: str = "") -> Case:
+    """Confirm or override the suggestion the case was opened with; route the case to its body and
+    level. The decision is kept beside the suggestion (intake records it for learning, triage
+    corrections become training data); a deadline or the 1-5-10 clocks start (supervision, rapid)."""
+    role = scope.check(actor, Action.TRIAGE, case)
+    errors, item, grid = _routing_input(kind, catalogue_code, grid_code, case.grid)
     suggestion = case.suggestion or {}
     overridden = bool(suggestion.get("kind")) and (
         suggestion.get("kind") != kind or suggestion.get("catalogue_code") != catalogue_code
@@ -195,8 +204,6 @@ def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code:
     if errors or grid is None or item is None:
         raise ValidationFailed(_("分拣信息有误"), errors=errors)
     level, body = routing_for(kind)
-    if grid.level == Level.MICRO_GRID and grid.parent is not None:
-        grid = grid.parent
     org = _node_at(grid, level)
     transition(
         case=case, action=Action.TRIAGE, actor=actor, actor_label=_label(actor, role), note=reason,
@@ -206,6 +213,40 @@ def case_triage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code:
               "urgent": urgent, "department": department or ""},
         changes={"kind": kind, "catalogue_item": item, "grid": grid, "level": level, "body": body,
                  "org": org, "urgent": urgent},
+    )
+    return case
+
+
+def case_retriage(*, actor, case: Case, kind: str, catalogue_code: str, grid_code: str = "",
+                  reason: str) -> Case:
+    """退回重分: re-route a triaged case nobody has taken up yet to another kind (and so another body
+    and level), another catalogue item or another grid. Who triages re-routes; the reason is
+    required and kept on the event (`note`), with where the case was and where it goes, so the
+    bounce-back rate counts these moves (docs/kpis.md). The deadline starts again for the new
+    route (supervision's hook on the move)."""
+    role = scope.check(actor, Action.RETRIAGE, case)
+    errors, item, grid = _routing_input(kind, catalogue_code, grid_code, case.grid)
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = _("重新分拣需要填写理由")
+    elif len(reason) > 500:
+        errors["reason"] = _("理由最多500字")
+    if not errors and item is not None and grid is not None and (
+            kind, item.pk, grid.pk) == (case.kind, case.catalogue_item_id, case.grid_id):
+        errors["kind"] = _("类别、清单事项和网格都没有改变，无需重新分拣")
+    if errors or grid is None or item is None:
+        raise ValidationFailed(_("重新分拣信息有误"), errors=errors)
+    level, body = routing_for(kind)
+    org = _node_at(grid, level)
+    transition(
+        case=case, action=Action.RETRIAGE, actor=actor, actor_label=_label(actor, role), note=reason,
+        public_note=f"重新分拣为「{item.get_kind_display()}」，改交{org.name}·{BODY_OF_LEVEL[level].label}",
+        data={"kind": kind, "catalogue_code": item.code, "catalogue_version": item.version.number,
+              "level": level, "org": org.code, "grid": grid.code, "from_kind": case.kind,
+              "from_catalogue_code": case.catalogue_item.code if case.catalogue_item else "",
+              "from_level": case.level, "from_org": case.org.code if case.org else "",
+              "from_grid": case.grid.code if case.grid else ""},
+        changes={"kind": kind, "catalogue_item": item, "grid": grid, "level": level, "body": body, "org": org},
     )
     return case
 

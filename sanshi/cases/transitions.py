@@ -29,6 +29,7 @@ class Action(models.TextChoices):
 
     OPEN = "open", _("受理")
     TRIAGE = "triage", _("分拣派单")
+    RETRIAGE = "retriage", _("重新分拣")  # re-routed to another kind or grid, with a reason (the bounce-back rate)
     DELIBERATE = "deliberate", _("提交议事")
     RESOLVE = "resolve", _("议定办理")
     WHISTLE = "whistle", _("吹哨报到")
@@ -121,6 +122,10 @@ MOVES: list[Move] = [
     # is handled a reinforcement or a new team after a withdrawal (改派) is dispatched again
     Move(Action.DISPATCH, Status.TRIAGED, Status.HANDLING, urgent_only=True, offered=False),
     Move(Action.DISPATCH, Status.HANDLING, Status.HANDLING, urgent_only=True, offered=False),
+    # 退回重分: a triaged case nobody has taken up yet goes to another kind (and so body and level) or
+    # another grid; a move of its own, with a reason, so the bounce-back rate counts real events (last
+    # in the table: offered after the step the case waits for)
+    Move(Action.RETRIAGE, Status.TRIAGED, Status.TRIAGED),
 ]
 
 ACTION_LABELS: dict[str, StrOrPromise] = {**dict(Action.choices), **dict(TimelineEvent.choices)}

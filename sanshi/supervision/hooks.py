@@ -8,6 +8,7 @@ from sanshi.core.jobs import sweep
 
 from .services import (
     committee_progress_record,
+    deadline_reroute,
     deadline_restart,
     deadline_start,
     supervision_on_close,
@@ -27,6 +28,13 @@ def start_deadline(*, case: Case, event: CaseEvent) -> None:
 def restart_deadline(*, case: Case, event: CaseEvent) -> None:
     """提级复议: the level above starts a full catalogue deadline again."""
     deadline_restart(case=case, at=event.at)
+
+
+@after_move(Action.RETRIAGE)
+def reroute_deadline(*, case: Case, event: CaseEvent) -> None:
+    """退回重分: the new body's deadline starts from the re-routing; the ledger follows the kind."""
+    if not case.urgent:
+        deadline_reroute(case=case, at=event.at)
 
 
 @after_move(Action.CLOSE)

@@ -3,6 +3,7 @@
 - Calendar: `calendar_day_set`, `calendar_day_remove`, `calendar_seed`; `deadline_after` counts
   working days (or calendar days, SANSHI_DEADLINE_COUNTS) with the calendar's exceptions.
 - Case deadline: `deadline_start` (at a non-urgent triage), `deadline_restart` (提级复议),
+  `deadline_reroute` (退回重分),
   `supervision_on_close` (acceptance: the clock completes, the ledger entry closes, a HOUSEHOLD
   matter gets its follow-up visit). Registered on the case's moves (triage, escalate, close: hooks.py).
 - Ledger (台账): `ledger_claim`, `ledger_set_deadline`, `ledger_report_progress`.
@@ -197,6 +198,27 @@ def deadline_restart(*, case: Case, at: datetime | None = None) -> Clock | None:
         entry = LedgerEntry.objects.select_for_update().filter(case=case, closed_at__isnull=True).first()
         if entry is not None:
             entry.deadline_at, entry.deadline_reason = due, "提级复议，时限重新起算"
+            _reset_ladder(entry)
+            entry.save()
+    return clock
+
+
+def deadline_reroute(*, case: Case, at: datetime | None = None) -> Clock:
+    """退回重分: the case goes to another body (or grid), whose deadline starts from the re-routing
+    with the new catalogue item's days. A matter that is no longer PUBLIC leaves its street's ledger
+    (the entry is closed, its claim and progress kept); one that is (again) PUBLIC is on it with the
+    new deadline and its ladder from the start."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        clock = deadline_start(case=case, at=at)  # a new PUBLIC matter's ledger entry is made here
+        entry = LedgerEntry.objects.select_for_update().filter(case=case).first()
+        if entry is not None and case.kind != "PUBLIC" and entry.closed_at is None:
+            entry.closed_at, entry.next_rung_at = at, None
+            entry.save(update_fields=["closed_at", "next_rung_at"])
+        elif entry is not None and case.kind == "PUBLIC" and entry.opened_at != at:
+            entry.closed_at, entry.deadline_days = None, _deadline_days(case)
+            entry.street = case_street(case) or entry.street  # another grid may lie in another street
+            entry.deadline_at, entry.deadline_reason = clock.due_at, "重新分拣，时限重新起算"
             _reset_ladder(entry)
             entry.save()
     return clock

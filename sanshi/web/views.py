@@ -17,7 +17,7 @@ from sanshi.cases.actions import case_act, get_case_or_404
 from sanshi.cases.models import Case, Status
 from sanshi.cases.routing import Body
 from sanshi.cases.selectors import case_list, todo
-from sanshi.cases.transitions import ACTION_LABELS, offered_actions
+from sanshi.cases.transitions import ACTION_LABELS, Action, offered_actions
 from sanshi.catalog.selectors import current_items
 from sanshi.core.errors import ApplicationError, NotFound
 from sanshi.core.personal import mask_name, mask_phone
@@ -114,13 +114,17 @@ def case_page(request, case, *, errors=None, failed_action: str = "", revealed=(
     meetings = open_meetings(request.user, body=case.body, org=case.org) if case.org else []
     suggestion = case.suggestion or (requests[0].suggestion if requests else {})
     evaluation_round = open_round(case) if case.status == Status.EVALUATING else None
+    actions = scope.actions(request.user, case, offered_actions(case.status, case.kind), roles)
     return render(request, "web/case.html", {
         "case": case, "requests": [
             (r, r.reporter_phone if (handler and r.pk in revealed) else mask_phone(r.reporter_phone),
              r.reporter_name if handler else mask_name(r.reporter_name)) for r in requests],
         "may_reveal": handler,
         "events": case.events.all(),
-        "actions": scope.actions(request.user, case, offered_actions(case.status, case.kind), roles),
+        "actions": actions,
+        # the user's own next steps; re-routing (退回重分) corrects a route and is no step: without any,
+        # the page says who takes the case on
+        "steps": [a for a in actions if a != Action.RETRIAGE],
         "action_labels": ACTION_LABELS, "suggestion": suggestion,
         "catalogue": current_items(), "departments": Department.objects.filter(active=True),
         "meetings": meetings, **_deliberation_parts(case),

@@ -49,6 +49,7 @@ SEES: dict[str, set[str]] = {
 # who may take each action, on each case they see (a role not listed: 403 if it sees the case, 404 if not)
 DOES: dict[str, dict[str, set[str]]] = {
     "triage": {c: {R.OPERATOR, R.STREET_OFFICER} for c in OWN | {"sibling"}},
+    "retriage": {c: {R.OPERATOR, R.STREET_OFFICER} for c in OWN | {"sibling"}},  # who triages re-routes
     "merge": {c: {R.OPERATOR, R.STREET_OFFICER} for c in OWN | {"sibling"}},
     "dispatch": {c: {R.OPERATOR, R.STREET_OFFICER} for c in OWN | {"sibling"}},
     "whistle": {"public": {R.OPERATOR, R.STREET_OFFICER}},  # a street-level public matter
