@@ -444,9 +444,10 @@ def parse_period(start: str | None, end: str | None, *, today: date | None = Non
     return Period(first, last)
 
 
-def _state(now: datetime) -> DbCase:
+def clock_state(now: datetime) -> DbCase:
     """met: done by the due time; breached: done late, or still open past the due time; pending:
-    open and not yet due. Decided by the times (a sweep that has not run yet changes nothing)."""
+    open and not yet due. Decided by the times (a sweep that has not run yet changes nothing). The
+    dashboard's 1-5-10 figures (sanshi.kpis) judge each step by this same rule."""
     return DbCase(
         When(done_at__isnull=False, done_at__lte=F("due_at"), then=Value("met")),
         When(Q(done_at__isnull=False) | Q(due_at__lt=now), then=Value("breached")),
@@ -497,7 +498,7 @@ class StepFigures:
 def _grouped(qs, key, now) -> dict[str, dict[str, StepFigures]]:
     """{group: {step: StepFigures}} from one GROUP BY query."""
     out: dict[str, dict[str, StepFigures]] = {}
-    rows = (qs.annotate(group=key, state=_state(now)).values("group", "name", "state")
+    rows = (qs.annotate(group=key, state=clock_state(now)).values("group", "name", "state")
             .annotate(n=Count("id")).order_by())
     for row in rows:
         steps = out.setdefault(row["group"], {s: StepFigures() for s in STEP_NAMES})

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "sanshi.rapid",
     "sanshi.supervision",
     "sanshi.command",
+    "sanshi.kpis",
     "sanshi.demo",
     "sanshi.web",
 ]
@@ -305,6 +306,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="sanshi@localhost")
 # The command-centre board counts every open case per 片区 at most this often (the live counts —
 # urgent, unassigned, overdue — are fresh on every refresh); 0 counts on every refresh.
 SANSHI_BOARD_LOAD_SECONDS = env.int("SANSHI_BOARD_LOAD_SECONDS", default=60)
+# The dashboard's figures (docs/kpis.md): the worker reads at most this many new case events a round,
+# and reads them again once this many seconds old (a transaction that took an earlier id may commit
+# later); a wall screen stays signed in this many days unless revoked, and refreshes this often.
+SANSHI_KPI_BATCH = env.int("SANSHI_KPI_BATCH", default=500)
+SANSHI_KPI_SETTLE_SECONDS = env.int("SANSHI_KPI_SETTLE_SECONDS", default=60)
+SANSHI_SCREEN_DAYS = env.int("SANSHI_SCREEN_DAYS", default=30)
+SANSHI_SCREEN_REFRESH_SECONDS = env.int("SANSHI_SCREEN_REFRESH_SECONDS", default=60)
 # Intake remembers which grid a grid code names for this many seconds per process (a renamed or
 # deleted code is seen by the other processes after at most this long); 0 asks the database each time.
 SANSHI_GRID_CACHE_SECONDS = env.int("SANSHI_GRID_CACHE_SECONDS", default=60)
