@@ -24,6 +24,7 @@ from sanshi.core.errors import ApplicationError
 from sanshi.core.middleware import database_unavailable, log_unavailable, unavailable_message
 from sanshi.deliberation.api import router as meetings_router
 from sanshi.intake.api import router as intake_router
+from sanshi.notices.api import router as notices_router
 from sanshi.rapid.api import router as rapid_router
 from sanshi.registry.api import router as roles_router
 from sanshi.supervision.api import router as supervision_router
@@ -134,3 +135,4 @@ api.add_router("", notifications_router, auth=staff)  # one's own in-app notific
 api.add_router("/triage", triage_router, auth=staff)  # 分拣模型: status and retraining
 api.add_router("/roles", roles_router, auth=staff)  # 岗位与账号: the security administrator's
 api.add_router("", votes_router)  # 业主共同决定: public counts; the community secretary's votes (own auth)
+api.add_router("", notices_router)  # 张榜公示: the board, comments and objections (public); moderation (own auth)

@@ -14,6 +14,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405 — threads in tests must
 SANSHI_RATE_ANON = "100000/min"
 SANSHI_RATE_USER = "100000/min"
 SANSHI_RATE_REPORT = SANSHI_RATE_TRACK = SANSHI_RATE_SIGN_IN = "100000/min"  # pages and sign-in, per address
+SANSHI_RATE_NOTICE_COMMENT = "100000/min"  # comments on notices, per address
 # one test process: an in-memory cache keeps rate-limit tests independent of the database
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tests read the chain right after each act: seal inline on every database. The deferred mode (the

@@ -143,6 +143,12 @@ PAGES = {
     "votes/<int:vote_id>/ballot/": "public",
     # the probes (docs/operations.md): public, figures and times only, no personal data (tests/core/test_health.py)
     "healthz": "public", "readyz": "public",
+    # 张榜公示 (tests/notices/): the board, a notice (its comment form limited per address), its PDF and the feed
+    # are public; the moderation list is filtered by scope; a decision is POST, for who may publicise the
+    # case (403 in sight, 404 outside)
+    "notices/": "public", "notices/feed/": "public", "notices/<int:notice_id>/": "public",
+    "notices/<int:notice_id>.pdf": "public", "staff/notices/": "staff",
+    "staff/notices/comments/<int:comment_id>/": "moderate",
     "i18n/": "django", "admin/": "django", "api/v1/": "api",  # included URLconfs checked elsewhere
 }
 # Every operation of the NinjaAPI: "public", "token" (any valid token), "cases" (filtered list),
@@ -183,6 +189,11 @@ API = {
     # proxy ballots and closing are the community secretary's (403 in sight, 404 outside)
     ("GET", "/api/v1/votes/{vote_id}"): "public", ("POST", "/api/v1/votes"): "votes",
     ("POST", "/api/v1/votes/{vote_id}/ballots"): "votes", ("POST", "/api/v1/votes/{vote_id}/close"): "votes",
+    # 张榜公示 (tests/notices/): notices and comments on them are public (no personal data, a limit per address);
+    # the pending list is filtered by the moderate rule, a decision is who may publicise (403 in sight, 404 outside)
+    ("GET", "/api/v1/notices"): "public", ("GET", "/api/v1/notices/{notice_id}"): "public",
+    ("POST", "/api/v1/notices/{notice_id}/comments"): "public", ("GET", "/api/v1/notice-comments"): "token",
+    ("POST", "/api/v1/notice-comments/{comment_id}/moderation"): "moderate",
 }
 
 
