@@ -40,6 +40,7 @@ urlpatterns = [
     path("staff/rapid/teams/<int:team_id>/duty/", rapid_views.team_duty, name="rapid-team-duty"),
     path("staff/command/", include("sanshi.command.urls")),  # 指挥中心 board and 1-5-10 compliance
     path("staff/roles/", include("sanshi.registry.urls")),  # 岗位与账号: the security administrator's
+    path("staff/imports/", include("sanshi.imports.urls")),  # Excel 导入: households, residents, accounts
     path("", include("sanshi.notices.urls")),  # 张榜公示: notices/… (anyone), staff/notices/ (moderation)
     path("", include("sanshi.votes.urls")),  # 业主共同决定: staff/votes/… (community staff), votes/<id>/ballot/ (owners)
     path("healthz", health.healthz, name="healthz"),  # the process answers (no database): the load balancer's probe

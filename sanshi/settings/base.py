@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "sanshi.notices",
     "sanshi.rapid",
     "sanshi.supervision",
+    "sanshi.imports",
     "sanshi.command",
     "sanshi.kpis",
     "sanshi.demo",

@@ -131,6 +131,11 @@ PAGES = {
     "staff/roles/": "roles", "staff/roles/grant/": "roles", "staff/roles/<int:role_id>/revoke/": "roles",
     "staff/roles/accounts/new/": "roles", "staff/roles/accounts/<int:user_id>/activation/": "roles",
     "staff/roles/accounts/<int:user_id>/otp-activation/": "roles",
+    # Excel 导入 (tests/imports/): the page of what one may import opens for everyone signed in; a sheet's page
+    # and template are the community's staff's (households, residents) and the security administrator's
+    # (accounts), 403 for every other role
+    "staff/imports/": "staff", "staff/imports/<str:kind>/": "imports",
+    "staff/imports/<str:kind>/template.xlsx": "imports",
     # a new account's owner sets the first password from the one-time link: no sign-in, the link is the credential
     "staff/roles/activate/<uidb64>/<token>/": "signin",
     # 业主共同决定 (tests/votes/): lists filtered by scope (the new-vote form offers only the community
@@ -428,8 +433,9 @@ def test_the_pages(matrix, client):
         assert client.get("/staff/roles/").status_code == (200 if role == R.SECURITY_ADMIN else 403), role
         client.logout()
     for route, kind in PAGES.items():
-        if kind in ("staff", "case", "meeting", "audit", "command", "model", "roles"):
+        if kind in ("staff", "case", "meeting", "audit", "command", "model", "roles", "imports"):
             url = "/" + (route.replace("<str:body>", "x").replace("<int:case_id>", "1").replace("<int:meeting_id>", "1")
+                         .replace("<str:kind>", "households")
                          .replace("<int:role_id>", "1").replace("<int:user_id>", "1"))
             response = client.get(url)
             assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
