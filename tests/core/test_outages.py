@@ -90,7 +90,7 @@ def test_an_audited_staff_read_answers_503_when_its_audit_row_cannot_be_written(
     def cannot_write(**kwargs):
         raise DatabaseError("cannot execute INSERT in a read-only transaction")
 
-    monkeypatch.setattr("sanshi.supervision.views.audit_record", cannot_write)
+    monkeypatch.setattr("sanshi.cases.exports.audit_record", cannot_write)  # every list export writes it there
     client.force_login(world.street_officer)
     response = client.get("/staff/ledger/export/")
     assert response.status_code == 503 and response["Retry-After"] == "30"
