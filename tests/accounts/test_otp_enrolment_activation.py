@@ -135,3 +135,29 @@ def test_only_a_security_administrator_in_reach_issues_one(otp_world):
     outside = verified(street_admin)
     assert outside.post(f"/staff/roles/accounts/{otp_world.other_operator.pk}/otp-activation/").status_code == 404
     assert not OtpEnrolmentActivation.objects.exists()
+
+
+def test_the_services_refuse_without_a_redeemed_unexpired_activation_whatever_the_caller(otp_world, clock):
+    """The enrolment page checks its session first; the services hold the rule on their own too."""
+    from sanshi.accounts.services import otp_activation_redeem, totp_enrolment_confirm, totp_enrolment_start
+    from sanshi.core.errors import ApplicationError
+
+    owner = otp_world.operator
+    with pytest.raises(ApplicationError):
+        totp_enrolment_start(user=owner, activation_id=None)
+    code = otp_enrolment_activation_issue(actor=otp_world.secadmin, user=owner)
+    issued = OtpEnrolmentActivation.objects.get(user=owner)
+    with pytest.raises(ApplicationError):  # issued, not yet redeemed
+        totp_enrolment_start(user=owner, activation_id=issued.pk)
+    someone_elses = otp_activation_redeem(user=otp_world.grid_worker, code=otp_enrolment_activation_issue(
+        actor=otp_world.secadmin, user=otp_world.grid_worker))
+    with pytest.raises(ApplicationError):
+        totp_enrolment_start(user=owner, activation_id=someone_elses.pk)
+    activation = otp_activation_redeem(user=owner, code=code)
+    device = totp_enrolment_start(user=owner, activation_id=activation.pk)  # now the secret may be shown
+    clock.shift(timedelta(hours=24, seconds=1))
+    with pytest.raises(ApplicationError):
+        totp_enrolment_start(user=owner, activation_id=activation.pk)
+    with pytest.raises(ApplicationError):
+        totp_enrolment_confirm(user=owner, token=code_now(device), activation_id=activation.pk)
+    assert not TOTPDevice.objects.filter(confirmed=True).exists()
