@@ -42,7 +42,7 @@ from sanshi.registry.models import (
 from sanshi.registry.services import node_create
 
 from . import content
-from .notices import period_over
+from .notices import build_notices, period_over
 from .rapid import build_rapid
 from .supervision import build_supervision
 from .votes import build_votes
@@ -348,7 +348,7 @@ class Demo:
             return
         case_publicise(actor=handler, case=case, result=result, notice=f"关于“{case.title}”的办理结果：{result}")
         if not stop_at_notice:
-            period_over(case)  # as if the objection period had run
+            period_over(case)  # as if the objection period had run (build_notices aligns the timeline after)
             case_request_evaluation(actor=handler, case=case)
 
     def evaluate(self, case: Case, grid: OrgNode, *, good: bool) -> None:
@@ -432,6 +432,8 @@ def build_demo(*, requests: int = 320, seed: int = 2026, out: Callable[[str], No
         build_supervision(demo)  # 台账 in every state (unclaimed, claimed, each overdue rung), 回访 open and done
     with transaction.atomic():
         build_votes(demo)  # 业主共同决定: 东门小区's electorate, a vote that passed and one short of owners
+    with transaction.atomic():
+        build_notices(demo)  # 张榜公示: notices on the cases' timelines, 东门社区's parking rule open for objections
     return demo
 
 

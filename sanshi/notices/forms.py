@@ -23,4 +23,3 @@ class CommentForm(forms.Form):
                            error_messages={"max_length": _("称呼最多%(limit_value)d字")})
     phone = forms.CharField(label=_("联系电话（可选，仅审核人员可见，不公开）"), max_length=20, required=False,
                             error_messages={"max_length": _("电话号码格式不正确")})
-
