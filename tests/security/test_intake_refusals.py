@@ -48,6 +48,7 @@ def test_a_hotline_systems_token_claims_the_assigned_channels_but_not_the_grid_p
     assert list(Request.objects.values_list("sub_channel", flat=True)) == ["superior"]
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow warns on open; we refuse
 def test_a_12000_by_12000_png_is_refused_at_the_default_pixel_limit(world, client, settings):
     assert settings.SANSHI_MAX_IMAGE_PIXELS == 40_000_000  # the deployment's default, not a test's
     buffer = io.BytesIO()
