@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from sanshi.notices.models import Notice
 
-from ..helpers import notice_period_over
+from ..helpers import act, notice_period_over
 from .conftest import (
     COMMENTER,
     COMMENTER_PHONE,
@@ -173,3 +173,22 @@ def test_the_pdf_is_an_a4_page_with_the_title(world, client, token_for, posted):
 @pytest.mark.parametrize("path", ["/notices/", "/notices/?node=T1C1&kind=SHARED&open=1&page=x", "/notices/feed/"])
 def test_the_board_needs_no_account(world, client, path):
     assert client.get(path).status_code == 200
+
+
+def test_the_committees_follow_up_is_the_notices_progress(world, client, token_for, posted):
+    """B2: the supervision committee follows a shared resolution to done. What it records while the
+    notice is posted is the notice's progress, for everyone — the names known on the case as 张*;
+    then the request for evaluation after the period."""
+    committee = token_for(world.committee)
+    r = act(client, committee, posted.case_id, action="record_progress", note=f"已到现场核对，{REPORTER}所在楼栋已划线")
+    assert r.status_code == 200, r.content
+    body = client.get(f"/api/v1/notices/{posted.notice.pk}").json()
+    assert [(p["action"], p["note"]) for p in body["progress"]] == [
+        ("supervision_progress", "居务监督委员会跟踪：已到现场核对，张**所在楼栋已划线")]
+    page = client.get(f"/notices/{posted.notice.pk}/").content.decode()
+    assert "居务监督委员会跟踪：已到现场核对，张**所在楼栋已划线" in page and REPORTER not in page
+    notice_period_over(posted.case_id)
+    assert act(client, posted.convener, posted.case_id, action="request_evaluation").status_code == 200
+    body = client.get(f"/api/v1/notices/{posted.notice.pk}").json()
+    assert [p["action"] for p in body["progress"]] == ["supervision_progress", "request_evaluation"]
+    assert body["status"] == "concluded" and body["case_status"] == "evaluating" and body["open"] is False

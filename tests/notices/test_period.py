@@ -63,7 +63,7 @@ def test_the_case_page_refuses_too_early_with_the_date_and_shows_the_notice(worl
         client.force_login(world.secretary)
         page = client.get(f"/staff/cases/{posted.case_id}/").content.decode()
         assert 'id="case-notices"' in page and f"/notices/{posted.notice.pk}/" in page
-        assert "异议期至 2026-12-11 23:59" in page
+        assert "异议期至 2026-12-11 23:59，期满后才能提请评价" in page
         refused = client.post(f"/staff/cases/{posted.case_id}/", {"action": "request_evaluation"})
     assert refused.status_code == 400
     assert "公示期未满：异议期至 2026-12-11 23:59 止，期满后才能提请评价" in refused.content.decode()

@@ -1,9 +1,10 @@
 """The notice board's part of the case page: the case's notices, each with its period and how many
-comments wait for moderation (a link to the public notice and to the moderation page)."""
+comments wait for moderation (a link to the public notice and to the moderation page); while the
+period runs, that evaluation can be requested only after it."""
 
 from django import template
 
-from ..selectors import notices_of_case
+from ..selectors import is_open, notices_of_case
 
 register = template.Library()
 
@@ -12,4 +13,5 @@ register = template.Library()
 def notice_case_panel(case):
     if case.kind not in ("PUBLIC", "SHARED"):
         return {"notices": []}
-    return {"notices": notices_of_case(case)}
+    notices = notices_of_case(case)
+    return {"notices": notices, "open": {n.pk for n in notices if is_open(n)}}
