@@ -263,3 +263,29 @@ def test_one_transaction_per_action(world, client, posted, monkeypatch):
     before = CaseEvent.objects.filter(case_id=posted.case_id).count()
     assert act(client, posted.convener, posted.case_id, action="request_evaluation").status_code == 409
     assert CaseEvent.objects.filter(case_id=posted.case_id).count() == before
+
+
+def test_the_moderation_page_reads_a_fixed_number_of_queries(world, client, token_for):
+    """The secretary's moderation page: one pending comment, then five on five matters and one
+    published — the same number of queries (the scope rule is decided in memory per matter)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .conftest import publicise
+
+    first = publicise(world, client, token_for, title="第一件")
+    comment(client, first.notice.pk, kind="objection", text="异议一")
+    client.force_login(world.secretary)
+    client.get("/staff/notices/")  # warm the session and the caches
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/staff/notices/").status_code == 200
+    for n in range(4):
+        more = publicise(world, client, token_for, title=f"第{n + 2}件")
+        comment(client, more.notice.pk, kind="comment", text=f"意见{n}")
+    published = comment(client, first.notice.pk, kind="comment", text="已公开的一条").json()["id"]
+    assert moderate(client, first.convener, published, "publish").status_code == 200
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/staff/notices/").content.decode()
+    queue, shown = page.split('id="queue"')[1].split('id="shown"')
+    assert queue.count("<li id=") == 5 and "已公开的一条" in shown
+    assert len(many.captured_queries) == len(one.captured_queries), [q["sql"] for q in many.captured_queries]
