@@ -6,6 +6,7 @@ from . import views
 
 urlpatterns = [
     path("staff/votes/", views.vote_list, name="votes"),
+    path("staff/votes/export/", views.votes_export, name="votes-export"),
     path("staff/votes/new/", views.vote_new, name="vote-new"),
     path("staff/votes/<int:vote_id>/", views.vote_page, name="vote"),
     path("staff/votes/electorates/", views.electorates, name="electorates"),

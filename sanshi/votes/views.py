@@ -7,17 +7,22 @@ call the same services as the API; out of sight is 404, in sight but not allowed
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from sanshi.accounts.throttling import limit_per_address
+from sanshi.cases.exports import audited_export, export_or_back
+from sanshi.cases.filters import ListFilter, page_of
 from sanshi.core.errors import ApplicationError, NotFound, NotPermitted, TransitionNotAllowed
 from sanshi.core.forms import apply_errors
 from sanshi.core.personal import mask_name, mask_personal_text, mask_phone
+from sanshi.registry.selectors import subtree
 
 from . import selectors, services
 from .charts import tally_chart
@@ -180,11 +185,62 @@ def unit_page(request, unit_id: int):
 
 # ---- votes --------------------------------------------------------------------------------------
 
+VOTE_STATUSES = [("", gettext_lazy("全部")), (VoteStatus.OPEN, VoteStatus.OPEN.label),
+                 (VoteStatus.CLOSED, VoteStatus.CLOSED.label), ("passed", gettext_lazy("已通过")),
+                 ("failed", gettext_lazy("未通过"))]
+
+
+def _votes(request):
+    """The votes in sight as the query string filters them: the title or the matter's number, the
+    date opened, open or closed (passed or not), the community."""
+    form = ListFilter(request.GET, user=request.user, statuses=VOTE_STATUSES, kinds=False,
+                      period_label=gettext_lazy("发起日期"))
+    qs = selectors.vote_list(request.user).filter(form.period_q("opened_at"))
+    q, status, node = form.value("q"), form.value("status"), form.node_picked()
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(agenda_item__case__number__icontains=q))
+    if status in (VoteStatus.OPEN, VoteStatus.CLOSED):
+        qs = qs.filter(status=status)
+    elif status in ("passed", "failed"):
+        qs = qs.filter(status=VoteStatus.CLOSED, passed=status == "passed")
+    if node is not None:
+        qs = qs.filter(electorate__node__in=subtree(node))
+    return form, qs
+
+
 @login_required
 def vote_list(request):
-    votes = list(selectors.vote_list(request.user)[:VOTES_SHOWN])
+    form, qs = _votes(request)
     return render(request, "votes/votes.html", {
-        "votes": votes, "can_open": selectors.keepable_nodes(request.user).exists()})
+        "page": page_of(request, qs), "form": form, "export_url": reverse("votes-export"),
+        "can_open": selectors.keepable_nodes(request.user).exists()}, status=400 if form.errors else 200)
+
+
+VOTE_HEADERS = ["表决事项", "事项编号", "共同决定事项类别", "业主名册", "无记名", "状态", "发起时间", "计划截止日期",
+                "结束时间", "结果", "业主总数", "参与表决", "同意", "反对", "弃权"]
+VOTE_WIDTHS = [36, 18, 24, 20, 8, 8, 17, 12, 17, 8, 10, 10, 8, 8, 8]
+
+
+def _vote_row(vote) -> list:
+    """One vote; the counts are those kept when it closed (an open vote's, secret or not, stay on its page)."""
+    tally = vote.result if vote.status == VoteStatus.CLOSED else {}
+    outcome = "" if vote.passed is None or vote.status != VoteStatus.CLOSED else ("通过" if vote.passed else "未通过")
+    return [mask_personal_text(vote.title), vote.agenda_item.case.number, str(Item(vote.item).label),
+            vote.electorate.name, "是" if vote.secret else "", vote.get_status_display(), vote.opened_at, vote.ends_on,
+            vote.closed_at, outcome, *(tally.get(key, "") for key in (
+                "owners_total", "participating_owners", "yes_owners", "no_owners", "abstain_owners"))]
+
+
+@login_required
+def votes_export(request):
+    form, qs = _votes(request)
+    back = f"{reverse('votes')}?{form.query()}"
+    if form.errors:
+        return redirect(back)
+    return export_or_back(request, back, lambda: audited_export(
+        actor=request.user, what="votes", title="业主表决", filters=form.description(), reason=form.reason(),
+        count=qs.count(), filename="业主表决", headers=VOTE_HEADERS,
+        rows=(_vote_row(v) for v in qs.iterator(chunk_size=2000)), widths=VOTE_WIDTHS))
 
 
 @login_required

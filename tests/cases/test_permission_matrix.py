@@ -145,6 +145,7 @@ PAGES = {
     "staff/votes/electorates/template.xlsx": "staff", "staff/votes/<int:vote_id>/": "vote",
     "staff/votes/electorates/<int:electorate_id>/": "electorate",
     "staff/votes/electorates/<int:electorate_id>/import/": "electorate", "staff/votes/units/<int:unit_id>/": "electorate",
+    "staff/votes/export/": "staff",  # the votes list's Excel export (tests/exports/): its own rows, audited
     "votes/<int:vote_id>/ballot/": "public",
     # the probes (docs/operations.md): public, figures and times only, no personal data (tests/core/test_health.py)
     "healthz": "public", "readyz": "public",

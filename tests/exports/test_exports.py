@@ -162,3 +162,36 @@ def test_the_helper_other_apps_call_writes_the_same_sheet():
 def test_an_export_needs_sign_in(client, url, db):
     response = client.get(url)
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_votes_list_filters_and_exports_the_counts_kept_at_closing(world, client):
+    from sanshi.votes.services import vote_close
+
+    from ..votes.conftest import Compound, shared_resolution
+
+    compound = Compound(world)
+    for n in range(3):
+        compound.add(f"1栋{n + 101}室", "90.00", f"业主{n}")
+    parking = compound.open(shared_resolution(world, "停车收费标准"), title="停车收费标准")
+    for n, choice in enumerate(("yes", "yes", "no")):
+        compound.paper(parking, f"1栋{n + 101}室", choice)
+    vote_close(actor=world.secretary, vote=parking)
+    second = Compound(world, name="二期全体业主")
+    second.add("9栋101室", "80.00", "业主九")
+    second.open(shared_resolution(world, "电梯加装"), title="电梯加装")
+    client.force_login(world.street_officer)  # reads the street's votes
+    page = client.get("/staff/votes/?status=closed").content.decode()
+    assert "停车收费标准" in page and "电梯加装" not in page
+    assert "电梯加装" in client.get("/staff/votes/?q=电梯").content.decode()
+    sheet, header, rows = sheet_of(client.get("/staff/votes/export/"))
+    assert sheet.freeze_panes == "A4" and header[0] == "表决事项"
+    by_title = {r["表决事项"]: r for r in rows}
+    assert set(by_title) == {"停车收费标准", "电梯加装"}
+    closed, open_ = by_title["停车收费标准"], by_title["电梯加装"]
+    assert (closed["状态"], closed["业主总数"], closed["参与表决"], closed["同意"], closed["反对"]) == (
+        "已结束", 3, 3, 2, 1)
+    assert open_["状态"] == "表决中" and open_["同意"] is None  # an open vote's counts stay on its page
+    audit = AuditEntry.objects.get(event="export")
+    assert (audit.obj_type, audit.obj_id) == ("votes", "2")
+    client.force_login(world.other_operator)  # another street: none of them
+    assert sheet_of(client.get("/staff/votes/export/"))[2] == []
