@@ -28,6 +28,11 @@ _TITLE = ParagraphStyle("title", parent=_BODY, fontSize=17, leading=25, alignmen
 _LABEL = ParagraphStyle("label", parent=_BODY, fontSize=13, leading=20, textColor=colors.HexColor("#b3261e"))
 
 
+# what a notice no longer posted says at its top (transitions.NoticeStatus)
+STATUS_LINES = {"concluded": "公示期已满，事项已提请评价。",
+                "reopened": "居民异议经审核成立，事项已退回重新议事，以重新议定后的公示为准。"}
+
+
 def _p(text: str, style: ParagraphStyle = _BODY) -> Paragraph:
     """A paragraph of plain text (escaped: a notice's text is never markup), line breaks kept."""
     return Paragraph(escape(text or "").replace("\n", "<br/>"), style)
@@ -69,6 +74,8 @@ def notice_pdf(summary: dict[str, Any], *, url: str, published: str, until: str)
                    _p(f"{summary['node']['name']} · {summary['kind_label']} · 事项编号 {summary['case_number']}",
                       ParagraphStyle("meta", parent=_SMALL, alignment=TA_CENTER)),
                    HRFlowable(width="100%", color=colors.HexColor("#b3261e"), spaceBefore=4 * mm, spaceAfter=4 * mm)]
+    if summary["status"] in STATUS_LINES:  # a page printed after the period must not read as open for objections
+        story += [_p(STATUS_LINES[summary["status"]], _LABEL), Spacer(1, 3 * mm)]
     for label, text in (("议定事项", summary["resolution"]), ("办理结果", summary["result"]),
                         ("公示内容", summary["text"])):
         if text:

@@ -165,6 +165,7 @@ def test_the_pdf_is_an_a4_page_with_the_title(world, client, token_for, posted):
     # where to object: the notice's address, and its QR code beside it (a QR code of 21+ modules a side)
     assert f"http://testserver/notices/{posted.notice.pk}/" in text and "扫描右侧二维码" in text
     assert pdf_rectangles(response.content) > 100
+    assert "公示期已满" not in text and "重新议事" not in text  # posted: no status line
     assert b"/MediaBox [ 0 0 595.2756 841.8898 ]" in response.content  # A4 in points
     assert b"STSong-Light" in response.content  # the built-in CID font, no font file embedded
     assert client.get("/notices/999999.pdf").status_code == 404

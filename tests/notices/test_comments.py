@@ -112,6 +112,10 @@ def test_an_upheld_objection_sends_the_matter_back_to_deliberation(world, client
     page = client.get(f"/notices/{notice.pk}/").content.decode()
     assert "异议成立" in page and "经核实标准有误" in page and "事项已退回重新议事" in page
     assert "提出意见或异议" not in page  # no more comments on this notice
+    from .conftest import pdf_text
+
+    printed = pdf_text(client.get(f"/notices/{notice.pk}.pdf").content)
+    assert "事项已退回重新议事，以重新议定后的公示为准" in printed  # a page printed now says so at its top
     tracked = client.get(f"/api/v1/notices/{notice.pk}").json()
     assert tracked["status"] == "reopened" and tracked["case_status"] == "deliberating"
     assert [p["action"] for p in tracked["progress"]] == ["reopen"]

@@ -17,7 +17,7 @@ from sanshi.notices.services import notice_periods
 from sanshi.supervision.models import CalendarDay
 
 from ..helpers import act, moves
-from .conftest import comment, publicise
+from .conftest import comment, pdf_text, publicise
 
 LOCAL = ZoneInfo(django_settings.TIME_ZONE)
 
@@ -52,6 +52,7 @@ def test_evaluation_is_refused_until_the_period_ends_then_allowed(world, client,
         assert allowed.status_code == 200 and allowed.json()["status"] == "evaluating"
     notice.refresh_from_db()
     assert notice.status == "concluded"
+    assert "公示期已满，事项已提请评价" in pdf_text(client.get(f"/notices/{notice.pk}.pdf").content)
     assert notice.events.values_list("action", flat=True).last() == "conclude"
     assert moves(posted.case_id)[-2:] == ["publicise", "request_evaluation"]
 
