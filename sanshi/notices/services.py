@@ -17,6 +17,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +30,7 @@ from sanshi.cases.transitions import Action
 from sanshi.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from sanshi.core.i18n import stored_in_canonical_language
 from sanshi.core.notify import notify
-from sanshi.core.personal import normalise_phone
+from sanshi.core.personal import mask_name, normalise_phone
 from sanshi.supervision.services import deadline_after
 from sanshi.votes.models import Vote
 
@@ -164,10 +165,25 @@ def notice_period_guard(*, case: Case, action: str, actor) -> None:
 
 
 def notice_conclude(*, actor, case: Case, event: CaseEvent) -> None:
-    """Evaluation requested after the period: the notice's period is over."""
+    """Evaluation requested after the period: the notice's period is over, and what commenters left
+    about themselves on the case's notices has served its purpose (staff checking an objection)."""
     notice = current_notice(case, lock=True)
     if notice is not None:
         _notice_move(notice, NoticeAction.CONCLUDE, actor=actor, actor_label=event.actor_label)
+        comments_forget_contacts(case)
+
+
+def comments_forget_contacts(case: Case) -> int:
+    """Erase the phones commenters left on the case's notices and keep their names only as the board
+    shows them (王**), with one audit row giving the count (PIPL: no longer than the purpose needs).
+    Run inside the caller's transaction (the audit lock held). Returns how many comments."""
+    rows = list(Comment.objects.filter(notice__case_id=case.pk)
+                .filter(Q(phone__gt="") | (Q(name__gt="") & ~Q(name__endswith="*"))).only("pk", "name"))
+    for comment in rows:
+        Comment.objects.filter(pk=comment.pk).update(phone="", name=mask_name(comment.name))
+    if rows:
+        audit_record(event="personal_data.anonymise", obj_type="notice_comments", obj_id=str(len(rows)))
+    return len(rows)
 
 
 def notice_reopen(*, actor, case: Case, event: CaseEvent) -> None:

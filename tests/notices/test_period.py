@@ -11,8 +11,9 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from sanshi.audit.models import AuditEntry
 from sanshi.cases.models import Case
-from sanshi.notices.models import Notice
+from sanshi.notices.models import Comment, Notice
 from sanshi.notices.services import notice_periods
 from sanshi.supervision.models import CalendarDay
 
@@ -40,6 +41,7 @@ def test_evaluation_is_refused_until_the_period_ends_then_allowed(world, client,
     goes through and the notice is concluded."""
     with time_machine.travel(FRIDAY, tick=False):
         posted = publicise(world, client, token_for)
+        left = comment(client, posted.notice.pk, kind="comment", text="支持", name="王五福", phone="13987654321")
     notice = posted.notice
     assert timezone.localtime(notice.objection_until) == at(2026, 12, 11, 23, 59, 59)
     with time_machine.travel(notice.objection_until - timedelta(minutes=1), tick=False):
@@ -53,6 +55,11 @@ def test_evaluation_is_refused_until_the_period_ends_then_allowed(world, client,
     notice.refresh_from_db()
     assert notice.status == "concluded"
     assert "公示期已满，事项已提请评价" in pdf_text(client.get(f"/notices/{notice.pk}.pdf").content)
+    # the commenter's phone served the check of the comments: erased once the matter goes to evaluation,
+    # the name kept only as the board shows it, one audit row with the count
+    kept = Comment.objects.get(pk=left.json()["id"])
+    assert (kept.phone, kept.name) == ("", "王**")
+    assert AuditEntry.objects.filter(event="personal_data.anonymise", obj_type="notice_comments", obj_id="1").exists()
     assert notice.events.values_list("action", flat=True).last() == "conclude"
     assert moves(posted.case_id)[-2:] == ["publicise", "request_evaluation"]
 
