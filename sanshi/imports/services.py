@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sanshi.audit.services import audit_record
 from sanshi.core.crypto import lookup_hash
-from sanshi.core.xlsx import RowError, read_table
+from sanshi.core.xlsx import RowError, read_table, text
 from sanshi.registry.models import Household, OrgNode, Person, StaffRole
 from sanshi.registry.services import account_create, person_register
 
@@ -81,6 +81,20 @@ def _grids(actor, codes: set[str]) -> dict[str, OrgNode]:
 NO_GRID = _("网格编码不存在，或不在您负责的社区（网格）内")
 
 
+def _grids_checked(actor, table: list[tuple[int, tuple]], rows: list, report: ImportReport,
+                   column: str) -> dict[str, OrgNode]:
+    """The importable grids the sheet names (one query). A row already in error for another column
+    is told about an unknown grid code too, so one dry run lists every problem of the sheet; the
+    rows that parsed are checked by the caller."""
+    parsed = {r.row for r in rows}
+    others = {number: text(values[0]).upper() for number, values in table if number not in parsed}
+    grids = _grids(actor, {r.grid for r in rows} | {code for code in others.values() if code})
+    for number, code in others.items():
+        if code and code not in grids:
+            report.errors.append(RowError(number, column, str(NO_GRID)))
+    return grids
+
+
 def _audit(actor, role: StaffRole, event: str, obj_type: str, report: ImportReport) -> None:
     audit_record(event=event, actor=actor, role=role.role, node=role.node.code, obj_type=obj_type,
                  obj_id=str(report.created + report.updated),
@@ -103,7 +117,7 @@ def households_import(*, actor, upload, dry_run: bool = True, progress: Progress
         row = household_row(number, values, report.errors)
         if row is not None:
             rows.append(row)
-    grids = _grids(actor, {r.grid for r in rows})
+    grids = _grids_checked(actor, table, rows, report, HOUSEHOLDS.headers[0])
     seen: dict[tuple[str, str], int] = {}
     for row in rows:
         if row.grid not in grids:
@@ -170,7 +184,7 @@ def residents_import(*, actor, upload, dry_run: bool = True, progress: Progress 
         row = resident_row(number, values, report.errors)
         if row is not None:
             rows.append(row)
-    grids = _grids(actor, {r.grid for r in rows})
+    grids = _grids_checked(actor, table, rows, report, h[0])
     with transaction.atomic():
         homes = _existing_households(grids, lock=not dry_run)
         id_hashes = {lookup_hash(r.id_number): r for r in rows if r.id_number}

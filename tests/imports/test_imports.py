@@ -139,9 +139,11 @@ def test_a_residents_errors_are_each_named(world):
         ["T1C1-G01", "1栋101室", "钱七", "", "11010519491231002X"],  # 7: fine
         ["T1C1-G01", "1栋101室", "钱七二", "", "11010519491231002x"],  # 8: the same ID as row 7
         ["T1C1-G01", "1栋101室", "孙八", "", "1234"],  # 9: ID format
+        ["NOPE-G01", "1栋101室", "周九", "12345", ""],  # 10: phone, and a grid code no one knows: both told at once
     ))
     assert [(e.row, e.column) for e in report.errors] == [
-        (2, "手机"), (3, "身份证号"), (4, "姓名"), (5, "门牌地址"), (6, "身份证号"), (8, "身份证号"), (9, "身份证号")]
+        (2, "手机"), (3, "身份证号"), (4, "姓名"), (5, "门牌地址"), (6, "身份证号"), (8, "身份证号"), (9, "身份证号"),
+        (10, "手机"), (10, "网格编码")]
     assert "请先导入住户" in report.errors[3].message and "另一住户" in report.errors[4].message
     assert "与第7行的身份证号相同" in report.errors[5].message
     assert Person.objects.count() == 1 and not report.written
