@@ -156,11 +156,15 @@ def test_who_moderates_the_case_publicising_roles_only(world, client, token_for,
     assert moderate(client, token_for(world.sibling_worker), comment_id, "publish").status_code == 404
     assert moderate(client, {}, comment_id, "publish").status_code == 401
     client.force_login(world.committee)
-    assert "好" not in client.get("/staff/notices/").content.decode().split('id="queue"')[1]
+    page = client.get("/staff/notices/").content.decode()
+    assert "好" not in page.split('id="queue"')[1]
+    assert 'id="nav-moderation"' not in page  # the menu offers the page to those who may moderate
     assert client.post(f"/staff/notices/comments/{comment_id}/", {"decision": "publish"}).status_code == 403
     client.force_login(world.sibling_worker)
     assert client.post(f"/staff/notices/comments/{comment_id}/", {"decision": "publish"}).status_code == 404
     assert Comment.objects.get(pk=comment_id).status == "pending"
+    client.force_login(world.secretary)
+    assert 'id="nav-moderation"' in client.get("/notices/").content.decode()
     pending = client.get("/api/v1/notice-comments", **token_for(world.secretary)).json()
     assert [c["id"] for c in pending] == [comment_id]
     assert client.get("/api/v1/notice-comments", **token_for(world.committee)).json() == []
