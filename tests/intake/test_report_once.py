@@ -2,8 +2,12 @@
 a timeout, makes one case and shows the first case's done page."""
 
 import re
+import threading
 
+import pytest
 from django.core import signing
+from django.db import connection
+from django.test import Client
 
 from sanshi.cases.models import Case
 from sanshi.intake.models import Request
@@ -51,3 +55,28 @@ def test_a_form_without_a_token_of_ours_is_submitted_as_before(world, client):
     assert client.post("/report/", {**REPORT, "once": forged}).status_code == 302
     assert client.post("/report/", {**REPORT, "once": forged}).status_code == 302
     assert Case.objects.count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_sent_at_once_makes_one_case(postgres_only, world):
+    """Two posts of one form at the same moment (two processes, two connections): the second waits
+    for the first's transaction (an advisory lock on the token) and answers its done page."""
+    token = issued_token(Client())
+    start, answers = threading.Barrier(2), []
+
+    def click():
+        try:
+            start.wait(10)
+            answers.append(Client().post("/report/", {**REPORT, "once": token}))
+        finally:
+            connection.close()
+
+    clicks = [threading.Thread(target=click) for _ in range(2)]
+    for thread in clicks:
+        thread.start()
+    for thread in clicks:
+        thread.join(60)
+    assert [a.status_code for a in answers] == [302, 302]
+    assert answers[0]["Location"] == answers[1]["Location"] == f"/report/done/{Request.objects.get().tracking_code}/"
+    assert Case.objects.count() == 1
