@@ -12,6 +12,7 @@ from sanshi.core import views as notification_views
 from sanshi.evaluation import views as evaluation_views
 from sanshi.intake.urls import public as intake_public
 from sanshi.intake.urls import staff as intake_staff
+from sanshi.kpis import views as kpis_views
 from sanshi.rapid import views as rapid_views
 from sanshi.triage import views as triage_views
 from sanshi.web import audit_log, views
@@ -39,6 +40,8 @@ urlpatterns = [
     path("staff/rapid/teams/", rapid_views.teams, name="rapid-teams"),
     path("staff/rapid/teams/<int:team_id>/duty/", rapid_views.team_duty, name="rapid-team-duty"),
     path("staff/command/", include("sanshi.command.urls")),  # 指挥中心 board and 1-5-10 compliance
+    path("staff/dashboard/", include("sanshi.kpis.urls")),  # 数据看板 (docs/kpis.md) and its wall screens
+    path("screen/", kpis_views.wall_screen, name="wall-screen"),  # a wall screen: its own cookie, no staff session
     path("staff/roles/", include("sanshi.registry.urls")),  # 岗位与账号: the security administrator's
     path("staff/imports/", include("sanshi.imports.urls")),  # Excel 导入: households, residents, accounts
     path("", include("sanshi.notices.urls")),  # 张榜公示: notices/… (anyone), staff/notices/ (moderation)

@@ -24,6 +24,7 @@ from sanshi.core.errors import ApplicationError
 from sanshi.core.middleware import database_unavailable, log_unavailable, unavailable_message
 from sanshi.deliberation.api import router as meetings_router
 from sanshi.intake.api import router as intake_router
+from sanshi.kpis.api import router as kpis_router
 from sanshi.notices.api import router as notices_router
 from sanshi.rapid.api import router as rapid_router
 from sanshi.registry.api import router as roles_router
@@ -130,6 +131,7 @@ api.add_router("", similar_router, auth=staff)  # 相似诉求
 api.add_router("", meetings_router, auth=staff)  # 三会议事
 api.add_router("", rapid_router, auth=staff)  # 突发快响: dispatch, responders' steps, teams
 api.add_router("/command", command_router, auth=staff)  # 指挥中心: the board and 1-5-10 compliance
+api.add_router("", kpis_router, auth=staff)  # 数据看板: a node's figures for a period
 api.add_router("", supervision_router, auth=staff)  # 台账 (ledger), 回访 (visits), holiday calendar
 api.add_router("", notifications_router, auth=staff)  # one's own in-app notifications
 api.add_router("/triage", triage_router, auth=staff)  # 分拣模型: status and retraining

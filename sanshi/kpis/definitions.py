@@ -3,9 +3,11 @@ definitions as docs/kpis.md, which works an example of each."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -70,25 +72,65 @@ def _get(*path: str) -> Callable[[dict[str, Any]], Any]:
     return get
 
 
-def row_figures() -> list[tuple[str, Callable[[dict[str, Any]], Any], bool]]:
-    """(label, getter, is_rate) for each row of the export."""
+COUNT, RATE, DAYS = "count", "rate", "days"
+
+
+def row_figures() -> list[tuple[str, Callable[[dict[str, Any]], Any], str]]:
+    """(label, getter, unit: COUNT, RATE or DAYS) for each row of the export."""
     kinds = (("PUBLIC", _("公事")), ("SHARED", _("共事")), ("HOUSEHOLD", _("家事")))
-    rows: list[tuple[str, Callable[[dict[str, Any]], Any], bool]] = [
-        (str(_("受理事项")), _get("received", "total"), False),
-        *[(f"{_('受理事项')}·{label}", _get("received", kind), False) for kind, label in kinds],
-        (str(_("办结事项")), _get("closed", "total"), False),
-        *[(f"{_('办结事项')}·{label}", _get("closed", kind), False) for kind, label in kinds],
-        (f"{_('受理事项')}·{_('12345热线工单')}", _get("received_by_sub_channel", "hotline"), False),
+    rows: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
+        (str(_("受理事项")), _get("received", "total"), COUNT),
+        *[(f"{_('受理事项')}·{label}", _get("received", kind), COUNT) for kind, label in kinds],
+        (str(_("办结事项")), _get("closed", "total"), COUNT),
+        *[(f"{_('办结事项')}·{label}", _get("closed", kind), COUNT) for kind, label in kinds],
+        (f"{_('受理事项')}·{_('12345热线工单')}", _get("received_by_sub_channel", "hotline"), COUNT),
     ]
     for key in ("resolution_rate", "grassroots_resolution_rate"):
-        rows.append((str(FIGURES[key].label), _get(key), True))
+        rows.append((str(FIGURES[key].label), _get(key), RATE))
     for kind, _label in kinds:
-        rows.append((str(FIGURES[f"own_level_{kind}"].label), _get("own_level_rate", kind), True))
+        rows.append((str(FIGURES[f"own_level_{kind}"].label), _get("own_level_rate", kind), RATE))
     for key in ("satisfaction_rate", "visit_satisfaction_rate", "response_rate", "timeliness_rate",
                 "participation_rate", "escalation_rate", "bounce_back_rate"):
-        rows.append((str(FIGURES[key].label), _get(key), True))
+        rows.append((str(FIGURES[key].label), _get(key), RATE))
     for step, label in (("dispatch", _("派单")), ("arrive", _("到场")), ("result", _("处置")),
                         ("reinforce", _("增援到场"))):
-        rows.append((f"{FIGURES['rapid_compliance'].label}·{label}", _get("rapid_compliance", step, "rate"), True))
-    rows.append((str(FIGURES["median_days_to_close"].label), _get("median_days_to_close", "all"), True))
+        rows.append((f"{FIGURES['rapid_compliance'].label}·{label}", _get("rapid_compliance", step, "rate"), RATE))
+    rows.append((str(FIGURES["median_days_to_close"].label), _get("median_days_to_close", "all"), DAYS))
     return rows
+
+
+# ---- how a figure is written (the page, the wall, the export) --------------------------------------
+
+def percent(value: str | None) -> str:
+    """A rate of the API body ("0.9775") as people read it ("97.75%"; "—" when undefined)."""
+    return "—" if value is None else f"{Decimal(value) * 100:.2f}%"
+
+
+def signed_percent(value: str | None) -> str:
+    """A count's relative change ("-0.1411" → "-14.11%")."""
+    return "—" if value is None else f"{Decimal(value) * 100:+.2f}%"
+
+
+def points(value: str | None) -> str:
+    """A rate's change in percentage points ("0.1250" → "+12.50 个百分点")."""
+    return "—" if value is None else gettext("%(n)s 个百分点") % {"n": f"{Decimal(value) * 100:+.2f}"}
+
+
+def days(value: str | None, *, signed: bool = False) -> str:
+    return "—" if value is None else gettext("%(n)s 天") % {"n": f"{Decimal(value):+.1f}" if signed else value}
+
+
+def moved_words(value: str | None, unit: str) -> str:
+    """A change in words, for a spreadsheet (a cell that starts with + or - is neutralised there as
+    a formula): "增长 100.00%", "下降 12.50 个百分点", "减少 2.5 天", "持平"."""
+    if value is None:
+        return "—"
+    number = Decimal(value)
+    if not number:
+        return gettext("持平")
+    if unit == DAYS:
+        return (gettext("增加 %(n)s 天") if number > 0 else gettext("减少 %(n)s 天")) % {"n": f"{abs(number):.1f}"}
+    if unit == RATE:
+        return (gettext("上升 %(n)s 个百分点") if number > 0 else gettext("下降 %(n)s 个百分点")) % {
+            "n": f"{abs(number) * 100:.2f}"}
+    return (gettext("增长 %(n)s%%") if number > 0 else gettext("下降 %(n)s%%")) % {"n": f"{abs(number) * 100:.2f}"}

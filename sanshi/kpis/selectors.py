@@ -29,7 +29,7 @@ from sanshi.registry.models import Household, Level, OrgNode
 from sanshi.registry.selectors import ancestors, subtree, within
 from sanshi.votes.models import Ballot
 
-from .definitions import row_figures
+from .definitions import COUNT, DAYS, RATE, days, moved_words, percent, row_figures
 from .models import COUNTS, DayFigures
 
 __all__ = ["PeriodError", "kpis", "figure_nodes", "default_node", "node_for", "figure_rows", "period_of"]
@@ -368,16 +368,25 @@ def change(current: Any, before: Any, *, is_rate: bool) -> str | None:
 
 
 def figure_rows(body: dict[str, Any]) -> list[list[Any]]:
-    """The figures of `kpis()` as rows for a spreadsheet: figure, this period, a year before, the
-    period before, year on year, month on month (rates as decimal strings, as in the API). The export
-    adds its header (`FIGURE_ROWS_HEADER`)."""
+    """The figures of `kpis()` as the export's rows, written as on the page: figure, this period, a
+    year before, the period before, year on year, month on month (FIGURE_ROWS_HEADER)."""
     rows = []
-    for label, getter, is_rate in row_figures():
-        now_, year, before = getter(body), getter(body["previous_year"]), getter(body["previous_period"])
-        rows.append([label, now_, year, before, change(now_, year, is_rate=is_rate),
-                     change(now_, before, is_rate=is_rate)])
+    for label, getter, unit in row_figures():
+        values = [getter(body), getter(body["previous_year"]), getter(body["previous_period"])]
+        if unit == COUNT:
+            values = [v or 0 for v in values]
+        moves = [moved_words(change(values[0], before, is_rate=unit != COUNT), unit) for before in values[1:]]
+        shown = list(map(percent, values)) if unit == RATE else list(map(days, values)) if unit == DAYS else values
+        rows.append([label, *shown, *moves])
     return rows
 
 
 FIGURE_ROWS_HEADER = ["指标", "本期", "上年同期", "上一期", "同比", "环比"]
+CHILD_ROWS_HEADER = ["下级", "受理事项", "办结事项", "化解率", "基层化解率", "满意率（评价）", "居民参与率", "在办事项", "超期事项"]
 
+
+def child_rows(body: dict[str, Any]) -> list[list[Any]]:
+    """One row per child of the body (CHILD_ROWS_HEADER)."""
+    return [[c["node"]["name"], c["received"]["total"], c["closed"]["total"], percent(c["resolution_rate"]),
+             percent(c["grassroots_resolution_rate"]), percent(c["satisfaction_rate"]),
+             percent(c["participation_rate"]), c["open_now"], c["overdue_now"]] for c in body["children"]]

@@ -122,6 +122,11 @@ PAGES = {
     # "command": operators and street officers only, 403 for other roles (tests/test_command_board.py)
     "staff/command/": "command", "staff/command/board/": "command", "staff/command/dispatch/": "command",
     "staff/command/duty/": "command", "staff/command/compliance/": "command",
+    # 数据看板 (tests/kpis/test_dashboard.py): area staff, nodes of their area only (404 outside), 403 without an
+    # area; wall screens issued and revoked by the street's command centre (403 otherwise), shown to the browser
+    # holding a live screen's cookie (403 without one)
+    "staff/dashboard/": "kpis", "staff/dashboard/export/": "kpis", "staff/dashboard/screens/": "screens",
+    "staff/dashboard/screens/<int:screen_id>/revoke/": "screens", "screen/": "screen",
     "staff/command/board/urgent/": "command", "staff/command/board/status/": "command",
     # supervision: lists filtered by scope; "ledger"/"visit" 404 outside scope (tests/test_supervision.py)
     "staff/ledger/": "staff", "staff/ledger/export/": "staff", "staff/visits/": "staff", "staff/calendar/": "staff",
@@ -176,6 +181,8 @@ API = {
     # the triage model's status and retraining: see tests/test_triage_retrain.py
     ("GET", "/api/v1/triage/model"): "model", ("POST", "/api/v1/triage/retrain"): "model",
     ("GET", "/api/v1/command/board"): "command", ("GET", "/api/v1/command/compliance"): "command",
+    # 数据看板 (tests/kpis/test_api.py): area staff, nodes of their area only (404 outside it), 403 without an area
+    ("GET", "/api/v1/kpis"): "kpis",
     # supervision (tests/test_supervision.py): lists filtered by scope, items 404 outside scope, claim and
     # ledger edits street leaders only (403), visits grid leaders only, calendar edits street officer/system admin
     ("GET", "/api/v1/ledger"): "supervision", ("GET", "/api/v1/ledger/{entry_id}"): "supervision",
@@ -434,12 +441,39 @@ def test_the_pages(matrix, client):
         assert client.get("/staff/roles/").status_code == (200 if role == R.SECURITY_ADMIN else 403), role
         client.logout()
     for route, kind in PAGES.items():
-        if kind in ("staff", "case", "meeting", "audit", "command", "model", "roles", "imports"):
+        if kind in ("staff", "case", "meeting", "audit", "command", "model", "roles", "imports", "kpis", "screens"):
             url = "/" + (route.replace("<str:body>", "x").replace("<int:case_id>", "1").replace("<int:meeting_id>", "1")
-                         .replace("<str:kind>", "households")
+                         .replace("<str:kind>", "households").replace("<int:screen_id>", "1")
                          .replace("<int:role_id>", "1").replace("<int:user_id>", "1"))
             response = client.get(url)
             assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
+        elif kind == "screen":  # a wall screen's cookie is its credential: without one, the sign-in notice
+            assert client.get("/" + route).status_code == 403, route
+
+
+# 数据看板: who opens it (an area role: DOMAIN.md §3b), who issues and revokes the street's wall screens
+DASHBOARD = {R.DISTRICT_OFFICER, R.OPERATOR, R.STREET_OFFICER, R.COMMUNITY_SECRETARY} | GRID_STAFF
+SCREENS = {R.OPERATOR, R.STREET_OFFICER}
+
+
+def test_the_dashboard_its_api_and_the_wall_screens(matrix, client, token_for):
+    """Pages "kpis" and "screens", API "kpis": each role gets 200 within its area, 404 for a node outside
+    it (another street), 403 without an area."""
+    for role, user in matrix.users.items():
+        client.force_login(user)
+        assert client.get("/staff/dashboard/").status_code == (200 if role in DASHBOARD else 403), role
+        assert client.get("/staff/dashboard/export/").status_code == (200 if role in DASHBOARD else 403), role
+        other_street = client.get("/staff/dashboard/?node=T2").status_code
+        assert other_street == (200 if role == R.DISTRICT_OFFICER else 404 if role in DASHBOARD else 403), role
+        assert client.get("/staff/dashboard/screens/").status_code == (200 if role in SCREENS else 403), role
+        revoke = client.post("/staff/dashboard/screens/999999/revoke/").status_code
+        assert revoke == (404 if role in SCREENS else 403), role
+        client.logout()
+        headers = token_for(user)
+        assert client.get("/api/v1/kpis", **headers).status_code == (200 if role in DASHBOARD else 403), role
+        other_street = client.get("/api/v1/kpis?node=T2", **headers).status_code
+        assert other_street == (200 if role == R.DISTRICT_OFFICER else 404 if role in DASHBOARD else 403), role
+    assert client.get("/api/v1/kpis").status_code == 401
 
 
 def test_a_triage_on_the_case_page_is_refused_as_the_api_refuses(matrix, client):
