@@ -44,6 +44,7 @@ from .throttling import client_ip
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_FORMAT = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, e.g. a UUID
+KEYED: set[str] = set()  # "module.function" of every operation that takes the header (the API's test reads it)
 
 
 class KeyReused(ApplicationError):
@@ -162,6 +163,8 @@ def idempotent(view):
     Two steps, because the key is the caller's and the caller is known only once ninja has checked
     the token: around ninja's run of the operation (`decorate_view`: the whole answer, rendered,
     which is what is kept) the transaction; inside it, after authentication, the claim."""
+
+    KEYED.add(f"{view.__module__}.{view.__name__}")
 
     @wraps(view)
     def claim_then_act(request, *args, **kwargs):

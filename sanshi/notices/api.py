@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.throttling import BaseThrottle
 
 from sanshi.accounts.auth import staff
+from sanshi.accounts.idempotency import idempotent
 from sanshi.accounts.throttling import AnonymousRate, client_ip
 from sanshi.core.errors import ValidationFailed
 from sanshi.core.schemas import public_errors, router_errors
@@ -149,6 +150,7 @@ def notice_detail(request, notice_id: int):
 
 @router.post("/notices/{notice_id}/comments", response={201: CommentCreated, **public_errors(404, 409)}, auth=None,
              summary="对公示提出意见或异议（公开，异议期内；审核后公开）", throttle=[AnonymousRate(), CommentRate()])
+@idempotent
 def create_comment(request, notice_id: int, payload: CommentIn):
     comment = comment_submit(actor=request.user, notice=notice_public(notice_id), kind=payload.kind,
                              text=payload.text, name=payload.name, phone=payload.phone)
@@ -164,6 +166,7 @@ def pending_comments(request):
 
 @router.post("/notice-comments/{comment_id}/moderation", response={200: ModerationOut, **router_errors(403, 404, 409)},
              auth=staff, summary="审核公示意见：公开、不予公开、异议成立（事项退回重新议事）")
+@idempotent
 def moderate_comment(request, comment_id: int, payload: ModerationIn):
     comment = comment_for_staff(request.auth, comment_id)
     comment_moderate(actor=request.auth, comment=comment, decision=payload.decision, reason=payload.reason)

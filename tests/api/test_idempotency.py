@@ -14,12 +14,15 @@ from django.test import Client
 from django.test.client import RequestFactory
 from django.utils import timezone
 
-from sanshi.accounts.idempotency import form_fingerprint, idempotency_keys_purge
+from sanshi.accounts.idempotency import KEYED, form_fingerprint, idempotency_keys_purge
 from sanshi.accounts.models import IdempotencyKey
+from sanshi.api.api import api
 from sanshi.cases.models import Case
 from sanshi.intake.models import Request
+from sanshi.notices.models import Comment
 
 from ..helpers import actions, submit
+from ..notices.conftest import publicise
 
 REPORT = {"text": "小区门口的路灯坏了一个星期", "grid": "T1C1-G01"}
 
@@ -182,3 +185,28 @@ def test_a_grid_deleted_elsewhere_is_still_unknown_grid_with_a_key(postgres_only
     response = submit(client, key_header(str(uuid.uuid4())), text="路灯坏了", grid="X1C1-G01")
     assert response.status_code == 400 and "X1C1-G01" in response.json()["errors"]["grid"]
     assert not Case.objects.exists() and not IdempotencyKey.objects.exists()
+
+
+# Not keyed (docs/operations.md, "Retries"): tokens are never stored for replay; doing the others twice
+# is doing them once.
+NOT_KEYED = {"/api/v1/auth/token", "/api/v1/auth/revoke", "/api/v1/notifications/read"}
+
+
+def test_every_post_that_creates_or_moves_something_takes_an_idempotency_key():
+    """A POST added without `@idempotent` (the notice board's comments and their moderation were)
+    would make a second one when a client retries it."""
+    schema = api.get_openapi_schema(path_prefix="/api/v1")
+    keyed = {name.replace(".", "_") for name in KEYED}  # ninja's operationId: the module and the function
+    posts = {path: operation["operationId"] for path, methods in schema["paths"].items()
+             for method, operation in methods.items() if method == "post"}
+    assert {path for path, op_id in posts.items() if op_id not in keyed} == NOT_KEYED
+
+
+def test_an_objection_sent_again_with_its_key_is_one_objection(world, client, token_for):
+    posted = publicise(world, client, token_for)
+    objection = {"kind": "objection", "text": "停车费标准偏高，请再议"}
+    first, again = (client.post(f"/api/v1/notices/{posted.notice.pk}/comments", objection,
+                                content_type="application/json", **key_header("objection-20261205-1"))
+                    for _ in range(2))
+    assert first.status_code == again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json() and Comment.objects.count() == 1
