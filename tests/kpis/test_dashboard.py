@@ -197,3 +197,25 @@ def test_the_figures_export_to_excel_as_the_page_writes_them(march, client):
     # outside the area, as the page
     client.force_login(march.secretary)
     assert client.get("/staff/dashboard/export/?node=T1").status_code == 404
+
+
+def test_the_page_reads_a_fixed_number_of_queries_whatever_the_number_of_cases(march, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .conftest import refresh
+    from .factories import Story, at, write
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            page(client, march.operator)
+        return len(captured)
+
+    queries()  # a first request warms what a process reads once
+    before = queries()
+    for day in range(1, 21):
+        write(Story(march.grid if day % 2 else march.sibling_grid, at(f"2026-03-{day:02d}", 15), "hotline", "SHARED",
+                    triaged=at(f"2026-03-{day:02d}", 16), closed=at("2026-03-28", 9), ratings=["good"]))
+    refresh()
+    assert figure(page(client, march.operator), "received") == "28"
+    assert queries() == before
