@@ -108,6 +108,7 @@ def test_a_scenario_refuses_a_database_that_already_has_a_district(db, demo_pass
             build(name)
     with pytest.raises(CommandError, match="--scale"):
         build("jiangjin", "--scale", "0")
+    assert "跳过场景 chengzi" in build("chengzi", "--if-empty")  # as the plain demo's --if-empty
     assert OrgNode.objects.count() == 1 and not Case.objects.exists() and not User.objects.filter(is_demo=True).exists()
 
 

@@ -53,6 +53,9 @@ class Command(BaseCommand):
         if not 0 < opts["scale"] <= 1:
             raise CommandError("--scale 须大于 0、不超过 1")
         if not district_is_empty():
+            if opts["if_empty"]:
+                self.stdout.write(f"数据库中已有行政区划，跳过场景 {name}。")
+                return self.print_accounts()
             raise CommandError(f"数据库中已有行政区划；场景 {name} 只能装入空数据库"
                                "（新建一个数据库，运行 sanshi migrate 后再试）。")
         started = time.monotonic()
