@@ -58,7 +58,7 @@ def test_a_form_without_a_token_of_ours_is_submitted_as_before(world, client):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' rows
 def test_a_double_click_sent_at_once_makes_one_case(postgres_only, world):
     """Two posts of one form at the same moment (two processes, two connections): the second waits
     for the first's transaction (an advisory lock on the token) and answers its done page."""
