@@ -6,6 +6,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# pytest's arguments in make test: two processes (pytest-xdist), one per core; PYTEST_ARGS= runs one
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test setup lint migrate demo worker server bench clean
 
