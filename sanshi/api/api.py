@@ -80,6 +80,11 @@ def not_found(request, exc: Http404):
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
     """ninja's own refusals (429 from the rate limits among them) in the documented shape."""
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        # ninja's "Cannot parse request body": its parser's json.loads failed (a JSONDecodeError or a
+        # UnicodeDecodeError, both ValueErrors, raised `from` the HttpError)
+        message = gettext("请求内容不是有效的 JSON（UTF-8 编码），请检查引号、逗号和括号后重试")
+        return api.create_response(request, {"detail": message, "errors": {"body": message}}, status=400)
     detail = gettext("请求过于频繁，请稍后再试") if isinstance(exc, Throttled) else exc.message
     return api.create_response(request, {"detail": detail, "errors": {}}, status=exc.status_code)
 

@@ -154,6 +154,50 @@ def _json_has_bad_string(data) -> bool:
     return False
 
 
+# ---- every API error in the documented JSON -----------------------------------------------------
+
+class APIErrorsAsJSONMiddleware:
+    """Under /api/, a 4xx or 5xx that is not JSON — Django's HTML 404 for a path that names no
+    operation, django-ninja's text/html 405 for a method the path does not take — answers the API's
+    `{"detail", "errors": {}}` in the request's language, keeping `Allow` and `Retry-After`. The
+    API's own handlers (sanshi/api/api.py) answer everything raised inside an operation."""
+
+    kept_headers = ("Allow", "Retry-After")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (response.status_code < 400 or not request.path_info.startswith("/api/")
+                or response.streaming or _is_json(response.get("Content-Type", ""))):
+            return response
+        json_response = JsonResponse({"detail": _api_error_message(response), "errors": {}},
+                                     status=response.status_code, json_dumps_params={"ensure_ascii": False})
+        for name in self.kept_headers:
+            if name in response:
+                json_response[name] = response[name]
+        return json_response
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _api_error_message(response: HttpResponse) -> str:
+    status = response.status_code
+    if status == 404:
+        return gettext("接口不存在，请核对地址和版本号（接口说明见 /api/v1/docs）")
+    if status == 405:
+        return gettext("该接口不支持此请求方法，可用的方法：%(allowed)s") % {"allowed": response.get("Allow", "-")}
+    if status == 503:
+        return unavailable_message()
+    if status >= 500:
+        return gettext("服务器内部错误，请稍后再试；如持续出现请联系管理员")
+    return gettext("请求无法处理（HTTP %(status)d），请核对地址、方法和请求内容") % {"status": status}
+
+
 # ---- while the database is down (issue 19; sanshi/core/health.py) ------------------------------
 
 outage_log = logging.getLogger("sanshi.outage")

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "sanshi.core.middleware.DatabaseOutageMiddleware",  # database down: 503 + Retry-After (docs/operations.md)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sanshi.core.middleware.ChineseFirstLocaleMiddleware",
+    "sanshi.core.middleware.APIErrorsAsJSONMiddleware",  # /api/: an HTML 404 or 405 → the API's JSON
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
