@@ -19,7 +19,7 @@ from sanshi.cases.routing import Body
 from sanshi.cases.selectors import case_list, todo
 from sanshi.cases.transitions import ACTION_LABELS, Action, offered_actions
 from sanshi.catalog.selectors import current_items
-from sanshi.core.errors import ApplicationError, NotFound
+from sanshi.core.errors import ApplicationError, NotFound, NotPermitted
 from sanshi.core.personal import mask_name, mask_phone
 from sanshi.deliberation.models import Purpose
 from sanshi.deliberation.selectors import open_meetings
@@ -71,7 +71,7 @@ def case_view(request, case_id: int):
         case = get_case_or_404(request.user, case_id)
     except NotFound:
         raise Http404 from None  # recorded as a refused access by the audit middleware
-    errors, failed_action, revealed = {}, "", set()
+    errors, failed_action, revealed, status = {}, "", set(), None
     if request.method == "POST" and request.POST.get("action") == "reveal":
         request_id = int(request.POST["request"]) if request.POST.get("request", "").isdigit() else 0
         try:
@@ -80,6 +80,7 @@ def case_view(request, case_id: int):
             revealed.add(request_id)
         except ApplicationError as exc:
             errors, failed_action = (exc.errors or {"general": exc.message}), "reveal"
+            status = _refusal_status(exc)
             messages.error(request, exc.message)
     elif request.method == "POST":
         action = request.POST.get("action", "")
@@ -90,6 +91,7 @@ def case_view(request, case_id: int):
             case_act(actor=request.user, case=case, action=action, data=data)
         except ApplicationError as exc:
             errors, failed_action = (exc.errors or {"general": exc.message}), action
+            status = _refusal_status(exc)
             messages.error(request, exc.message)
         else:
             messages.success(request, _("已完成：%(action)s") % {"action": ACTION_LABELS.get(action, action)})
@@ -99,7 +101,13 @@ def case_view(request, case_id: int):
                 # the operator changed the suggestion: say where the correction goes
                 messages.info(request, _("您改正了系统建议，这条纠正已记下，分拣模型会在夜间重新训练时学习。"))
             return redirect(reverse("case", args=[case.pk]))
-    return case_page(request, case, errors=errors, failed_action=failed_action, revealed=revealed)
+    return case_page(request, case, errors=errors, failed_action=failed_action, revealed=revealed, status=status)
+
+
+def _refusal_status(exc: ApplicationError) -> int | None:
+    """403 for an act the user may not take (as the API answers it; the audit middleware then writes
+    its `access.denied` row, as for every staff page refused with 403); other refusals stay 400."""
+    return 403 if isinstance(exc, NotPermitted) else None
 
 
 def case_page(request, case, *, errors=None, failed_action: str = "", revealed=(), status: int | None = None,

@@ -79,7 +79,7 @@ def test_meeting_members_see_only_their_meetings_cases_and_cannot_reveal_phones(
         case = Case.objects.filter(pk__in=seen, requests__isnull=False).first()
         request = case.requests.first()
         page = client.post(f"/staff/cases/{case.pk}/", {"action": "reveal", "request": request.pk, "reason": "随便看看"})
-        assert page.status_code == 400 and "只有承办该事项的工作人员可以查看完整号码" in page.content.decode(), username
+        assert page.status_code == 403 and "只有承办该事项的工作人员可以查看完整号码" in page.content.decode(), username
         assert not request.reporter_phone or request.reporter_phone not in page.content.decode()
         assert not CaseEvent.objects.filter(case=case, action="phone_reveal").exists()
 

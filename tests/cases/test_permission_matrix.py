@@ -482,6 +482,6 @@ def test_a_triage_on_the_case_page_is_refused_as_the_api_refuses(matrix, client)
     Case.objects.filter(pk=case.pk).update(status="received")
     events = case.events.count()
     response = client.post(f"/staff/cases/{case.pk}/", {"action": "triage", "kind": "SHARED", "catalogue_code": "S1"})
-    assert response.status_code == 400 and case.events.count() == events
+    assert response.status_code == 403 and case.events.count() == events  # as the API: 403, audited
     client.force_login(matrix.users[R.OPERATOR])
     assert client.post(f"/staff/cases/{matrix.cases['other'].pk}/", {"action": "triage"}).status_code == 404

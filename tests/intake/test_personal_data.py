@@ -39,7 +39,7 @@ def test_only_the_handler_reveals_a_phone_with_a_reason_that_is_audited_and_on_t
     assert "138****5678" in page and PHONE not in page
     assert "王**" in page and "王小明" not in page and "查看完整号码" not in page
     refused = client.post(f"/staff/cases/{case.pk}/", {"action": "reveal", "request": request_id, "reason": "回访"})
-    assert refused.status_code == 400 and PHONE not in refused.content.decode()
+    assert refused.status_code == 403 and PHONE not in refused.content.decode()
     client.login(username="secretary", password=PASSWORD)  # the community's secretary handles it
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
     assert "138****5678" in page and PHONE not in page and "王小明" in page and "查看完整号码" in page
