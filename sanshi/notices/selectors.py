@@ -181,6 +181,26 @@ def _moderated_by(user, where: Q) -> list[Comment]:
     return out
 
 
+def notices_for(user, roles=None) -> QuerySet[Notice]:
+    """The notices of cases in `user`'s sight (the scope module's filter, in the database), newest
+    first, with their node, case and vote, and how many comments each has: published, objections,
+    waiting for moderation, objections upheld (the staff's list of notices and its Excel export)."""
+    if not getattr(user, "is_authenticated", False):
+        return Notice.objects.none()
+    return (Notice.objects.filter(scope.case_q(user, "case__", roles))
+            .select_related("node", "case", "vote")
+            .annotate(published_comments=Count("comments", filter=Q(comments__status__in=SHOWN)),
+                      objections=Count("comments", filter=Q(comments__kind=CommentKind.OBJECTION)),
+                      waiting=Count("comments", filter=Q(comments__status=CommentStatus.PENDING)),
+                      upheld=Count("comments", filter=Q(comments__status=CommentStatus.ACCEPTED)))
+            .order_by("-published_at", "-id"))
+
+
+def waiting_q() -> Q:
+    """A notice with a comment waiting for moderation (an id subquery: no join multiplies rows)."""
+    return Q(pk__in=Comment.objects.filter(status=CommentStatus.PENDING).values("notice_id"))
+
+
 def comment_for_staff(user, comment_id: int) -> Comment:
     """One comment on a notice of a case in the user's sight; NotFound otherwise."""
     comment = (Comment.objects.filter(scope.case_q(user, "notice__case__"), pk=comment_id)

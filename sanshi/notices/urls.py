@@ -1,5 +1,6 @@
 """The board's pages: public under notices/ (the board, one notice with its comments and the form,
-its printable PDF, the RSS feed), the moderation under staff/notices/."""
+its printable PDF, the RSS feed), the moderation and the notices in sight (and their Excel
+export) under staff/notices/."""
 
 from django.urls import path
 
@@ -12,5 +13,6 @@ urlpatterns = [
     path("notices/<int:notice_id>/", views.notice_page, name="notice"),
     path("notices/<int:notice_id>.pdf", views.notice_pdf_view, name="notice-pdf"),
     path("staff/notices/", views.moderation, name="notices-moderation"),
+    path("staff/notices/export/", views.notices_export, name="notices-export"),
     path("staff/notices/comments/<int:comment_id>/", views.moderate, name="notice-comment-moderate"),
 ]

@@ -160,6 +160,7 @@ PAGES = {
     "notices/": "public", "notices/feed/": "public", "notices/<int:notice_id>/": "public",
     "notices/<int:notice_id>.pdf": "public", "staff/notices/": "staff",
     "staff/notices/comments/<int:comment_id>/": "moderate",
+    "staff/notices/export/": "staff",  # the notices in sight, filtered, to Excel (tests/exports/): audited
     "i18n/": "django", "admin/": "django", "api/v1/": "api",  # included URLconfs checked elsewhere
 }
 # Every operation of the NinjaAPI: "public", "token" (any valid token), "cases" (filtered list),
