@@ -1,6 +1,9 @@
-"""The tally as a server-rendered inline SVG (no script, no CDN), readable on a 390-px phone and
+"""The tally as a server-rendered inline SVG (no script, no CDN), readable on a 375-px phone and
 without colour: every bar has its numbers written under it, the bound it must reach is a dashed
-line with its fraction written beside it, and "against" is hatched, not only red."""
+line with its fraction written beside it, and "against" is hatched, not only red. The drawing is
+360 units wide and scales to its box (viewBox, width 100%); a row's numbers too long for one line
+(the consent rows: three counts, then the share with its verdict) wrap between two of them onto a
+further line, since an SVG clips what passes its edge."""
 
 from decimal import Decimal
 from fractions import Fraction
@@ -23,6 +26,8 @@ WIDTH = 360
 LABEL_W = 46
 BAR_W = WIDTH - LABEL_W - 8
 ROW_H = 44
+LINE_H = 15  # one more line of a row's numbers
+TEXT_SIZE = 12
 FILL = {"part": "#1d4ed8", "yes": "#1b7f3b", "no": "url(#hatch)", "abstain": "#c5ccd3"}
 CHOICE_LABELS = {"yes": "同意", "no": "反对", "abstain": "弃权"}
 
@@ -34,8 +39,29 @@ def _bound_line(y: int, bound: Fraction, label: str) -> list[str]:
             f'<text x="{x + 3:.1f}" y="{y - 3}" font-size="10" fill="#1f2933">{escape(label)}</text>']
 
 
-def _row(y: int, label: str, parts: list[tuple[str, Decimal | int]], whole: Decimal | int, text: str,
-         bound: Fraction, bound_label: str) -> list[str]:
+def text_width(text: str, size: float) -> float:
+    """About how wide `text` is drawn at `size`: Chinese characters (and ㎡, full-width forms) one
+    em, digits, Latin letters and punctuation 0.6 em — a little more than a sans-serif font draws,
+    so an estimate errs towards wrapping."""
+    return sum(size if ord(ch) >= 0x2E80 else size * 0.6 for ch in text)
+
+
+def wrapped(units: list[str], room: float, size: float = TEXT_SIZE, sep: str = " · ") -> list[str]:
+    """`units` joined by `sep` in lines no wider than `room` where they can be: a line breaks only
+    between two units, and a unit wider than `room` stays whole on its own line."""
+    lines: list[str] = []
+    for unit in units:
+        if lines and text_width(lines[-1] + sep + unit, size) <= room:
+            lines[-1] += sep + unit
+        else:
+            lines.append(unit)
+    return lines
+
+
+def _row(y: int, label: str, parts: list[tuple[str, Decimal | int]], whole: Decimal | int, text: list[str],
+         bound: Fraction, bound_label: str) -> tuple[list[str], int]:
+    """A bar, its bound and its numbers under it (`text`: the units a line may break between); with
+    the height it takes."""
     out = [f'<text x="0" y="{y + 13}" font-size="13">{escape(label)}</text>',
            f'<rect x="{LABEL_W}" y="{y + 2}" width="{BAR_W}" height="14" rx="2" fill="#eef2f6" stroke="#9aa5b1"/>']
     x = float(LABEL_W)
@@ -46,8 +72,11 @@ def _row(y: int, label: str, parts: list[tuple[str, Decimal | int]], whole: Deci
                        f'data-part="{kind}"><title>{escape(CHOICE_LABELS.get(kind, ""))} {value}</title></rect>')
             x += w
     out += _bound_line(y + 2, bound, bound_label)
-    out.append(f'<text x="{LABEL_W}" y="{y + 32}" font-size="12" fill="#1f2933">{escape(text)}</text>')
-    return out
+    lines = wrapped(text, WIDTH - LABEL_W)
+    for n, line in enumerate(lines):
+        out.append(f'<text x="{LABEL_W}" y="{y + 32 + n * LINE_H}" font-size="{TEXT_SIZE}" fill="#1f2933">'
+                   f'{escape(line)}</text>')
+    return out, ROW_H + (len(lines) - 1) * LINE_H
 
 
 def _reached(met: bool, final: bool) -> str:
@@ -68,14 +97,15 @@ def tally_chart(summary: dict) -> SafeString:
     y += 20
     for label, part, whole, unit in ((_("人数"), p_owners, owners, _("人")), (_("面积"), p_area, area, "㎡")):
         met = reaches(part, whole, PARTICIPATION_SHARE)
-        text = f"{part} / {whole} {unit} · {percent_text(part, whole)} · {_reached(met, final)}"
-        parts += _row(y, str(label), [("part", part)], whole, text, PARTICIPATION_SHARE, "2/3")
-        y += ROW_H
+        text = [f"{part} / {whole} {unit}", percent_text(part, whole), _reached(met, final)]
+        drawn, height = _row(y, str(label), [("part", part)], whole, text, PARTICIPATION_SHARE, "2/3")
+        parts += drawn
+        y += height
     three_quarters = summary["rule"] == THREE_QUARTERS
     bound, bound_label = (THREE_QUARTER_SHARE, "3/4") if three_quarters else (HALF, "1/2")
     heading = (_("同意（须参与表决的人数和面积均达到四分之三以上）") if three_quarters
                else _("同意（须参与表决的人数和面积均超过半数）"))
-    y += 4
+    y += 8
     parts.append(f'<text x="0" y="{y}" font-size="13" font-weight="700">{escape(heading)}</text>')
     y += 20
     if summary["yes_owners"] is None:
@@ -87,11 +117,12 @@ def tally_chart(summary: dict) -> SafeString:
                       for c in ("yes", "no", "abstain")}
             yes = values["yes"]
             met = reaches(yes, whole, bound) if three_quarters else exceeds(yes, whole, bound)
-            text = (f"{_('同意')} {values['yes']} · {_('反对')} {values['no']} · {_('弃权')} {values['abstain']} {unit} · "
-                    f"{_('同意占')} {percent_text(yes, whole)} · {_reached(met, final)}")
-            parts += _row(y, str(label), [(c, values[c]) for c in ("yes", "no", "abstain")], whole, text, bound,
-                          bound_label)
-            y += ROW_H
+            text = [f"{_('同意')} {values['yes']}", f"{_('反对')} {values['no']}", f"{_('弃权')} {values['abstain']} {unit}",
+                    f"{_('同意占')} {percent_text(yes, whole)} · {_reached(met, final)}"]  # the share and its verdict together
+            drawn, height = _row(y, str(label), [(c, values[c]) for c in ("yes", "no", "abstain")], whole, text,
+                                 bound, bound_label)
+            parts += drawn
+            y += height
     legend_y = y + 4
     parts.append(
         f'<g font-size="11"><rect x="0" y="{legend_y}" width="10" height="10" fill="{FILL["part"]}"/>'
