@@ -1,8 +1,6 @@
 """The URLconf: each app's pages under one prefix each; the shell (home, staff home, the case page)
 is sanshi.web's."""
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -15,7 +13,7 @@ from sanshi.intake.urls import staff as intake_staff
 from sanshi.kpis import views as kpis_views
 from sanshi.rapid import views as rapid_views
 from sanshi.triage import views as triage_views
-from sanshi.web import audit_log, views
+from sanshi.web import audit_log, photos, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -28,6 +26,9 @@ urlpatterns = [
     path("staff/hotspots/", triage_views.hotspots_view, name="hotspots"),  # 未诉先办
     path("staff/triage/model/", triage_views.model_view, name="triage-model"),  # 分拣模型 and its retraining
     path("staff/cases/<int:case_id>/", views.case_view, name="case"),
+    # photos only through these (signed in, the case in sight): nothing serves /media/ (docs/security.md)
+    path("staff/photos/<int:photo_id>/", photos.request_photo, name="request-photo"),
+    path("staff/photos/dispatches/<int:dispatch_id>/", photos.dispatch_photo, name="dispatch-photo"),
     path("staff/cases/<int:case_id>/rating-slips/", evaluation_views.slips, name="rating-slips"),
     path("staff/", include("sanshi.deliberation.urls")),  # each body's cases, meetings
     path("staff/audit/", audit_log.audit_list, name="audit-log"),  # 审计管理员 only
@@ -53,6 +54,3 @@ urlpatterns = [
     path("api/v1/", api.urls),
 ]
 handler500 = health.server_error  # a database that cannot serve: 503, also when a middleware met it
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

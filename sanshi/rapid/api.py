@@ -6,6 +6,7 @@ cases, 409 for a step out of turn."""
 from datetime import datetime
 
 from django.db.models import prefetch_related_objects
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -45,7 +46,7 @@ class DispatchOut(Schema):
     arrived_at: datetime | None
     result_at: datetime | None
     result: str
-    photo: str | None
+    photo: str | None = Field(..., description="the site photo: a staff page, signed-in and scope-checked")
     reinforcement_requested_at: datetime | None
     reinforcement_note: str
     withdrawn_at: datetime | None = Field(None, description="withdrawn by the command centre (撤回派单)")
@@ -87,7 +88,7 @@ def _dispatch_out(d: Dispatch) -> dict:
         "team_name": d.team.name, "team_kind": d.team.kind, "police": d.police,
         "reinforcement_for": d.reinforcement_for_id, "step": d.step, "dispatched_at": d.dispatched_at,
         "accepted_at": d.accepted_at, "arrived_at": d.arrived_at, "result_at": d.result_at, "result": d.result,
-        "photo": d.photo.url if d.photo else None, "reinforcement_requested_at": d.reinforcement_requested_at,
+        "photo": reverse("dispatch-photo", args=[d.pk]) if d.photo else None, "reinforcement_requested_at": d.reinforcement_requested_at,
         "reinforcement_note": d.reinforcement_note, "withdrawn_at": d.withdrawn_at,
         "withdraw_reason": d.withdraw_reason,
         "clocks": [{"name": c.name, "due_at": c.due_at, "done_at": c.done_at, "breached": c.breached}

@@ -9,6 +9,8 @@ urlpatterns = [
     path("staff/votes/export/", views.votes_export, name="votes-export"),
     path("staff/votes/new/", views.vote_new, name="vote-new"),
     path("staff/votes/<int:vote_id>/", views.vote_page, name="vote"),
+    # a ballot's scan or authorisation: for who sees the vote's roll, never served from /media/
+    path("staff/votes/ballots/<int:ballot_id>/<str:document>/", views.ballot_document, name="ballot-document"),
     path("staff/votes/electorates/", views.electorates, name="electorates"),
     path("staff/votes/electorates/template.xlsx", views.template, name="electorate-template"),
     path("staff/votes/electorates/<int:electorate_id>/", views.electorate_page, name="electorate"),

@@ -14,12 +14,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from sanshi.accounts.throttling import limit_per_address
 from sanshi.cases.exports import audited_export, export_or_back
 from sanshi.cases.filters import ListFilter, page_of
 from sanshi.core.errors import ApplicationError, NotFound, NotPermitted, TransitionNotAllowed
+from sanshi.core.files import private_file
 from sanshi.core.forms import apply_errors
 from sanshi.core.personal import mask_name, mask_personal_text, mask_phone
 from sanshi.registry.selectors import subtree
@@ -38,7 +39,7 @@ from .forms import (
     UnitForm,
     VoteForm,
 )
-from .models import Choice, Item, Unit, VoteStatus
+from .models import Ballot, Choice, Item, Unit, VoteStatus
 from .rules import rule_for
 from .spreadsheet import template_workbook
 
@@ -309,6 +310,23 @@ def vote_page(request, vote_id: int):
         "ballot_url": request.build_absolute_uri(reverse("ballot", args=[vote.pk])),
         "web": services.web_ballot_available(vote), "rule": rule_for(vote.item)},
         status=400 if form.errors else 200)
+
+
+BALLOT_DOCUMENTS = {"scan": "scan", "proxy": "proxy_document"}  # in the URL → the ballot's field
+
+
+@login_required
+@require_safe
+def ballot_document(request, ballot_id: int, document: str):
+    """A paper ballot's scan or a proxy's authorisation: for who sees the vote's roll (the area roles
+    of its electorate's community, as on the vote's page), 404 for anyone else or none kept."""
+    field = BALLOT_DOCUMENTS.get(document)
+    ballot = (Ballot.objects.filter(vote__electorate__in=selectors.electorates_for(request.user))
+              .filter(pk=ballot_id).first()) if field else None
+    stored = getattr(ballot, field, None) if ballot is not None and field else None
+    if not stored:
+        raise Http404
+    return private_file(stored)
 
 
 # ---- the owners' web ballot ---------------------------------------------------------------------
