@@ -191,6 +191,14 @@ def _convenable_orgs(user):
     return out
 
 
+def _case_id(posted: str | None) -> int:
+    """The posted case's id; anything but a whole number is a case not found (404), never a 500."""
+    try:
+        return int(posted or 0)
+    except ValueError:
+        raise Http404 from None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def meeting_view(request, meeting_id: int):
@@ -203,7 +211,7 @@ def meeting_view(request, meeting_id: int):
             if op == "minutes":
                 meeting_record_minutes(actor=request.user, meeting=meeting, minutes=request.POST.get("minutes", ""))
             else:
-                case = get_case_or_404(request.user, int(request.POST.get("case") or 0))
+                case = get_case_or_404(request.user, _case_id(request.POST.get("case")))
                 if op == "add":
                     meeting_add_case(actor=request.user, meeting=meeting, case=case)
                 elif op == "resolve":

@@ -255,6 +255,8 @@ def visit_view(request, visit_id: int):
 def calendar_view(request):
     try:
         year = int(request.GET.get("year") or timezone.localdate().year)
+        if not 1 <= year <= 9998:  # a year the date type holds, and the next one: ?year=0 was a 500
+            raise ValueError(year)
     except ValueError:
         year = timezone.localdate().year
     errors = {}
