@@ -347,9 +347,11 @@ def kpis(node: OrgNode, date_from: date, date_to: date, *, now: datetime | None 
     body: dict[str, Any] = {"node": _node(node), "period": {"from": date_from.isoformat(), "to": date_to.isoformat()}}
     body.update(_period_figures(node, period, trend=True))
     body["open_now"], body["overdue_now"] = open_counts[node.pk], overdue[node.pk]
+    earlier: dict[Period, dict[str, Any]] = {}  # a year's period before is the year before: read once
     for name, other in (("previous_year", previous_year(period)), ("previous_period", previous_period(period))):
-        body[name] = {"period": {"from": other.start.isoformat(), "to": other.end.isoformat()},
-                      **_period_figures(node, other)}
+        if other not in earlier:
+            earlier[other] = _period_figures(node, other)
+        body[name] = {"period": {"from": other.start.isoformat(), "to": other.end.isoformat()}, **earlier[other]}
     body["children"] = _children(below, period, open_counts, overdue)
     return body
 

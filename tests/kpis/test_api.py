@@ -60,3 +60,25 @@ def test_the_period_defaults_to_the_last_twelve_months(march, client, token_for)
     assert [m["month"] for m in body["trend"]][:2] == ["2025-04", "2025-05"] and len(body["trend"]) == 13
     until_march = get(client, token_for, march.operator, "?to=2026-03-31").json()
     assert until_march["period"] == {"from": "2025-04-01", "to": "2026-03-31"}
+
+
+def test_a_year_whose_period_before_is_the_year_before_reads_it_once(march, client, token_for):
+    """The default period (twelve months to today) has the year before as its period before: both
+    comparisons show the same figures, read once (the district's year was the slowest call in
+    bench/dashboard.py)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def read(query):
+        with CaptureQueriesContext(connection) as queries:
+            body = get(client, token_for, march.operator, query).json()
+        return body, len(queries)
+
+    year, year_queries = read("?from=2025-04-16&to=2026-04-15")
+    assert year["previous_period"]["period"] == year["previous_year"]["period"] == {"from": "2024-04-16",
+                                                                                    "to": "2025-04-15"}
+    assert year["previous_period"] == year["previous_year"]
+    # 365 days of a leap year: the 365 days before end a day later than the year before, two reads
+    other, other_queries = read("?from=2024-01-01&to=2024-12-30")
+    assert other["previous_period"]["period"] != other["previous_year"]["period"]
+    assert year_queries < other_queries
