@@ -297,12 +297,14 @@ RULES.add_rule(Action.SETTLE, leads_body & level_is(Level.GRID))  # 家事网格
 RULES.add_rule(Action.CONSULT, leads_body & level_is(Level.COMMUNITY))
 RULES.add_rule(Action.RECORD_PROGRESS, role_in(Role.SUPERVISION_COMMITTEE) & rates_its_kind)
 RULES.add_rule(Action.RESOLVE, leads_body)
-# 突发快响: the command centre that ran an urgent event carries it on to its notice and its rating
-RULES.add_rule(Action.PUBLICISE, leads_body | carries_on | (command_centre & covers_case & urgent))
-RULES.add_rule(Action.REQUEST_EVALUATION, leads_body | carries_on | (command_centre & covers_case & urgent))
+# who carries a decided matter to its notice and its rating: its body's convener, who carries it on,
+# and (突发快响) the command centre that ran an urgent event
+carries_to_notice = leads_body | carries_on | (command_centre & covers_case & urgent)
+RULES.add_rule(Action.PUBLICISE, carries_to_notice)
+RULES.add_rule(Action.REQUEST_EVALUATION, carries_to_notice)
 # 张榜公示: who may publicise the case also moderates what residents write on its notice (publish, hide,
 # uphold an objection) and may see the phone an objector left (sanshi.notices)
-RULES.add_rule("moderate", leads_body | carries_on | (command_centre & covers_case & urgent))
+RULES.add_rule("moderate", carries_to_notice)
 RULES.add_rule(Action.DEPARTMENT_REPORT, department_whistled)
 RULES.add_rule(Action.EVALUATE, rates_its_kind)
 # the handler of the case: the command centre while it waits in the pool, then its body's convener,
