@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/dashboard.py [--cases 1000000] [--requests 20] [--streets 10]
         [--communities 10] [--grids 10] [--database-url postgres://postgres@127.0.0.1:5432/sanshi_bench_dashboard]
-        [--keep]
+        [--keep] [--reuse]
 
 1. A throwaway database (dropped and created again, dropped at the end unless --keep), migrated.
 2. A tree: one district, --streets streets, --communities communities each, --grids grids each.
@@ -17,6 +17,10 @@
    middleware, auth, the body's queries and JSON, no network), --requests times at each level
    (district, then a random street, community and grid each time) for the last whole month and
    for the last twelve months (the default period, with its year before). p50 and p95 in ms.
+
+With --reuse an existing database of an earlier --keep run is migrated and used as it is (no
+drop, no fill; --cases is read from it), so a million cases are written once and the cache
+rebuilt and measured again after a change to the cache.
 
 Figures are printed as they come, then one JSON line (the last line). Loopback only.
 """
@@ -75,6 +79,19 @@ def build_tree(streets: int, communities: int, grids: int):
                 grid = node_create(code=f"{community.code}-G{g:02d}", name=f"{community.name}{g}网格",
                                    level=Level.GRID, parent=community, grid_type=GridType.RESIDENTIAL)
                 out.append((grid, community, street))
+    return district, out
+
+
+def existing_tree():
+    """The tree an earlier run built: the district and (grid, community, street) for each grid."""
+    from sanshi.registry.models import Level, OrgNode
+
+    nodes = {n.pk: n for n in OrgNode.objects.all()}
+    district = next(n for n in nodes.values() if n.level == Level.DISTRICT)
+    out = []
+    for grid in sorted((n for n in nodes.values() if n.level == Level.GRID), key=lambda n: n.code):
+        community = nodes[grid.parent_id]
+        out.append((grid, community, nodes[community.parent_id]))
     return district, out
 
 
@@ -225,6 +242,10 @@ def main() -> int:
     parser.add_argument("--grids", type=int, default=10, help="per community")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true",
+                        help="use the database an earlier --keep run left (implies --keep): migrate, rebuild, measure")
+    parser.add_argument("--no-rebuild", action="store_true",
+                        help="with --reuse: measure the cache as it stands (to compare two versions of the reads)")
     args = parser.parse_args()
     os.environ.update({"DATABASE_URL": args.database_url, "DJANGO_SETTINGS_MODULE": "sanshi.settings.dev",
                        "DEBUG": "false", "LOG_LEVEL": "WARNING", "SANSHI_RATE_USER": "1000000/min",
@@ -234,8 +255,12 @@ def main() -> int:
         print(line, flush=True)
 
     say(host_line())
-    say(f"fresh database {args.database_url.rsplit('/', 1)[1]} …")
-    prepare_database(args.database_url)
+    if args.reuse:
+        args.keep = True
+        say(f"reusing database {args.database_url.rsplit('/', 1)[1]} …")
+    else:
+        say(f"fresh database {args.database_url.rsplit('/', 1)[1]} …")
+        prepare_database(args.database_url)
     import django
 
     django.setup()
@@ -243,7 +268,8 @@ def main() -> int:
     from django.db import connection
 
     from sanshi.accounts.models import User
-    from sanshi.kpis.models import DayFigures
+    from sanshi.cases.models import Case, CaseEvent
+    from sanshi.kpis.models import CaseFact, DayFigures
     from sanshi.kpis.services import kpis_rebuild
     from sanshi.registry.models import Role, StaffRole
 
@@ -253,26 +279,38 @@ def main() -> int:
         call_command("migrate", "-v", "0")
         say(f"migrated in {time.monotonic() - t0:.0f} s")
         t0 = time.monotonic()
-        district, grids = build_tree(args.streets, args.communities, args.grids)
-        user = User.objects.create_user(username="bench-district", password=PASSWORD, display_name="基准区干部")
-        StaffRole.objects.create(user=user, node=district, role=Role.DISTRICT_OFFICER)
-        say(f"tree: 1 district, {args.streets} streets, {args.streets * args.communities} communities, "
-            f"{len(grids)} grids ({time.monotonic() - t0:.0f} s)")
+        if args.reuse:
+            district, grids = existing_tree()
+            result.update(cases=Case.objects.count(), events=CaseEvent.objects.count())
+            say(f"found: {result['cases']:,} cases, {result['events']:,} events, {len(grids)} grids")
+        else:
+            district, grids = build_tree(args.streets, args.communities, args.grids)
+            user = User.objects.create_user(username="bench-district", password=PASSWORD, display_name="基准区干部")
+            StaffRole.objects.create(user=user, node=district, role=Role.DISTRICT_OFFICER)
+            say(f"tree: 1 district, {args.streets} streets, {args.streets * args.communities} communities, "
+                f"{len(grids)} grids ({time.monotonic() - t0:.0f} s)")
+            t0 = time.monotonic()
+            say(f"filling {args.cases:,} cases with COPY …")
+            events = fill(args.cases, grids, district, args.seed, say)
+            result.update(events=events, fill_s=round(time.monotonic() - t0, 1))
+            say(f"filled: {args.cases:,} cases, {events:,} events in {result['fill_s']} s")
         t0 = time.monotonic()
-        say(f"filling {args.cases:,} cases with COPY …")
-        events = fill(args.cases, grids, district, args.seed, say)
-        result.update(events=events, fill_s=round(time.monotonic() - t0, 1))
-        say(f"filled: {args.cases:,} cases, {events:,} events in {result['fill_s']} s")
-        t0 = time.monotonic()
-        say("deriving the figures' cache from the events (kpis_rebuild) …")
-        rebuilt = kpis_rebuild(progress=lambda line: say(f"  [{time.monotonic() - t0:6.0f} s] {line}"), batch=10000)
+        if args.reuse and args.no_rebuild:
+            say("measuring the cache as it stands (--no-rebuild) …")
+            rebuilt = {"facts": CaseFact.objects.count()}
+        else:
+            say("deriving the figures' cache from the events (kpis_rebuild) …")
+            rebuilt = kpis_rebuild(progress=lambda line: say(f"  [{time.monotonic() - t0:6.0f} s] {line}"),
+                                   batch=10000)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
             cursor.execute("SELECT pg_database_size(current_database())")
             size = cursor.fetchone()[0]
         result.update(rollup_s=round(time.monotonic() - t0, 1), facts=rebuilt["facts"],
-                      day_rows=DayFigures.objects.count(), database_mb=round(size / 2**20))
-        say(f"cache: {rebuilt['facts']:,} case facts, {result['day_rows']:,} day rows in {result['rollup_s']} s; "
+                      day_rows=DayFigures.objects.count(), month_rows=rebuilt.get("month_rows"),
+                      database_mb=round(size / 2**20))
+        say(f"cache: {rebuilt['facts']:,} case facts, {result['day_rows']:,} day rows, {result['month_rows']} month "
+            f"rows in {result['rollup_s']} s; "
             f"database {result['database_mb']:,} MB")
         streets = [street for _grid, _community, street in grids]
         communities = [community for _grid, community, _street in grids]
