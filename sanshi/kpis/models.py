@@ -1,7 +1,8 @@
 """The figures' cache (docs/kpis.md): what each case's event rows say, one row per case
-(`CaseFact`), and those rows summed per node of the tree and day of receipt (`DayFigures`). Both are
-derived — rebuilt from the events by `sanshi kpis rebuild`, kept up to date by the worker's sweep
-(`services.kpis_refresh`) — never written by a service that moves a case, never a hand-kept total.
+(`CaseFact`), and those rows summed per node of the tree and day of receipt (`DayFigures`) and
+month of receipt (`MonthFigures`). All are derived — rebuilt from the events by `sanshi kpis
+rebuild`, kept up to date by the worker's sweep (`services.kpis_refresh`) — never written by a
+service that moves a case, never a hand-kept total.
 
 Read-only wall screens (`WallScreen`) show a node's figures on the command centre's wall without a
 staff session: issued and revoked by the street's command centre, audited."""
@@ -71,13 +72,12 @@ class CaseFact(models.Model):
         return f"{self.case_id} @ {self.place_id} {self.received_on}"
 
 
-class DayFigures(models.Model):
-    """The cases received on one day in one node's subtree, of one kind and sub-channel: the sums of
-    their `CaseFact` counts, and how many closed after how long (`close_days`: tenths of a day →
-    cases, for the median). A case counts at its place and at every node above it."""
+class Figures(models.Model):
+    """The sums of the `CaseFact` counts of the cases received in one bucket of time in one node's
+    subtree, of one kind and sub-channel, and how many closed after how long (`close_days`: tenths of a
+    day → cases, for the median). A case counts at its place and at every node above it."""
 
     node = models.ForeignKey("registry.OrgNode", on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
     kind = models.CharField(max_length=16, blank=True)
     sub_channel = models.CharField(max_length=32, blank=True)
     close_days = models.JSONField(default=dict, blank=True)
@@ -107,11 +107,36 @@ class DayFigures(models.Model):
     reinforce_missed = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class DayFigures(Figures):
+    """The cases received on one day (local time): what a period's first and last, partial months
+    read."""
+
+    day = models.DateField()
+
+    class Meta:
         constraints = [models.UniqueConstraint(fields=["node", "day", "kind", "sub_channel"], name="one_row_per_day_figures")]
         indexes = [models.Index(fields=["day"], name="dayfigures_day_idx")]  # a day's rows are rebuilt together
 
     def __str__(self) -> str:
         return f"{self.node_id} {self.day} {self.kind} {self.sub_channel}"
+
+
+class MonthFigures(Figures):
+    """The cases received in one calendar month (`month`: its first day): the sums of that month's
+    day rows, so a year reads twelve rows per kind and sub-channel instead of 365 (docs/kpis.md)."""
+
+    month = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["node", "month", "kind", "sub_channel"],
+                                               name="one_row_per_month_figures")]
+        indexes = [models.Index(fields=["month"], name="monthfigures_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.node_id} {self.month:%Y-%m} {self.kind} {self.sub_channel}"
 
 
 class Cursor(models.Model):

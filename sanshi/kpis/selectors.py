@@ -30,7 +30,7 @@ from sanshi.registry.selectors import ancestors, subtree, within
 from sanshi.votes.models import Ballot
 
 from .definitions import COUNT, DAYS, RATE, days, moved_words, percent, row_figures
-from .models import COUNTS, DayFigures
+from .models import COUNTS, DayFigures, MonthFigures
 
 __all__ = ["PeriodError", "kpis", "figure_nodes", "default_node", "node_for", "figure_rows", "period_of"]
 
@@ -203,8 +203,8 @@ def overdue_now(node: OrgNode, children: list[OrgNode], *, now: datetime) -> dic
 
 
 def open_now(nodes: list[OrgNode]) -> dict[int, int]:
-    """Cases received and not yet closed, per node (received − closed over every day)."""
-    rows = DayFigures.objects.filter(node__in=nodes).values("node_id").annotate(r=Sum("received"), c=Sum("closed"))
+    """Cases received and not yet closed, per node (received − closed over every month)."""
+    rows = MonthFigures.objects.filter(node__in=nodes).values("node_id").annotate(r=Sum("received"), c=Sum("closed"))
     out = {n.pk: 0 for n in nodes}
     for row in rows.order_by():
         out[row["node_id"]] = (row["r"] or 0) - (row["c"] or 0)
@@ -270,31 +270,86 @@ def _figures(total: dict[str, int], kinds: dict[str, dict[str, int]], channels: 
     }
 
 
-def _rows(nodes: list[OrgNode], period: Period) -> QuerySet[DayFigures]:
-    return DayFigures.objects.filter(node__in=nodes, day__gte=period.start, day__lte=period.end)
+def spans(period: Period) -> tuple[list[date], list[tuple[date, date]]]:
+    """The period as the cache holds it: the first days of the whole calendar months inside it (read
+    from the month rows), and the ranges of days left at either end (read from the day rows)."""
+    months: list[date] = []
+    ranges: list[tuple[date, date]] = []
+    day = period.start
+    while day <= period.end:
+        after = (day + timedelta(days=32)).replace(day=1)  # the first day of the next month
+        if day.day == 1 and after - timedelta(days=1) <= period.end:
+            months.append(day)
+        else:
+            last = min(after - timedelta(days=1), period.end)
+            if ranges and ranges[-1][1] + timedelta(days=1) == day:
+                ranges[-1] = (ranges[-1][0], last)
+            else:
+                ranges.append((day, last))
+            day = last + timedelta(days=1)
+            continue
+        day = after
+    return months, ranges
+
+
+def _grouped(nodes: list[OrgNode], period: Period, fields: tuple[str, ...], *, trend: bool = False) -> list[dict]:
+    """The cache's sums of these nodes over the period, grouped by `fields` (and by the month with
+    `trend`, as `month`): one query on the month rows for the whole months, one on the day rows for
+    the days at either end. The same group may come twice (once from each); callers add them up."""
+    months, ranges = spans(period)
+    out: list[dict] = []
+    if months:
+        rows = MonthFigures.objects.filter(node__in=nodes, month__in=months)
+        out += rows.values(*fields, *(("month",) if trend else ())).annotate(**SUMS).order_by()
+    if ranges:
+        within_days = Q()
+        for first, last in ranges:
+            within_days |= Q(day__gte=first, day__lte=last)
+        days = DayFigures.objects.filter(within_days, node__in=nodes)
+        if trend:  # the month as two integers: cheaper to read back than a truncated date (bench/dashboard.py)
+            days = days.annotate(y=ExtractYear("day"), m=ExtractMonth("day"))
+        for row in days.values(*fields, *(("y", "m") if trend else ())).annotate(**SUMS).order_by():
+            if trend:
+                row["month"] = date(row.pop("y"), row.pop("m"), 1)
+            out.append(row)
+    return out
+
+
+def _histograms(node: OrgNode, period: Period) -> dict[str, dict[str, int]]:
+    """The days-to-close histograms of the cases closed of those received in the period, for all
+    kinds (`all`) and each kind."""
+    months, ranges = spans(period)
+    sources: list[QuerySet[Any]] = []
+    if months:
+        sources.append(MonthFigures.objects.filter(node=node, month__in=months))
+    if ranges:
+        within_days = Q()
+        for first, last in ranges:
+            within_days |= Q(day__gte=first, day__lte=last)
+        sources.append(DayFigures.objects.filter(within_days, node=node))
+    histograms: dict[str, dict[str, int]] = defaultdict(dict)
+    for rows in sources:
+        for kind, hist in rows.filter(closed__gt=0).values_list("kind", "close_days"):
+            for key in ("all", kind):
+                for tenths, n in (hist or {}).items():
+                    histograms[key][tenths] = histograms[key].get(tenths, 0) + n
+    return histograms
 
 
 def _period_figures(node: OrgNode, period: Period, *, trend: bool = False) -> dict[str, Any]:
-    """The figures of one node and period: one grouped query (kind, sub-channel, and the month with
-    `trend`), one for the days-to-close histograms, and the participation counts."""
+    """The figures of one node and period: the grouped sums (kind, sub-channel, and the month with
+    `trend`; `_grouped`), the days-to-close histograms, and the participation counts."""
     total = _zero()
     kinds: dict[str, dict[str, int]] = defaultdict(_zero)
     channels: dict[str, dict[str, int]] = defaultdict(_zero)
     months: dict[date, dict[str, int]] = defaultdict(_zero)
-    rows = _rows([node], period)
-    if trend:  # the month as two integers: cheaper to read back than a truncated date (bench/dashboard.py)
-        rows = rows.annotate(y=ExtractYear("day"), m=ExtractMonth("day"))
-    for row in rows.values("kind", "sub_channel", *(("y", "m") if trend else ())).annotate(**SUMS).order_by():
+    for row in _grouped([node], period, ("kind", "sub_channel"), trend=trend):
         _add(total, row)
         _add(kinds[row["kind"]], row)
         _add(channels[row["sub_channel"]], row)
         if trend:
-            _add(months[date(row["y"], row["m"], 1)], row)
-    histograms: dict[str, dict[str, int]] = defaultdict(dict)
-    for kind, hist in _rows([node], period).filter(closed__gt=0).values_list("kind", "close_days"):
-        for key in ("all", kind):
-            for tenths, n in (hist or {}).items():
-                histograms[key][tenths] = histograms[key].get(tenths, 0) + n
+            _add(months[row["month"]], row)
+    histograms = _histograms(node, period)
     body = _figures(total, kinds, channels, participation(node, period))
     body["median_days_to_close"] = {k: median_days(histograms.get(k, {})) for k in ("all", *KINDS)}
     if trend:
@@ -319,7 +374,7 @@ def _children(children: list[OrgNode], period: Period, open_counts: dict[int, in
     median and the trend (ask for the child for those)."""
     sums: dict[int, dict[str, Any]] = {c.pk: {"total": _zero(), "kinds": defaultdict(_zero),
                                               "channels": defaultdict(_zero)} for c in children}
-    for row in _rows(children, period).values("node_id", "kind", "sub_channel").annotate(**SUMS).order_by():
+    for row in _grouped(children, period, ("node_id", "kind", "sub_channel")):
         own = sums[row["node_id"]]
         _add(own["total"], row)
         _add(own["kinds"][row["kind"]], row)

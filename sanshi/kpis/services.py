@@ -1,11 +1,12 @@
 """Every write of the figures' cache and of the wall screens (docs/kpis.md).
 
 The cache is derived, never kept by hand: `case_facts` reads what a case's event rows say (with its
-requests, ratings, follow-up visits and clocks) into one `CaseFact`; `days_rollup` sums the facts of
-whole days into `DayFigures` for every node above each case's place. Both are pure functions of the
-database, so the worker's sweep (`kpis_refresh`, after each batch of new case events, outside the
-transaction that wrote them) and the full rebuild (`kpis_rebuild`, `sanshi kpis rebuild`) write the
-same rows: the tests compare the two.
+requests, ratings, follow-up visits and clocks) into one `CaseFact`; `day_sums` sums the facts of
+whole days into `DayFigures` for every node above each case's place, `month_sums` a month's day rows
+into `MonthFigures`. The full rebuild (`kpis_rebuild`, `sanshi kpis rebuild`) writes those sums; the
+worker's sweep (`kpis_refresh`, after each batch of new case events, outside the transaction that
+wrote them) applies each case's change to them instead (`facts_refresh`: the old facts out, the new
+in). Both write the same rows: the tests compare the two.
 
 Wall screens: `screen_issue` (a street's operator or street officer turns a browser into a read-only
 screen of a node in their area), `screen_revoke`, `screen_for_token` (the screen's cookie → its
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import takewhile
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -39,7 +40,7 @@ from sanshi.registry.models import Level, OrgNode
 from sanshi.registry.selectors import within
 from sanshi.supervision.models import FollowUpVisit, Satisfaction
 
-from .models import COUNTS, CaseFact, Cursor, DayFigures, WallScreen
+from .models import COUNTS, CaseFact, Cursor, DayFigures, MonthFigures, WallScreen
 
 log = logging.getLogger("sanshi.kpis")
 FRESH, SETTLED = "fresh", "settled"
@@ -132,23 +133,40 @@ def case_facts(where: dict, *, now: datetime | None = None) -> list[CaseFact]:
     return facts
 
 
-def facts_refresh(case_ids: Iterable[int], *, now: datetime | None = None) -> set[date]:
-    """Derive the facts of these cases again; the days of receipt whose sums change (before and
-    after, should a case's day ever move)."""
+FACT_FIELDS = tuple(field.attname for field in CaseFact._meta.concrete_fields)  # case_id, place_id, …, the counts
+
+
+def _fact_row(fact: CaseFact) -> dict[str, Any]:
+    """A fact as the values its sums read (what `CaseFact.objects.values(*FACT_FIELDS)` gives)."""
+    return {name: getattr(fact, name) for name in FACT_FIELDS}
+
+
+def facts_refresh(case_ids: Iterable[int], *, now: datetime | None = None) -> int:
+    """Derive the facts of these cases again, and apply what changed to the day and month sums of
+    every node above each case's place — the old facts taken out, the new ones added — so a case's
+    move costs a few rows whatever the size of its day. Returns how many sum rows were written.
+    Run by one sweep at a time (`_pass` holds the cursor's lock)."""
     ids = sorted(set(case_ids))
-    days: set[date] = set()
+    written = 0
+    chain = _ancestry()
     for start in range(0, len(ids), 1000):
         chunk = ids[start:start + 1000]
         with transaction.atomic():
-            days |= set(CaseFact.objects.filter(case_id__in=chunk).values_list("received_on", flat=True))
-            facts = case_facts({"pk__in": chunk}, now=now)
-            CaseFact.objects.filter(case_id__in=chunk).delete()
-            CaseFact.objects.bulk_create(facts)
-        days |= {f.received_on for f in facts}
-    return days
+            before = {row["case_id"]: row for row in CaseFact.objects.filter(case_id__in=chunk).values(*FACT_FIELDS)}
+            facts = {fact.case_id: fact for fact in case_facts({"pk__in": chunk}, now=now)}
+            after = {pk: _fact_row(fact) for pk, fact in facts.items()}
+            moved = [pk for pk in chunk if before.get(pk) != after.get(pk)]
+            if not moved:
+                continue
+            CaseFact.objects.filter(case_id__in=moved).delete()
+            CaseFact.objects.bulk_create([facts[pk] for pk in moved if pk in facts])
+            changes = _changes([before[pk] for pk in moved if pk in before], [after[pk] for pk in moved if pk in after],
+                               chain)
+            written += _apply(DayFigures, "day", changes[DAY]) + _apply(MonthFigures, "month", changes[MONTH])
+    return written
 
 
-# ---- whole days, summed up the tree ----------------------------------------------------------
+# ---- the sums: per day and per month, up the tree ------------------------------------------------
 
 def _ancestry() -> Callable[[int], list[int]]:
     """node id → the node and every node above it (by each node's parent: one query for the tree)."""
@@ -164,7 +182,82 @@ def _ancestry() -> Callable[[int], list[int]]:
     return chain
 
 
-Key = tuple[int, date, str, str]  # node, day, kind, sub-channel
+Key = tuple[int, date, str, str]  # node, day or month (its first day), kind, sub-channel
+Sums = TypeVar("Sums", DayFigures, MonthFigures)
+DAY, MONTH = "day", "month"
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _empty() -> dict[str, Any]:
+    return {**{c: 0 for c in COUNTS}, "close_days": {}}
+
+
+def _changes(before: Iterable[Mapping[str, Any]], after: Iterable[Mapping[str, Any]],
+             chain: Callable[[int], list[int]]) -> dict[str, dict[Key, dict[str, Any]]]:
+    """What replacing the facts `before` by `after` changes in the day and month sums: signed
+    counts and histogram entries per row key (a fact counts at its place and every node above it;
+    a fact without a place counts nowhere)."""
+    out: dict[str, dict[Key, dict[str, Any]]] = {DAY: {}, MONTH: {}}
+    for sign, facts in ((-1, before), (1, after)):
+        for fact in facts:
+            if fact["place_id"] is None:
+                continue
+            tenths = None if fact["close_tenths"] is None else str(fact["close_tenths"])
+            for node in chain(fact["place_id"]):
+                for bucket, when in ((DAY, fact["received_on"]), (MONTH, month_of(fact["received_on"]))):
+                    change = out[bucket].setdefault((node, when, fact["kind"], fact["sub_channel"]), _empty())
+                    for c in COUNTS:
+                        change[c] += sign * fact[c]
+                    if tenths is not None:
+                        change["close_days"][tenths] = change["close_days"].get(tenths, 0) + sign
+    for changes in out.values():
+        for key in [k for k, v in changes.items()
+                    if not any(v[c] for c in COUNTS) and not any(v["close_days"].values())]:
+            del changes[key]
+    return out
+
+
+def _apply(model: type[Sums], field: str, changes: dict[Key, dict[str, Any]]) -> int:
+    """Add signed changes to the rows of `model` (bucket `field`): a missing row is created, a row
+    left with no case received is deleted (every fact counts one received), as a rebuild would write
+    them. Returns how many rows were written."""
+    if not changes:
+        return 0
+    nodes = {key[0] for key in changes}
+    buckets = {key[1] for key in changes}
+    existing = {(r.node_id, getattr(r, field), r.kind, r.sub_channel): r
+                for r in model.objects.select_for_update().filter(node_id__in=nodes, **{f"{field}__in": buckets})}
+    changed: list[Sums] = []
+    created: list[Sums] = []
+    gone: list[int] = []
+    for key, change in changes.items():
+        row = existing.get(key)
+        if row is None:
+            row = model(node_id=key[0], kind=key[2], sub_channel=key[3], close_days={}, **{field: key[1]})
+            for c in COUNTS:
+                setattr(row, c, 0)
+            created.append(row)
+        elif row.received + change["received"] > 0:
+            changed.append(row)
+        for c in COUNTS:
+            setattr(row, c, getattr(row, c) + change[c])
+        hist = dict(row.close_days or {})
+        for tenths, n in change["close_days"].items():
+            hist[tenths] = hist.get(tenths, 0) + n
+        row.close_days = {k: v for k, v in hist.items() if v}
+        if row.received <= 0:
+            if row.pk is not None:
+                gone.append(row.pk)
+            else:
+                created.remove(row)
+    if gone:
+        model.objects.filter(pk__in=gone).delete()
+    model.objects.bulk_create(created, batch_size=2000)
+    model.objects.bulk_update(changed, [*COUNTS, "close_days"], batch_size=1000)
+    return len(created) + len(changed) + len(gone)
 
 
 def day_sums(days: Iterable[date]) -> dict[Key, dict]:
@@ -177,8 +270,7 @@ def day_sums(days: Iterable[date]) -> dict[Key, dict]:
     group = ("received_on", "place_id", "kind", "sub_channel")
     for row in facts.values(*group).annotate(**{f"s_{c}": Sum(c) for c in COUNTS}).order_by():
         for node in chain(row["place_id"]):
-            sums = out.setdefault((node, row["received_on"], row["kind"], row["sub_channel"]),
-                                  {**{c: 0 for c in COUNTS}, "close_days": {}})
+            sums = out.setdefault((node, row["received_on"], row["kind"], row["sub_channel"]), _empty())
             for c in COUNTS:
                 sums[c] += row[f"s_{c}"] or 0
     for row in (facts.filter(close_tenths__isnull=False).values(*group, "close_tenths")
@@ -190,35 +282,43 @@ def day_sums(days: Iterable[date]) -> dict[Key, dict]:
     return out
 
 
-def days_rollup(days: Iterable[date]) -> int:
-    """Bring the `DayFigures` rows of these days in line with their facts: rows that changed are
-    updated, new ones created, vanished ones deleted (a day's rows are compared, so a refresh that
-    changes one case writes a few rows, not the day). Returns how many rows were written."""
-    days = sorted(set(days))
-    if not days:
-        return 0
-    written = 0
-    for start in range(0, len(days), 31):
-        chunk = days[start:start + 31]
-        wanted = day_sums(chunk)
-        with transaction.atomic():
-            existing = {(r.node_id, r.day, r.kind, r.sub_channel): r
-                        for r in DayFigures.objects.select_for_update().filter(day__in=chunk)}
-            changed, created = [], []
-            for key, sums in wanted.items():
-                row = existing.pop(key, None)
-                if row is None:
-                    created.append(DayFigures(node_id=key[0], day=key[1], kind=key[2], sub_channel=key[3], **sums))
-                elif any(getattr(row, c) != sums[c] for c in COUNTS) or row.close_days != sums["close_days"]:
-                    for name, value in sums.items():
-                        setattr(row, name, value)
-                    changed.append(row)
-            if existing:
-                DayFigures.objects.filter(pk__in=[r.pk for r in existing.values()]).delete()
-            DayFigures.objects.bulk_create(created, batch_size=2000)
-            DayFigures.objects.bulk_update(changed, [*COUNTS, "close_days"], batch_size=1000)
-            written += len(created) + len(changed) + len(existing)
-    return written
+def month_sums(month: date) -> dict[Key, dict]:
+    """The rows `MonthFigures` should hold for one month: its day rows summed (the counts in SQL,
+    the histograms merged)."""
+    rows = DayFigures.objects.filter(day__gte=month, day__lt=(month + timedelta(days=32)).replace(day=1))
+    out: dict[Key, dict] = {}
+    group = ("node_id", "kind", "sub_channel")
+    for row in rows.values(*group).annotate(**{f"s_{c}": Sum(c) for c in COUNTS}).order_by():
+        out[(row["node_id"], month, row["kind"], row["sub_channel"])] = {
+            **{c: row[f"s_{c}"] or 0 for c in COUNTS}, "close_days": {}}
+    for node_id, kind, sub, hist in rows.filter(closed__gt=0).values_list(*group, "close_days"):
+        merged = out[(node_id, month, kind, sub)]["close_days"]
+        for tenths, n in (hist or {}).items():
+            merged[tenths] = merged.get(tenths, 0) + n
+    return out
+
+
+def _sync(model: type[Sums], field: str, buckets: list[date], wanted: dict[Key, dict]) -> int:
+    """Bring the rows of `model` in these buckets in line with `wanted`: rows that differ are updated,
+    new ones created, vanished ones deleted. Returns how many rows were written."""
+    with transaction.atomic():
+        existing = {(r.node_id, getattr(r, field), r.kind, r.sub_channel): r
+                    for r in model.objects.select_for_update().filter(**{f"{field}__in": buckets})}
+        changed: list[Sums] = []
+        created: list[Sums] = []
+        for key, sums in wanted.items():
+            row = existing.pop(key, None)
+            if row is None:
+                created.append(model(node_id=key[0], kind=key[2], sub_channel=key[3], **{field: key[1]}, **sums))
+            elif any(getattr(row, c) != sums[c] for c in COUNTS) or row.close_days != sums["close_days"]:
+                for name, value in sums.items():
+                    setattr(row, name, value)
+                changed.append(row)
+        if existing:
+            model.objects.filter(pk__in=[r.pk for r in existing.values()]).delete()
+        model.objects.bulk_create(created, batch_size=2000)
+        model.objects.bulk_update(changed, [*COUNTS, "close_days"], batch_size=1000)
+    return len(created) + len(changed) + len(existing)
 
 
 # ---- the sweep and the rebuild ------------------------------------------------------------------
@@ -227,13 +327,24 @@ def settle_seconds() -> int:
     return settings.SANSHI_KPI_SETTLE_SECONDS
 
 
+def _locked() -> bool:
+    """Take the cache's write lock for this transaction: the fresh cursor's row. False when another
+    sweep or a rebuild holds it (this round is skipped: the next one reads on from the cursor). On
+    SQLite the database's own write lock serialises writers instead."""
+    Cursor.objects.get_or_create(name=FRESH)
+    return bool(list(Cursor.objects.select_for_update(skip_locked=True).filter(name=FRESH).values_list("pk", flat=True)))
+
+
 def _pass(name: str, *, limit: int, now: datetime) -> int:
     """Read the next case events after cursor `name` and derive their cases' figures again. The
     fresh pass reads every event at once; the settled pass reads them again once they are
     SANSHI_KPI_SETTLE_SECONDS old, behind the fresh pass — an event whose transaction committed after
-    a later id was read (ids are taken at insert, not at commit) is read then."""
+    a later id was read (ids are taken at insert, not at commit) is read then. One pass at a time
+    (facts_refresh applies changes: two at once would count a change twice)."""
     with transaction.atomic():
-        cursor, _created = Cursor.objects.select_for_update().get_or_create(name=name)
+        if not _locked():
+            return 0
+        cursor, _created = Cursor.objects.get_or_create(name=name)
         qs = CaseEvent.objects.filter(pk__gt=cursor.last_event_id).order_by("pk")
         if name == SETTLED:
             fresh = Cursor.objects.filter(name=FRESH).values_list("last_event_id", flat=True).first() or 0
@@ -244,8 +355,7 @@ def _pass(name: str, *, limit: int, now: datetime) -> int:
             events = list(takewhile(lambda event: event[2] < cutoff, events))
         if not events:
             return 0
-        days = facts_refresh({e[1] for e in events}, now=now)
-        days_rollup(days)
+        facts_refresh({e[1] for e in events}, now=now)
         cursor.last_event_id = events[-1][0]
         cursor.save(update_fields=["last_event_id", "updated_at"])
     return len(events)
@@ -262,34 +372,44 @@ def kpis_refresh(*, now: datetime | None = None, limit: int | None = None) -> in
 def kpis_rebuild(*, progress: Callable[[str], None] | None = None, batch: int = 5000,
                  now: datetime | None = None) -> dict[str, int]:
     """Throw the cache away and derive it again from the event rows: every case's facts (in batches
-    of ids), then every day's sums. Events written meanwhile are read again by the sweep (the cursors
-    are set to the last event before the facts are read). Returns what was written."""
+    of ids), then every day's sums, then every month's. One transaction: the dashboard reads the old
+    figures until the new ones are complete, a failed rebuild leaves the old cache, and the sweep
+    skips its rounds meanwhile (it reads on from the cursors, set to the last event before the facts
+    are read). Returns what was written."""
     say = progress or (lambda _message: None)
     now = now or timezone.now()
-    last = CaseEvent.objects.aggregate(m=Max("pk"))["m"] or 0
     with transaction.atomic():
+        Cursor.objects.get_or_create(name=FRESH)
+        Cursor.objects.select_for_update().filter(name=FRESH).get()  # waits for a sweep's round to end
+        last = CaseEvent.objects.aggregate(m=Max("pk"))["m"] or 0
         for name in (FRESH, SETTLED):
             Cursor.objects.update_or_create(name=name, defaults={"last_event_id": last})
-    CaseFact.objects.all().delete()
-    bounds = Case.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
-    total = Case.objects.count()
-    facts = 0
-    if bounds["lo"] is not None:
-        for start in range(bounds["lo"], bounds["hi"] + 1, batch):
-            with transaction.atomic():
+        CaseFact.objects.all().delete()
+        bounds = Case.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
+        total = Case.objects.count()
+        facts = 0
+        if bounds["lo"] is not None:
+            for start in range(bounds["lo"], bounds["hi"] + 1, batch):
                 rows = case_facts({"pk__gte": start, "pk__lt": start + batch}, now=now)
                 CaseFact.objects.bulk_create(rows, batch_size=2000)
-            facts += len(rows)
-            say(f"facts: {min(start + batch - bounds['lo'], bounds['hi'] - bounds['lo'] + 1)}/"
-                f"{bounds['hi'] - bounds['lo'] + 1} case ids, {facts} cases counted of {total}")
-    DayFigures.objects.all().delete()
-    days = sorted(CaseFact.objects.values_list("received_on", flat=True).distinct())
-    day_rows = 0
-    for start in range(0, len(days), 31):
-        day_rows += days_rollup(days[start:start + 31])
-        say(f"days: {min(start + 31, len(days))}/{len(days)}, {day_rows} rows")
-    log.info("kpis rebuilt: %s facts, %s day rows, events up to %s", facts, day_rows, last)
-    return {"facts": facts, "day_rows": day_rows, "days": len(days), "last_event": last}
+                facts += len(rows)
+                say(f"facts: {min(start + batch - bounds['lo'], bounds['hi'] - bounds['lo'] + 1)}/"
+                    f"{bounds['hi'] - bounds['lo'] + 1} case ids, {facts} cases counted of {total}")
+        DayFigures.objects.all().delete()
+        MonthFigures.objects.all().delete()
+        days = sorted(CaseFact.objects.values_list("received_on", flat=True).distinct())
+        day_rows = 0
+        for start in range(0, len(days), 31):
+            chunk = days[start:start + 31]
+            day_rows += _sync(DayFigures, "day", chunk, day_sums(chunk))
+            say(f"days: {min(start + 31, len(days))}/{len(days)}, {day_rows} rows")
+        months = sorted({month_of(day) for day in days})
+        month_rows = 0
+        for i, month in enumerate(months, 1):
+            month_rows += _sync(MonthFigures, "month", [month], month_sums(month))
+            say(f"months: {i}/{len(months)}, {month_rows} rows")
+    log.info("kpis rebuilt: %s facts, %s day rows, %s month rows, events up to %s", facts, day_rows, month_rows, last)
+    return {"facts": facts, "day_rows": day_rows, "month_rows": month_rows, "days": len(days), "last_event": last}
 
 
 # ---- wall screens -------------------------------------------------------------------------------

@@ -82,3 +82,17 @@ def test_a_year_whose_period_before_is_the_year_before_reads_it_once(march, clie
     other, other_queries = read("?from=2024-01-01&to=2024-12-30")
     assert other["previous_period"]["period"] != other["previous_year"]["period"]
     assert year_queries < other_queries
+
+
+def test_a_period_is_read_as_its_whole_months_and_the_days_at_either_end():
+    from datetime import date
+
+    from sanshi.command.selectors import Period
+    from sanshi.kpis.selectors import spans
+
+    assert spans(Period(date(2025, 12, 6), date(2026, 12, 5))) == (
+        [date(2026, m, 1) for m in range(1, 12)], [(date(2025, 12, 6), date(2025, 12, 31)), (date(2026, 12, 1), date(2026, 12, 5))])
+    assert spans(Period(date(2026, 1, 15), date(2026, 2, 10))) == ([], [(date(2026, 1, 15), date(2026, 2, 10))])
+    assert spans(Period(date(2026, 2, 1), date(2026, 2, 28))) == ([date(2026, 2, 1)], [])
+    assert spans(Period(date(2024, 2, 1), date(2024, 2, 28))) == ([], [(date(2024, 2, 1), date(2024, 2, 28))])  # leap year
+    assert spans(Period(date(2026, 3, 31), date(2026, 3, 31))) == ([], [(date(2026, 3, 31), date(2026, 3, 31))])

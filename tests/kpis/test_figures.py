@@ -156,3 +156,20 @@ def test_a_rate_with_nothing_to_count_is_null(march, client, token_for):
     assert body["received"]["total"] == 0
     assert body["resolution_rate"] is None and body["satisfaction_rate"] is None
     assert body["median_days_to_close"]["all"] is None
+
+
+def test_a_period_cut_inside_months_counts_the_days_it_holds(march, client, token_for):
+    """Whole months are read from the month rows, the days at either end from the day rows: 15 February
+    to 5 March holds f_b (20 Feb), h_a (with its duplicate), h_b, s_a and s_b — not f_a (10 Feb), nor
+    what came on 6 March or later."""
+    body = figures(client, token_for, march.operator, a="2026-02-15", b="2026-03-05")
+    assert body["received"] == {"PUBLIC": 0, "SHARED": 3, "HOUSEHOLD": 2, "unsorted": 0, "total": 5}
+    assert body["closed"]["total"] == 3  # h_a, h_b, s_b
+    assert [(m["month"], m["received"]) for m in body["trend"]] == [("2026-02", 1), ("2026-03", 4)]
+    # February and March whole, and the same two months less 1 February (no case that day): the same figures
+    whole = figures(client, token_for, march.operator, a="2026-02-01", b="2026-03-31")
+    cut = figures(client, token_for, march.operator, a="2026-02-02", b="2026-03-31")
+    assert whole["received"]["total"] == 10 and whole["median_days_to_close"]["all"] is not None
+    for name in ("received", "closed", "resolution_rate", "satisfaction_rate", "median_days_to_close", "trend",
+                 "rapid_compliance", "children"):
+        assert cut[name] == whole[name], name

@@ -6,8 +6,11 @@ from datetime import datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
+import psycopg
+import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connection
 
 from sanshi.cases.models import Case
 from sanshi.cases.services import (
@@ -19,7 +22,7 @@ from sanshi.cases.services import (
 )
 from sanshi.evaluation.services import evaluation_by_party
 from sanshi.intake.services import RequestInput, request_submit
-from sanshi.kpis.models import CaseFact, Cursor, DayFigures
+from sanshi.kpis.models import CaseFact, Cursor, DayFigures, MonthFigures
 from sanshi.kpis.selectors import kpis
 from sanshi.kpis.services import kpis_rebuild, kpis_refresh
 from sanshi.rapid.models import ResponseTeam, TeamKind, TeamMember
@@ -34,13 +37,15 @@ TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=TZ)  # a Monday
 
 
-def cache() -> tuple[list, list]:
-    """Every row of the cache, comparable."""
+def sums(model) -> list:
+    return sorted((tuple(getattr(r, c.attname) for c in model._meta.concrete_fields if c.attname not in ("id", "close_days")),
+                   tuple(sorted(r.close_days.items()))) for r in model.objects.all())
+
+
+def cache() -> tuple[list, list, list]:
+    """Every row of the cache, comparable: the facts, the day rows and the month rows."""
     facts = sorted(tuple(getattr(f, n.attname) for n in CaseFact._meta.concrete_fields) for f in CaseFact.objects.all())
-    days = sorted((r.node_id, r.day, r.kind, r.sub_channel, tuple(getattr(r, c.attname) for c in DayFigures._meta.concrete_fields
-                                                                    if c.attname not in ("id", "close_days")),
-                   tuple(sorted(r.close_days.items()))) for r in DayFigures.objects.all())
-    return facts, days
+    return facts, sums(DayFigures), sums(MonthFigures)
 
 
 def sweep() -> None:
@@ -95,6 +100,10 @@ def test_the_sweep_after_every_move_and_a_rebuild_write_the_same_rows(world):
         dispatch_report_result(actor=responder, dispatch=dispatch, result="已关阀止水")
         sweep()
     incremental = cache()
+    # the sweep took the re-routed matter out of 东门社区's rows: no household row is left there
+    assert not DayFigures.objects.filter(node=world.community, kind="HOUSEHOLD").exists()
+    assert not MonthFigures.objects.filter(node=world.community, kind="HOUSEHOLD").exists()
+    assert MonthFigures.objects.get(node=world.district, kind="HOUSEHOLD").received == 1
     with time_machine.travel(T0 + timedelta(days=8), tick=False):
         body = kpis(world.street, T0.date(), (T0 + timedelta(days=1)).date())
     # what the services wrote reads as the definitions say
@@ -131,6 +140,7 @@ def test_a_request_is_counted_by_the_worker_not_in_the_intake_transaction(world)
     assert kpis_refresh() == 1
     assert CaseFact.objects.get(case=case).received == 1
     assert DayFigures.objects.filter(node=world.district).get().received == 1
+    assert MonthFigures.objects.filter(node=world.district).get().received == 1
     assert kpis_refresh() == 0  # nothing new (the settled pass reads it again a minute later)
 
 
@@ -150,3 +160,24 @@ def test_an_event_committed_after_a_later_one_was_read_is_read_once_settled(worl
         assert kpis_refresh() >= 1
     assert CaseFact.objects.get(case=case).triaged == 1
     assert DayFigures.objects.get(node=world.street).kind == "PUBLIC"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' rows
+def test_a_sweep_skips_its_round_while_another_sweep_or_a_rebuild_holds_the_cache(postgres_only, world):
+    """The sweep applies each case's change to the sums: two at once would count a change twice. While
+    another connection holds the cache's lock (a sweep's round, or a rebuild's whole transaction), a
+    round reads nothing and writes nothing; the next round reads on."""
+    submit(world, "路灯不亮")
+    Cursor.objects.get_or_create(name="fresh")
+    settings = connection.settings_dict
+    with psycopg.connect(host=settings["HOST"] or None, port=settings["PORT"] or None, dbname=settings["NAME"],
+                         user=settings["USER"] or None) as other:
+        other.execute("SELECT 1 FROM kpis_cursor WHERE name = 'fresh' FOR UPDATE")
+        with connection.cursor() as cursor:  # a round that waited for the lock would fail here, not hang
+            cursor.execute("SET lock_timeout = '3s'")
+        assert kpis_refresh() == 0
+        assert not CaseFact.objects.exists() and not DayFigures.objects.exists()
+        other.rollback()
+    assert kpis_refresh() == 1
+    assert MonthFigures.objects.get(node=world.district).received == 1
