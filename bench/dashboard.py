@@ -17,6 +17,10 @@
    middleware, auth, the body's queries and JSON, no network), --requests times at each level
    (district, then a random street, community and grid each time) for the last whole month and
    for the last twelve months (the default period, with its year before). p50 and p95 in ms.
+6. The worker's sweep: --sweep old open cases (received over the two years) closed now, one event
+   each; the time `kpis_refresh` takes to read them (fresh and settled passes) and apply their
+   changes to the day and month rows, in events a second. (It changes the database: with --reuse,
+   a later run measures the cache with those cases closed.)
 
 With --reuse an existing database of an earlier --keep run is migrated and used as it is (no
 drop, no fill; --cases is read from it), so a million cases are written once and the cache
@@ -232,6 +236,51 @@ def measure(levels: dict, n: int, say) -> dict:
     return out
 
 
+def sweep(n: int, say) -> dict:
+    """Close n of the open cases now (one close event each, COPY: received over the last two years, so
+    their changes touch many days and months), then run the worker's sweep (`kpis_refresh`, both
+    passes: `now` is put past the settle time) until it has read them. Checks that the district's
+    month rows count n more closed cases."""
+    from django.conf import settings
+    from django.db import connection
+    from django.db.models import Max, Sum
+    from django.utils import timezone
+
+    from sanshi.cases.models import Case, CaseEvent
+    from sanshi.kpis.models import MonthFigures
+    from sanshi.kpis.services import kpis_refresh
+    from sanshi.registry.models import Level
+
+    closed_before = MonthFigures.objects.filter(node__level=Level.DISTRICT).aggregate(c=Sum("closed"))["c"] or 0
+    ids = list(Case.objects.filter(status="triaged").order_by("?").values_list("pk", flat=True)[:n])
+    first = (CaseEvent.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+    now = timezone.now()
+    raw = connection.connection
+    with raw.cursor() as cursor, cursor.copy("COPY cases_caseevent (id, case_id, action, from_status, to_status, "
+                                             "actor_label, at, note, public_note, data) FROM STDIN") as copy:
+        for i, pk in enumerate(ids):
+            copy.write_row((first + i, pk, "close", "evaluating", "closed", "工作人员", now, "", "", '{"round": 1}'))
+    raw.commit()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(pg_get_serial_sequence('cases_caseevent', 'id'), (SELECT MAX(id) FROM "
+                       "cases_caseevent))")
+    Case.objects.filter(pk__in=ids).update(status="closed", closed_at=now)
+    later = now + timedelta(seconds=settings.SANSHI_KPI_SETTLE_SECONDS + 1)
+    t0 = time.monotonic()
+    read = rounds = 0
+    while k := kpis_refresh(now=later):
+        read, rounds = read + k, rounds + 1
+    seconds = time.monotonic() - t0
+    closed_after = MonthFigures.objects.filter(node__level=Level.DISTRICT).aggregate(c=Sum("closed"))["c"] or 0
+    assert closed_after - closed_before == len(ids), (closed_before, closed_after, len(ids))
+    out = {"cases": len(ids), "events_read": read, "rounds": rounds, "seconds": round(seconds, 1),
+           "events_per_s": round(read / max(seconds, 1e-6)), "batch": settings.SANSHI_KPI_BATCH}
+    say(f"  {len(ids):,} old open cases closed now: the sweep read {read:,} events (each twice: fresh, settled) in "
+        f"{rounds} rounds of up to {settings.SANSHI_KPI_BATCH}, {seconds:.1f} s = {out['events_per_s']:,} events/s; "
+        f"the district's month rows count {len(ids):,} more closed")
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/sanshi_bench_dashboard")
@@ -242,6 +291,8 @@ def main() -> int:
     parser.add_argument("--grids", type=int, default=10, help="per community")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--sweep", type=int, default=2000,
+                        help="then close this many old open cases and time the worker's sweep (0: skip)")
     parser.add_argument("--reuse", action="store_true",
                         help="use the database an earlier --keep run left (implies --keep): migrate, rebuild, measure")
     parser.add_argument("--no-rebuild", action="store_true",
@@ -321,6 +372,9 @@ def main() -> int:
             "year: last twelve months, with the year before):")
         result["api"] = measure(levels, args.requests, say)
         result["p95_max_ms"] = max(r["p95_ms"] for by in result["api"].values() for r in by.values())
+        if args.sweep:
+            say("the worker's sweep after new events:")
+            result["sweep"] = sweep(args.sweep, say)
         result["load"] = [round(x, 2) for x in os.getloadavg()]
         result["at"] = datetime.now().astimezone().isoformat(timespec="seconds")
     finally:
