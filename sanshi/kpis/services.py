@@ -413,6 +413,51 @@ def kpis_rebuild(*, progress: Callable[[str], None] | None = None, batch: int = 
     return {"facts": facts, "day_rows": day_rows, "month_rows": month_rows, "days": len(days), "last_event": last}
 
 
+def _stored(model: type[Sums], field: str, buckets: list[date]) -> dict[Key, dict]:
+    return {(r.node_id, getattr(r, field), r.kind, r.sub_channel): {**{c: getattr(r, c) for c in COUNTS},
+                                                                      "close_days": r.close_days or {}}
+            for r in model.objects.filter(**{f"{field}__in": buckets})}
+
+
+@dataclass(frozen=True)
+class Check:
+    compared: int  # rows compared
+    differ: list[str]  # the keys whose stored row differs from the facts' sums
+
+
+def _compare(stored: dict[Key, dict], wanted: dict[Key, dict], field: str) -> tuple[int, list[str]]:
+    keys = sorted(set(stored) | set(wanted))
+    return len(keys), [f"{field} {k[1].isoformat()} node {k[0]} {k[2] or '-'} {k[3] or '-'}"
+                       for k in keys if stored.get(k) != wanted.get(k)]
+
+
+def _month_from_facts(month: date) -> dict[Key, dict]:
+    """What a month's rows should hold, from the facts (not from its day rows, which may be the ones
+    that drifted)."""
+    after = (month + timedelta(days=32)).replace(day=1)
+    out: dict[Key, dict] = {}
+    for (node, _day, kind, sub), sums in day_sums([month + timedelta(days=i) for i in range((after - month).days)]).items():
+        into = out.setdefault((node, month, kind, sub), _empty())
+        for c in COUNTS:
+            into[c] += sums[c]
+        for tenths, n in sums["close_days"].items():
+            into["close_days"][tenths] = into["close_days"].get(tenths, 0) + n
+    return out
+
+
+def kpis_check(days: int = 31, *, today: date | None = None) -> Check:
+    """Compare the day rows of the last `days` days, and the month rows of their months, each with
+    what the facts sum to now: the sweep applies changes, so this shows a drift should one ever
+    appear. Reads only."""
+    today = today or timezone.localdate()
+    recent = [today - timedelta(days=i) for i in range(max(1, days))]
+    compared, differ = _compare(_stored(DayFigures, "day", recent), day_sums(recent), "day")
+    for month in sorted({month_of(d) for d in recent}):
+        n, bad = _compare(_stored(MonthFigures, "month", [month]), _month_from_facts(month), "month")
+        compared, differ = compared + n, differ + bad
+    return Check(compared=compared, differ=differ)
+
+
 # ---- wall screens -------------------------------------------------------------------------------
 
 SCREEN_ROLES = scope.COMMAND_ROLES  # the street's command centre issues and revokes them

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from sanshi.cases.models import Case
@@ -181,3 +181,17 @@ def test_a_sweep_skips_its_round_while_another_sweep_or_a_rebuild_holds_the_cach
         other.rollback()
     assert kpis_refresh() == 1
     assert MonthFigures.objects.get(node=world.district).received == 1
+
+
+def test_the_check_finds_a_row_that_drifted_from_the_facts(march):
+    """`sanshi kpis check` compares the last days' sums with what the facts sum to now."""
+    out = StringIO()
+    with time_machine.travel(datetime(2026, 4, 15, 10, tzinfo=TZ), tick=False):
+        call_command("kpis", "check", "--days", "60", stdout=out)
+        assert "all equal to the facts' sums" in out.getvalue()
+        row = DayFigures.objects.filter(node=march.street, day="2026-03-02").order_by("kind", "sub_channel").first()
+        DayFigures.objects.filter(pk=row.pk).update(closed=row.closed + 1)
+        out = StringIO()
+        with pytest.raises(CommandError, match="1 of .* rows differ"):
+            call_command("kpis", "check", "--days", "60", stdout=out)
+    assert f"day 2026-03-02 node {march.street.pk} {row.kind or '-'} {row.sub_channel or '-'}" in out.getvalue()
