@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sanshi.cases import scope
@@ -54,6 +55,32 @@ def public_text(text: str, names: Iterable[str] = ()) -> str:
         return text
     pattern = re.compile("|".join(re.escape(n) for n in ordered))
     return pattern.sub(lambda m: mask_name(m.group(0)), text)
+
+
+def local_text(moment: datetime) -> str:
+    """A time as the board and the refusals write it: 2026-12-08 23:59 (local time)."""
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+
+
+def evaluation_wait(notice: Notice | None, *, now: datetime | None = None) -> str | None:
+    """Why a request for evaluation must wait for the case's posted notice (the latest), or None:
+    its objection period runs (the reason names its end), or objections wait for moderation. The
+    guard refuses with this reason; the case page leaves the step out and shows it."""
+    if notice is None:
+        return None  # a household matter, or a notice posted before the board existed
+    if (now or timezone.now()) <= notice.objection_until:
+        return str(format_lazy(_("公示期未满：异议期至 {until} 止，期满后才能提请评价"),
+                               until=local_text(notice.objection_until)))
+    waiting = notice.comments.filter(kind=CommentKind.OBJECTION, status=CommentStatus.PENDING).count()
+    if waiting:
+        return str(format_lazy(_("还有 {n} 条居民异议待审核，审核后才能提请评价"), n=waiting))
+    return None
+
+
+def posted_notice(case: Case) -> Notice | None:
+    """The case's notice that is still posted (the latest), if any."""
+    return (Notice.objects.filter(case_id=case.pk, status=NoticeStatus.POSTED)
+            .order_by("-published_at", "-id").first())
 
 
 def open_q(now: datetime | None = None) -> Q:

@@ -35,7 +35,7 @@ from sanshi.supervision.services import deadline_after
 from sanshi.votes.models import Vote
 
 from .models import Comment, Notice, NoticeEvent
-from .selectors import known_names, public_text
+from .selectors import evaluation_wait, known_names, local_text, public_text
 from .transitions import (
     DECISIONS,
     CommentKind,
@@ -71,11 +71,6 @@ def notice_periods() -> dict[str, int]:
                 f"SANSHI_NOTICE_PERIOD_DAYS: {part.strip()!r} is not KIND=DAYS (PUBLIC or SHARED, whole days)")
         periods[kind] = int(days.strip())
     return periods
-
-
-def local_text(moment: datetime) -> str:
-    """A time as the board and the refusals write it: 2026-12-08 23:59 (local time)."""
-    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
 
 def period_open(notice: Notice, now: datetime | None = None) -> bool:
@@ -152,16 +147,10 @@ def current_notice(case: Case, *, lock: bool = False) -> Notice | None:
 def notice_period_guard(*, case: Case, action: str, actor) -> None:
     """Before a request for evaluation (inside `transition()`, the case row locked): refused while
     the notice's objection period runs — the answer names its end — or while an objection waits
-    for moderation."""
-    notice = current_notice(case, lock=True)
-    if notice is None:
-        return  # a household matter, or a notice posted before the board existed
-    if timezone.now() <= notice.objection_until:
-        raise TransitionNotAllowed(format_lazy(
-            _("公示期未满：异议期至 {until} 止，期满后才能提请评价"), until=local_text(notice.objection_until)))
-    waiting = notice.comments.filter(kind=CommentKind.OBJECTION, status=CommentStatus.PENDING).count()
-    if waiting:
-        raise TransitionNotAllowed(format_lazy(_("还有 {n} 条居民异议待审核，审核后才能提请评价"), n=waiting))
+    for moderation (`selectors.evaluation_wait`)."""
+    reason = evaluation_wait(current_notice(case, lock=True))
+    if reason:
+        raise TransitionNotAllowed(reason)
 
 
 def notice_conclude(*, actor, case: Case, event: CaseEvent) -> None:

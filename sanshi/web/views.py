@@ -26,6 +26,7 @@ from sanshi.deliberation.selectors import open_meetings
 from sanshi.evaluation.services import open_round
 from sanshi.intake.selectors import pool
 from sanshi.intake.services import reporter_phone_reveal
+from sanshi.notices.selectors import evaluation_wait, posted_notice
 from sanshi.rapid import services as rapid_services
 from sanshi.rapid.models import Dispatch
 from sanshi.registry.models import Department, Level, OrgNode
@@ -123,6 +124,11 @@ def case_page(request, case, *, errors=None, failed_action: str = "", revealed=(
     suggestion = case.suggestion or (requests[0].suggestion if requests else {})
     evaluation_round = open_round(case) if case.status == Status.EVALUATING else None
     actions = scope.actions(request.user, case, offered_actions(case.status, case.kind), roles)
+    # while the notice's objection period runs (or an objection waits), 提请评价 is no step yet: the page
+    # says until when instead of offering a button the guard would refuse
+    wait = evaluation_wait(posted_notice(case)) if Action.REQUEST_EVALUATION in actions else None
+    if wait:
+        actions = [a for a in actions if a != Action.REQUEST_EVALUATION]
     return render(request, "web/case.html", {
         "case": case, "requests": [
             (r, r.reporter_phone if (handler and r.pk in revealed) else mask_phone(r.reporter_phone),
@@ -138,7 +144,7 @@ def case_page(request, case, *, errors=None, failed_action: str = "", revealed=(
         "meetings": meetings, **_deliberation_parts(case),
         "errors": errors, "failed_action": failed_action, "posted": request.POST,
         "similar": similar_open_cases(request.user, case) if case.status == Status.RECEIVED else [],
-        "evaluation_round": evaluation_round,
+        "evaluation_round": evaluation_round, "evaluation_wait": wait,
         "ratings_received": evaluation_round.ratings.count() if evaluation_round else 0,
         "my_rating": evaluation_round.ratings.filter(rater=f"user:{request.user.pk}").first() if evaluation_round else None,
         **(extra or {}),

@@ -64,7 +64,7 @@ def test_evaluation_is_refused_until_the_period_ends_then_allowed(world, client,
     assert moves(posted.case_id)[-2:] == ["publicise", "request_evaluation"]
 
 
-def test_the_case_page_refuses_too_early_with_the_date_and_shows_the_notice(world, client, token_for):
+def test_the_case_page_offers_no_evaluation_before_the_period_ends_and_refuses_it(world, client, token_for):
     with time_machine.travel(FRIDAY, tick=False):
         posted = publicise(world, client, token_for)
     with time_machine.travel(at(2026, 12, 9, 9, 0), tick=False):
@@ -72,10 +72,17 @@ def test_the_case_page_refuses_too_early_with_the_date_and_shows_the_notice(worl
         page = client.get(f"/staff/cases/{posted.case_id}/").content.decode()
         assert 'id="case-notices"' in page and f"/notices/{posted.notice.pk}/" in page
         assert "异议期至 2026-12-11 23:59，期满后才能提请评价" in page
+        # no 提请评价 button while the period runs: the next step says until when
+        assert 'id="action-request_evaluation"' not in page
+        assert 'id="evaluation-wait">公示期未满：异议期至 2026-12-11 23:59 止，期满后才能提请评价' in page
         refused = client.post(f"/staff/cases/{posted.case_id}/", {"action": "request_evaluation"})
     assert refused.status_code == 400
     assert "公示期未满：异议期至 2026-12-11 23:59 止，期满后才能提请评价" in refused.content.decode()
     assert Case.objects.get(pk=posted.case_id).status == "publicised"
+    with time_machine.travel(at(2026, 12, 14, 9, 0), tick=False):  # the period is over: the step is offered
+        client.force_login(world.secretary)  # a new session (the idle rule ended the old one)
+        page = client.get(f"/staff/cases/{posted.case_id}/").content.decode()
+    assert 'id="action-request_evaluation"' in page and 'id="evaluation-wait"' not in page
 
 
 def test_working_days_skip_weekends_and_holidays(world, client, token_for):
