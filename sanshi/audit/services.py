@@ -23,6 +23,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from sanshi.core.errors import NotPermitted
+
 from . import anchor
 from .context import RequestContext, request_context
 from .models import GENESIS_HASH, AuditEntry, AuditJournal, Outcome
@@ -225,6 +227,14 @@ def audit_denied(request, obj_type: str = "", obj_id: str = "") -> None:
                 break
     actor = getattr(request, "auth", None) or getattr(request, "user", None)
     audit_refusal(event="access.denied", actor=actor, obj_type=obj_type, obj_id=obj_id, outcome=Outcome.DENIED)
+
+
+def audit_if_denied(request, exc: Exception, obj_type: str, obj_id: object = "") -> None:
+    """For the pages that answer a refused act with a message (and a redirect or the form again)
+    rather than a 403: record the same `access.denied` row when the refusal is NotPermitted (the
+    user may not take the act); bad input and a wrong state are no denial."""
+    if isinstance(exc, NotPermitted):
+        audit_denied(request, obj_type, str(obj_id or ""))
 
 
 # --- sign-in (Django's signals; connected in apps.py) ------------------------------------------

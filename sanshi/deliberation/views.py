@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from sanshi.audit.services import audit_if_denied
 from sanshi.cases import scope
 from sanshi.cases.actions import get_case_or_404
 from sanshi.cases.exports import CASE_HEADERS, CASE_WIDTHS, audited_export, case_rows, export_or_back
@@ -165,6 +166,7 @@ def meeting_new(request):
                 place=form.cleaned_data["place"], participants=_parse_participants(form.cleaned_data["participants"]),
                 cases=picked)
         except ApplicationError as exc:
+            audit_if_denied(request, exc, "meeting")
             apply_errors(form, exc)
         else:
             messages.success(request, _("议事会已召集"))
@@ -223,6 +225,7 @@ def meeting_view(request, meeting_id: int):
                 else:
                     raise NotFound(_("未知的操作"))
         except ApplicationError as exc:
+            audit_if_denied(request, exc, "meeting", meeting.pk)
             messages.error(request, exc.message + "".join(_("：") + str(m) for m in exc.errors.values()))
         else:
             messages.success(request, _("已保存"))

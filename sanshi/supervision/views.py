@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from sanshi.audit.services import audit_if_denied
 from sanshi.cases import scope
 from sanshi.cases.exports import audited_export, export_or_back
 from sanshi.cases.filters import ListFilter, page_of
@@ -151,6 +152,7 @@ def ledger_entry(request, entry_id: int):
         except NotFound:
             raise Http404 from None
         except ApplicationError as exc:
+            audit_if_denied(request, exc, "ledger_entry", entry.pk)
             errors = exc.errors or {"general": exc.message}
             if request.htmx and op == "claim":  # htmx swaps only 2xx answers: the row, saying why not
                 entry = entry_for(request.user, entry_id)
@@ -240,6 +242,7 @@ def visit_view(request, visit_id: int):
             follow_up_record(actor=request.user, visit=visit, satisfaction=request.POST.get("satisfaction", ""),
                              contact_method=request.POST.get("contact_method", ""), note=request.POST.get("note", ""))
         except ApplicationError as exc:
+            audit_if_denied(request, exc, "follow_up_visit", visit.pk)
             errors = exc.errors or {"general": exc.message}
             messages.error(request, exc.message)
         else:

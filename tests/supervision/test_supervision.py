@@ -433,6 +433,13 @@ def test_the_grid_leader_records_the_visit_on_the_page(world, client):
     page = client.get("/staff/visits/").content.decode()
     assert case.title in page and "登记回访结果" in page
     visit = case.follow_up_visit
+    client.force_login(world.secretary)  # sees the community's visits; only the grid's leader records them
+    refused = client.post(f"/staff/visits/{visit.pk}/", {"satisfaction": "satisfied", "contact_method": "phone"})
+    assert refused.status_code == 400 and "只有该网格的网格长可以登记回访" in refused.content.decode()
+    denied = AuditEntry.objects.get(event="access.denied")  # refused with the form again, audited as a 403 would be
+    assert (denied.actor_username, denied.obj_type, denied.obj_id) == (world.secretary.username, "follow_up_visit",
+                                                                       str(visit.pk))
+    client.force_login(world.grid_leader)
     bad = client.post(f"/staff/visits/{visit.pk}/", {"satisfaction": "unsatisfied", "contact_method": "phone"})
     assert bad.status_code == 400 and "居民不满意时请记录原因和意见" in bad.content.decode()
     assert not case.events.filter(action="follow_up").exists()
@@ -498,6 +505,15 @@ def test_the_ledger_page_lists_the_street_and_claims_with_htmx(world, client):
     client.force_login(world.grid_worker)  # inside the street: reads its ledger, cannot claim
     page = client.get("/staff/ledger/").content.decode()
     assert entry.case.title in page
+    from sanshi.audit.models import AuditEntry
+    from sanshi.supervision.models import LedgerProgress
+
+    refused = client.post(f"/staff/ledger/{entry.pk}/", {"op": "progress", "note": "已进场", "percent": "50"})
+    assert refused.status_code == 302 and not LedgerProgress.objects.filter(entry=entry).exists()
+    # refused with a message, audited as a 403 would be
+    denied = AuditEntry.objects.get(event="access.denied", actor_username=world.grid_worker.username)
+    assert (denied.actor_username, denied.obj_type, denied.obj_id) == (world.grid_worker.username, "ledger_entry",
+                                                                       str(entry.pk))
 
 
 def test_the_ledger_exports_to_excel(world, client):
