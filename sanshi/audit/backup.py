@@ -42,7 +42,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.loader import MigrationLoader
 
-from sanshi.core.crypto import lookup_hash
+from sanshi.core.crypto import UNREADABLE, lookup_hash
 from sanshi.core.fields import EncryptedTextField
 
 from . import anchor
@@ -59,7 +59,7 @@ MODEL_INFO_FILE = MODEL_FILE + ".json"
 # what the fingerprint hashes: the keyed lookup hash of this fixed text names the key without revealing it
 FINGERPRINT_TEXT = "sanshi:backup:field-key-fingerprint:v1"
 _CHUNK = 1024 * 1024
-UNREADABLE = "[无法解密]"  # what core.crypto.decrypt gives for a value another key encrypted
+
 
 Say = Callable[[str], None]
 

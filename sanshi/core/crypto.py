@@ -2,7 +2,13 @@
 HMAC-SHA256, from the `cryptography` package) with a keyed hash beside them for exact lookup.
 
 Keys are derived with HKDF from SANSHI_FIELD_KEY (production requires it), so the encryption key
-and the lookup-hash key are independent."""
+and the lookup-hash key are independent.
+
+Rotation (docs/operations.md, "The field key"): the new key goes in SANSHI_FIELD_KEY and the old one
+in SANSHI_FIELD_KEY_PREVIOUS. Values are then read with either (cryptography's MultiFernet: each
+token is authenticated, so the key that made it is the one that opens it) and always written with
+the new one; lookup hashes are always the new key's. `sanshi rotate-field-key` re-encrypts every
+stored value and recomputes its lookup hash, after which the old key can go."""
 
 import base64
 import functools
@@ -10,7 +16,7 @@ import hashlib
 import hmac
 import secrets
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
@@ -18,30 +24,44 @@ from django.conf import settings
 PREFIX = "enc1:"
 
 
-def _derive(purpose: bytes) -> bytes:
-    secret = (settings.SANSHI_FIELD_KEY or settings.SECRET_KEY).encode()
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"sanshi-personal-data", info=purpose).derive(secret)
+UNREADABLE = "[无法解密]"
+
+
+def _secrets() -> tuple[str, ...]:
+    """The current key (SANSHI_FIELD_KEY; SECRET_KEY in development), then the previous ones."""
+    previous = tuple(k for k in getattr(settings, "SANSHI_FIELD_KEY_PREVIOUS", ()) if k)
+    return (settings.SANSHI_FIELD_KEY or settings.SECRET_KEY, *previous)
+
+
+def _derive(secret: str, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"sanshi-personal-data", info=purpose).derive(secret.encode())
+
+
+def _fernet_of(secret: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derive(secret, b"encrypt")))
 
 
 @functools.cache
-def _fernet(secret_marker: str) -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(_derive(b"encrypt")))
+def _ciphers(marker: str) -> tuple[Fernet, MultiFernet]:
+    """The current key's cipher, and one that reads with the current key or any previous one."""
+    secrets_ = _secrets()
+    return _fernet_of(secrets_[0]), MultiFernet([_fernet_of(s) for s in secrets_])
 
 
 @functools.cache
-def _hash_key(secret_marker: str) -> bytes:
-    return _derive(b"lookup")
+def _hash_key(marker: str) -> bytes:
+    return _derive(_secrets()[0], b"lookup")
 
 
 def _marker() -> str:
-    # cache per key, so tests that change the key get new ciphers
-    return hashlib.sha256((settings.SANSHI_FIELD_KEY or settings.SECRET_KEY).encode()).hexdigest()
+    # cache per set of keys, so tests (and a rotation) that change the keys get new ciphers
+    return hashlib.sha256("\n".join(_secrets()).encode()).hexdigest()
 
 
 def encrypt(value: str) -> str:
     if not value:
         return ""
-    return PREFIX + _fernet(_marker()).encrypt(value.encode()).decode()
+    return PREFIX + _ciphers(_marker())[0].encrypt(value.encode()).decode()
 
 
 def decrypt(value: str) -> str:
@@ -50,9 +70,22 @@ def decrypt(value: str) -> str:
     if not value.startswith(PREFIX):
         return value  # written before encryption was introduced
     try:
-        return _fernet(_marker()).decrypt(value[len(PREFIX):].encode()).decode()
+        return _ciphers(_marker())[1].decrypt(value[len(PREFIX):].encode()).decode()
     except InvalidToken:
-        return "[无法解密]"
+        return UNREADABLE
+
+
+def under_current_key(value: str) -> bool:
+    """Whether a stored value is encrypted with the current key (an empty one needs no key)."""
+    if not value:
+        return True
+    if not value.startswith(PREFIX):
+        return False
+    try:
+        _ciphers(_marker())[0].decrypt(value[len(PREFIX):].encode())
+    except InvalidToken:
+        return False
+    return True
 
 
 def lookup_hash(value: str) -> str:

@@ -235,6 +235,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Personal data at rest: key for phone/ID encryption and the keyed hash used for exact lookup.
 # Production must set it (a url-safe base64 string of 32+ random bytes); dev derives one from SECRET_KEY.
 SANSHI_FIELD_KEY = env.str("SANSHI_FIELD_KEY", default="")
+# during a rotation: the key(s) replaced, comma-separated — still read, never written (docs/operations.md)
+SANSHI_FIELD_KEY_PREVIOUS = env.list("SANSHI_FIELD_KEY_PREVIOUS", default=[])
 SANSHI_DEMO_PASSWORD = env.str("SANSHI_DEMO_PASSWORD", default="sanshi-demo")
 SANSHI_MAX_PHOTO_BYTES = env.int("SANSHI_MAX_PHOTO_BYTES", default=5 * 1024 * 1024)
 SANSHI_MAX_IMAGE_PIXELS = env.int("SANSHI_MAX_IMAGE_PIXELS", default=40_000_000)  # larger photos: 400 (and no bombs)
