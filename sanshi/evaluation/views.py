@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.decorators import ratelimit
 
+from sanshi.accounts.throttling import limit_per_address
 from sanshi.cases.actions import get_case_or_404
 from sanshi.cases.models import Status
 from sanshi.cases.selectors import public_timeline
@@ -18,13 +18,13 @@ from sanshi.core.errors import ApplicationError, NotFound
 from .services import evaluation_by_code, party_code_case, party_slips
 
 
-@ratelimit(key="ip", rate="30/m", method=ratelimit.ALL, block=False)
+@limit_per_address("rate", "SANSHI_RATE_RATING")
 @require_http_methods(["GET", "POST"])
 def rate(request, code: str = ""):
-    """`/rate/`: enter the rating code; `/rate/<code>/`: the matter's public timeline and the form."""
+    """`/rate/`: enter the rating code; `/rate/<code>/`: the matter's public timeline and the form.
+    Limited per client address by the pages' one rule (behind SANSHI_NUM_PROXIES proxies too): a
+    code is guessed by trying many."""
     code = (code or request.GET.get("code", "")).strip().upper()
-    if getattr(request, "limited", False):
-        return render(request, "evaluation/rate.html", {"limited": True}, status=429)
     if not code:
         return render(request, "evaluation/rate.html", {})
     try:

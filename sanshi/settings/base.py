@@ -183,6 +183,7 @@ NINJA_NUM_PROXIES = env.int("SANSHI_NUM_PROXIES", default=0)
 # No global cap: many residents share one carrier address, and one attacker must not stop all intake.
 SANSHI_RATE_REPORT = env.str("SANSHI_RATE_REPORT", default="10/min")  # POST /report/
 SANSHI_RATE_TRACK = env.str("SANSHI_RATE_TRACK", default="60/min")  # /track/, /track/<code>/, /report/done/<code>/
+SANSHI_RATE_RATING = env.str("SANSHI_RATE_RATING", default="30/min")  # /rate/ and /rate/<code>/ (the parties' codes)
 SANSHI_RATE_SIGN_IN = env.str("SANSHI_RATE_SIGN_IN", default="20/min")  # POST /accounts/login/ and /api/v1/auth/token
 SANSHI_RATE_NOTICE_COMMENT = env.str("SANSHI_RATE_NOTICE_COMMENT", default="5/h")  # comments on /notices/, page and API
 RATELIMIT_FAIL_OPEN = True  # a cache outage must not stop intake; the lockout (in the database) still guards sign-in

@@ -13,7 +13,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405 — threads in tests must
 # The suite makes hundreds of API calls a minute from one address; tests of the limits lower these.
 SANSHI_RATE_ANON = "100000/min"
 SANSHI_RATE_USER = "100000/min"
-SANSHI_RATE_REPORT = SANSHI_RATE_TRACK = SANSHI_RATE_SIGN_IN = "100000/min"  # pages and sign-in, per address
+SANSHI_RATE_REPORT = SANSHI_RATE_TRACK = SANSHI_RATE_SIGN_IN = SANSHI_RATE_RATING = "100000/min"  # pages and sign-in, per address
 SANSHI_RATE_NOTICE_COMMENT = "100000/min"  # comments on notices, per address
 # one test process: an in-memory cache keeps rate-limit tests independent of the database
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

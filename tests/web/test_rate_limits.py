@@ -88,3 +88,14 @@ def test_sign_in_attempts_are_limited_per_address_on_the_page_and_the_api_togeth
     assert client.get("/accounts/login/").status_code == 200
     assert client.post("/accounts/login/", {"username": "gridworker", "password": PASSWORD},
                        REMOTE_ADDR=NEIGHBOUR).status_code == 302
+
+
+def test_the_parties_rating_page_is_limited_per_address_by_the_same_rule(world, client, settings, clock):
+    """/rate/ had its own fixed 30 a minute on REMOTE_ADDR (so behind a proxy every resident shared one
+    count); it now takes SANSHI_RATE_RATING and the pages' address rule, with the same 429 page."""
+    settings.SANSHI_RATE_RATING = "3/min"
+    assert [client.get("/rate/", {"code": f"WRONG{n}"}).status_code for n in range(3)] == [404, 404, 404]
+    assert_refused_in_chinese(client.get("/rate/", {"code": "WRONG3"}))
+    assert client.get("/rate/", REMOTE_ADDR=NEIGHBOUR).status_code == 200
+    clock.shift(61)
+    assert client.get("/rate/").status_code == 200
