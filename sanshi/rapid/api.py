@@ -12,8 +12,10 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from sanshi.accounts.idempotency import idempotent
+from sanshi.cases import scope
 from sanshi.cases.actions import get_case_or_404
 from sanshi.core.errors import NotFound
+from sanshi.core.files import private_file
 from sanshi.core.schemas import router_errors as errors
 
 from . import services
@@ -46,7 +48,8 @@ class DispatchOut(Schema):
     arrived_at: datetime | None
     result_at: datetime | None
     result: str
-    photo: str | None = Field(..., description="the site photo: a staff page, signed-in and scope-checked")
+    photo: str | None = Field(..., description="the site photo: a staff page, signed-in and scope-checked; "
+                                               "with a bearer token: GET /api/v1/dispatches/{id}/photo")
     reinforcement_requested_at: datetime | None
     reinforcement_note: str
     withdrawn_at: datetime | None = Field(None, description="withdrawn by the command centre (撤回派单)")
@@ -181,3 +184,15 @@ def team_duty(request, team_id: int, payload: DutyIn):
     t = teams_for_user(request.auth).get(pk=team.pk)
     return {"id": t.pk, "street": t.street.code, "name": t.name, "kind": t.kind, "zones": t.zones,
             "on_duty": t.on_duty, "open_dispatches": t.open_dispatches}
+
+
+@router.get("/dispatches/{dispatch_id}/photo", response={**errors(404)}, summary="现场照片（图片文件）",
+            openapi_extra={"responses": {"200": {"description": "the image (never cached, never sniffed)",
+                                                 "content": {"image/jpeg": {}, "image/png": {}}}}})
+def photo(request, dispatch_id: int):
+    """The team's site photo, for who sees the dispatch's case (the case page's rule, as the staff page
+    /staff/photos/dispatches/<id>/): out of sight answers 404 like a missing photo, and is audited."""
+    d = Dispatch.objects.filter(scope.case_q(request.auth, "case__"), pk=dispatch_id).first()
+    if d is None or not d.photo:
+        raise NotFound(_("照片不存在"))
+    return private_file(d.photo)

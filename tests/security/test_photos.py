@@ -173,3 +173,18 @@ def test_each_role_gets_a_cases_photo_exactly_when_it_sees_the_case(world, clien
             if got != (200 if name in SEES[role] else 404):
                 wrong.append((role, name, got))
     assert wrong == []
+
+
+def test_an_api_token_fetches_the_site_photo_by_the_same_rule(world, photographed, client, token_for):
+    """The grid workers' app holds a bearer token, not a browser session: the site photo is served to it
+    under the same rule, 404 (audited) out of sight."""
+    url = f"/api/v1/dispatches/{photographed.dispatch.pk}/photo"
+    response = client.get(url, **token_for(photographed.responder))
+    assert response.status_code == 200 and _private(response)
+    assert b"".join(response.streaming_content) == photographed.site_bytes
+    assert client.get(url, **token_for(world.grid_worker)).status_code == 200
+    refused = client.get(url, **token_for(photographed.sibling_secretary))
+    assert refused.status_code == 404 and refused.json()["detail"] == "照片不存在"
+    denied = AuditEntry.objects.get(event="access.denied")
+    assert denied.actor_username == "sibling-secretary"
+    assert client.get(url).status_code == 401
