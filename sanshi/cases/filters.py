@@ -71,6 +71,9 @@ def node_choices(user, roles=None) -> list[tuple[str, str]]:
     return [(n.code, f"{'　' * max(0, n.depth - top_depth)}{n.name}") for n in nodes.only("code", "name", "depth")]
 
 
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # the dates a list's period may name
+
+
 class ListFilter(forms.Form):
     """The query string of a list. `statuses`: the list's status choices, its default first (value
     ""); `kinds`: offer the kind filter (`kind_choices`, `kind_label`: the list's own); `period_label`:
@@ -106,6 +109,12 @@ class ListFilter(forms.Form):
 
     def clean(self):
         cleaned = super().clean() or {}
+        for name in ("from", "to"):  # 9999-12-31 + 1 day would overflow: a list's dates are this century's
+            day = cleaned.get(name)
+            if day is not None and not (EARLIEST <= day <= LATEST):
+                self.add_error(name, format_lazy(_("请填写{a}至{b}之间的日期"), a=EARLIEST.isoformat(),
+                                                 b=LATEST.isoformat()))
+                cleaned.pop(name, None)
         start, end = cleaned.get("from"), cleaned.get("to")
         if start and end and start > end:
             self.add_error("to", _("结束日期不能早于开始日期"))
