@@ -16,7 +16,8 @@
 5. GET /api/v1/kpis as a district officer (bearer token, in-process through Django's test client:
    middleware, auth, the body's queries and JSON, no network), --requests times at each level
    (district, then a random street, community and grid each time) for the last whole month and
-   for the last twelve months (the default period, with its year before). p50 and p95 in ms.
+   for the last twelve months (the default period, with its year before). p50 and p95 in ms. Then
+   the dashboard page itself (/staff/dashboard/, the HTML with its charts, a year) at each level.
 6. The worker's sweep: --sweep old open cases (received over the two years) closed now, one event
    each; the time `kpis_refresh` takes to read them (fresh and settled passes) and apply their
    changes to the day and month rows, in events a second. (It changes the database: with --reuse,
@@ -209,6 +210,8 @@ def measure(levels: dict, n: int, say) -> dict:
     from django.test import Client
     from django.utils import timezone
 
+    from sanshi.accounts.models import User
+
     client = Client()
     token = client.post("/api/v1/auth/token", {"username": "bench-district", "password": PASSWORD},
                         content_type="application/json")
@@ -233,6 +236,22 @@ def measure(levels: dict, n: int, say) -> dict:
             out.setdefault(level, {})[period] = r
             say(f"  {level:<9} {period:<5} p50 {r['p50_ms']:7.1f} ms   p95 {r['p95_ms']:7.1f} ms   "
                 f"max {r['max_ms']:7.1f} ms  ({n} requests)")
+    page = Client()
+    page.force_login(User.objects.get(username="bench-district"))
+    for level, nodes in levels.items():
+        page.get(f"/staff/dashboard/?node={nodes[0].code}")  # warm the templates and the plan
+        times = []
+        for _ in range(n):
+            node = rng.choice(nodes)
+            t0 = time.perf_counter()
+            response = page.get(f"/staff/dashboard/?node={node.code}")
+            times.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200, response.status_code
+        r = {"p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1),
+             "max_ms": round(max(times), 1), "n": n}
+        out.setdefault("page", {})[level] = r
+        say(f"  page {level:<9} year p50 {r['p50_ms']:7.1f} ms   p95 {r['p95_ms']:7.1f} ms   "
+            f"max {r['max_ms']:7.1f} ms  (/staff/dashboard/, HTML with its SVG charts)")
     return out
 
 
@@ -371,6 +390,7 @@ def main() -> int:
         say(f"GET /api/v1/kpis, {args.requests} requests per level and period (month: last whole month; "
             "year: last twelve months, with the year before):")
         result["api"] = measure(levels, args.requests, say)
+        result["page"] = result["api"].pop("page")
         result["p95_max_ms"] = max(r["p95_ms"] for by in result["api"].values() for r in by.values())
         if args.sweep:
             say("the worker's sweep after new events:")
