@@ -93,7 +93,8 @@ def tally_chart(summary: dict) -> SafeString:
     p_owners, p_area = summary["participating_owners"], Decimal(summary["participating_area"])
     parts: list[str] = []
     y = 16
-    parts.append(f'<text x="0" y="{y}" font-size="13" font-weight="700">{escape(_("参与表决（须人数和面积均达到三分之二以上）"))}</text>')
+    heading = _("参与表决（须人数和面积均达到三分之二以上）")  # outside the f-string: makemessages finds it
+    parts.append(f'<text x="0" y="{y}" font-size="13" font-weight="700">{escape(heading)}</text>')
     y += 20
     for label, part, whole, unit in ((_("人数"), p_owners, owners, _("人")), (_("面积"), p_area, area, "㎡")):
         met = reaches(part, whole, PARTICIPATION_SHARE)

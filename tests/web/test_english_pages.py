@@ -30,6 +30,7 @@ def test_the_notice_board_and_a_notice_read_in_english(world, client, token_for)
     assert board["Content-Language"] == page["Content-Language"] == "en"
     board_text, page_text = board.content.decode(), page.content.decode()
     assert "are posted here for everyone to judge" in board_text
+    assert "<h1>Notice board</h1>" in board_text and "← Notice board" in page_text  # not the case action's words
     assert "In objection period" in board_text and "1 public notice in all" in board_text
     assert "The notice period (objection period) runs until <strong>" in page_text
     assert "Make a comment or objection" in page_text and "Print the notice (A4 PDF)" in page_text
