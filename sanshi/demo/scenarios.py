@@ -28,6 +28,7 @@ from sanshi.cases.transitions import Action
 from sanshi.catalog.models import CatalogueItem
 from sanshi.catalog.selectors import current_items
 from sanshi.catalog.services import ensure_catalogue
+from sanshi.evaluation.models import Evaluation, Group, Rating
 from sanshi.intake.channels import CHANNEL_OF, SubChannel, sub_channel_label
 from sanshi.intake.models import Request
 from sanshi.intake.services import new_tracking_code
@@ -62,6 +63,11 @@ DS_BEFORE = {"PUBLIC": 27, "SHARED": 49, "HOUSEHOLD": 80}
 JJ_RECEIVED, JJ_RESOLVED, JJ_GRASSROOTS, JJ_BELOW_STREET = 30041, 29364, 29132, 15000
 JJ_RESOLUTION_RATE, JJ_GRASSROOTS_RATE = "0.9775", "0.9697"
 JJ_HOUSEHOLD_SHARE = Decimal("0.6")  # of the matters settled below the street: household at the grid
+
+
+# who rates each kind (J0 §3 step 4): the parties a household matter, the supervision committee a
+# shared one, the street's people's-congress committee a public one
+RATING_GROUP = {"HOUSEHOLD": Group.PARTIES, "SHARED": Group.SUPERVISION_COMMITTEE, "PUBLIC": Group.PEOPLES_CONGRESS}
 
 
 @dataclass
@@ -163,17 +169,36 @@ class Writer:
         for case, request in zip(cases, requests, strict=True):
             request.case = case
         Request.objects.bulk_create(requests)
-        events = []
+        events, ratings = [], []
         for spec, case, request, (item, org) in zip(specs, cases, requests, picked, strict=True):
             steps = self.steps(spec, case, request, item, org)
             times = self.times(spec, len(steps))
             events += [CaseEvent(case=case, action=action, from_status=before, to_status=after, actor_label=label,
                                  at=at, public_note=note, data=data)
                        for (action, before, after, label, note, data), at in zip(steps, times, strict=True)]
+            ratings += self.ratings(spec, case, request, steps, times)
             case.created_at = spec.received_at
             case.closed_at = times[-1] if case.status == Status.CLOSED else None
         CaseEvent.objects.bulk_create(events, batch_size=1000)
+        Evaluation.objects.bulk_create(ratings, batch_size=1000)
         Case.objects.bulk_update(cases, ["created_at", "closed_at"], batch_size=1000)
+
+    def ratings(self, spec: Spec, case: Case, request: Request, steps: list, times: list[datetime]) -> list[Evaluation]:
+        """The designated group's rating that each evaluation round ended with: good before the close;
+        for a matter redone a level up, bad before its escalation, then good (as the services record
+        them: one rating a round, the group of the matter's kind)."""
+        if spec.path not in ("closed", "escalated"):
+            return []
+        group = RATING_GROUP[spec.kind]
+        rater = f"request:{request.pk}" if group == Group.PARTIES else f"demo:{group}"
+        at = {action: when for (action, *_rest), when in zip(steps, times, strict=True)}
+        out = []
+        if spec.path == "escalated":
+            out.append(Evaluation(case=case, round=1, group=group, rater=rater, rating=Rating.BAD, evaluator_role=group,
+                                  at=at[Action.ESCALATE], comment="办理结果未达预期"))
+        out.append(Evaluation(case=case, round=2 if spec.path == "escalated" else 1, group=group, rater=rater,
+                              rating=Rating.GOOD, evaluator_role=group, at=at[Action.CLOSE]))
+        return out
 
     def times(self, spec: Spec, n: int) -> list[datetime]:
         """Receipt, then a step every few hours (closed cases) or within the hour (open ones), never

@@ -70,6 +70,10 @@ def test_chengzi_closed_its_matters_and_its_hotline_orders_fell(db, client, demo
     assert (hotline, before) == (140, 163) and rate(hotline - before, before) == "-0.1411"
     assert body["received"]["total"] == 480 and body["open_now"] == 20  # 20 received lately, still in hand
     assert body["previous_year"]["closed"]["total"] == 505
+    # each closed matter's round ended with its group's rating: 460 good, and one bad for each of the 20
+    # redone a level up before it closed
+    assert (body["counts"]["ratings"], body["counts"]["ratings_good"]) == (480, 460)
+    assert body["satisfaction_rate"] == rate(460, 480) == "0.9583"
 
     # the same on the dashboard the operator signs in to
     html = dashboard(client, "demo-cz-operator")
