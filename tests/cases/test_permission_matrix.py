@@ -182,6 +182,8 @@ API = {
     ("POST", "/api/v1/dispatches/{dispatch_id}/arrive"): "team", ("POST", "/api/v1/dispatches/{dispatch_id}/result"): "team",
     ("POST", "/api/v1/dispatches/{dispatch_id}/reinforcement"): "team", ("GET", "/api/v1/teams"): "token",
     ("POST", "/api/v1/dispatches/{dispatch_id}/withdraw"): "transition",  # who may dispatch on the case
+    # a team's site photo, for who sees its case, role by role (tests/security/test_photos.py)
+    ("GET", "/api/v1/dispatches/{dispatch_id}/photo"): "case",
     ("POST", "/api/v1/teams/{team_id}/duty"): "duty",
     # the triage model's status and retraining: see tests/test_triage_retrain.py
     ("GET", "/api/v1/triage/model"): "model", ("POST", "/api/v1/triage/retrain"): "model",

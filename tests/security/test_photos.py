@@ -160,17 +160,26 @@ def test_the_app_serves_nothing_under_media_even_in_development(photographed, cl
     assert get_resolver().resolve(f"/staff/photos/{photographed.photo.pk}/").url_name == "request-photo"
 
 
-def test_each_role_gets_a_cases_photo_exactly_when_it_sees_the_case(world, client):
-    """The permission matrix's oracle (DOMAIN.md §3b): a photo follows its case, role by role."""
+def test_each_role_gets_a_cases_photo_exactly_when_it_sees_the_case(world, client, token_for):
+    """The permission matrix's oracle (DOMAIN.md §3b): a photo follows its case, role by role — a
+    request's photo on its page, a team's site photo on its page and through the API."""
     matrix = Matrix(world, client)
     photos = {name: Photo.objects.create(request=case.requests.first(), image=_store(f"requests/m/{name}.png", _png()))
               for name, case in matrix.cases.items()}
+    team = ResponseTeam.objects.create(street=world.street, name="矩阵应急队")
+    sites = {name: Dispatch.objects.create(case=case, team=team, dispatched_at=timezone.now(),
+                                           photo=_store(f"dispatch/m/{name}.png", _png()))
+             for name, case in matrix.cases.items()}
     wrong = []
     for role, user in matrix.users.items():
         client.force_login(user)
+        headers = token_for(user)
         for name, photo in photos.items():
-            got = client.get(f"/staff/photos/{photo.pk}/").status_code
-            if got != (200 if name in SEES[role] else 404):
+            want = 200 if name in SEES[role] else 404
+            got = (client.get(f"/staff/photos/{photo.pk}/").status_code,
+                   client.get(f"/staff/photos/dispatches/{sites[name].pk}/").status_code,
+                   client.get(f"/api/v1/dispatches/{sites[name].pk}/photo", **headers).status_code)
+            if got != (want, want, want):
                 wrong.append((role, name, got))
     assert wrong == []
 
