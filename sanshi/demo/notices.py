@@ -20,7 +20,8 @@ from sanshi.cases.services import case_publicise
 from sanshi.cases.transitions import Action
 from sanshi.intake.models import Request
 from sanshi.notices.models import Comment, Notice
-from sanshi.notices.services import comment_moderate, comment_submit, current_notice, period_days
+from sanshi.notices.selectors import current_notice
+from sanshi.notices.services import comment_moderate, comment_submit, period_days
 from sanshi.notices.transitions import CommentKind, NoticeAction
 from sanshi.registry.models import Role
 from sanshi.supervision.services import calendar_exceptions, deadline_after

@@ -77,10 +77,11 @@ def evaluation_wait(notice: Notice | None, *, now: datetime | None = None) -> st
     return None
 
 
-def posted_notice(case: Case) -> Notice | None:
-    """The case's notice that is still posted (the latest), if any."""
-    return (Notice.objects.filter(case_id=case.pk, status=NoticeStatus.POSTED)
-            .order_by("-published_at", "-id").first())
+def current_notice(case: Case, *, lock: bool = False) -> Notice | None:
+    """The case's notice that is still posted (the latest), if any; `lock`: its row locked, for the
+    services' guards inside a move's transaction."""
+    qs = Notice.objects.filter(case_id=case.pk, status=NoticeStatus.POSTED).order_by("-published_at", "-id")
+    return (qs.select_for_update() if lock else qs).first()
 
 
 def open_q(now: datetime | None = None) -> Q:

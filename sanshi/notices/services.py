@@ -35,7 +35,7 @@ from sanshi.supervision.services import deadline_after
 from sanshi.votes.models import Vote
 
 from .models import Comment, Notice, NoticeEvent
-from .selectors import evaluation_wait, known_names, local_text, public_text
+from .selectors import current_notice, evaluation_wait, known_names, local_text, public_text
 from .transitions import (
     DECISIONS,
     CommentKind,
@@ -136,12 +136,6 @@ def notice_post(*, actor, case: Case, event: CaseEvent) -> Notice:
                         objection_until=deadline_after(event.at, period_days(fresh.kind)), status="")
         _notice_move(notice, NoticeAction.POST, actor=actor, actor_label=event.actor_label)
     return notice
-
-
-def current_notice(case: Case, *, lock: bool = False) -> Notice | None:
-    """The case's notice that is still posted (the latest), if any."""
-    qs = Notice.objects.filter(case_id=case.pk, status=NoticeStatus.POSTED).order_by("-published_at", "-id")
-    return (qs.select_for_update() if lock else qs).first()
 
 
 def notice_period_guard(*, case: Case, action: str, actor) -> None:

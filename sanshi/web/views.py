@@ -26,7 +26,7 @@ from sanshi.deliberation.selectors import open_meetings
 from sanshi.evaluation.services import open_round
 from sanshi.intake.selectors import pool
 from sanshi.intake.services import reporter_phone_reveal
-from sanshi.notices.selectors import evaluation_wait, posted_notice
+from sanshi.notices.selectors import current_notice, evaluation_wait
 from sanshi.rapid import services as rapid_services
 from sanshi.rapid.models import Dispatch
 from sanshi.registry.models import Department, Level, OrgNode
@@ -126,7 +126,7 @@ def case_page(request, case, *, errors=None, failed_action: str = "", revealed=(
     actions = scope.actions(request.user, case, offered_actions(case.status, case.kind), roles)
     # while the notice's objection period runs (or an objection waits), 提请评价 is no step yet: the page
     # says until when instead of offering a button the guard would refuse
-    wait = evaluation_wait(posted_notice(case)) if Action.REQUEST_EVALUATION in actions else None
+    wait = evaluation_wait(current_notice(case)) if Action.REQUEST_EVALUATION in actions else None
     if wait:
         actions = [a for a in actions if a != Action.REQUEST_EVALUATION]
     return render(request, "web/case.html", {
