@@ -292,23 +292,29 @@ def spans(period: Period) -> tuple[list[date], list[tuple[date, date]]]:
     return months, ranges
 
 
+def _cached(nodes: list[OrgNode], period: Period) -> tuple[QuerySet[MonthFigures] | None, QuerySet[DayFigures] | None]:
+    """The cache's rows of these nodes over the period: the month rows of its whole months and the day
+    rows of the days at either end (`spans`); None where the period has none of a kind."""
+    months, ranges = spans(period)
+    within_days = Q()
+    for first, last in ranges:
+        within_days |= Q(day__gte=first, day__lte=last)
+    return (MonthFigures.objects.filter(node__in=nodes, month__in=months) if months else None,
+            DayFigures.objects.filter(within_days, node__in=nodes) if ranges else None)
+
+
 def _grouped(nodes: list[OrgNode], period: Period, fields: tuple[str, ...], *, trend: bool = False) -> list[dict]:
     """The cache's sums of these nodes over the period, grouped by `fields` (and by the month with
     `trend`, as `month`): one query on the month rows for the whole months, one on the day rows for
     the days at either end. The same group may come twice (once from each); callers add them up."""
-    months, ranges = spans(period)
+    month_rows, day_rows = _cached(nodes, period)
     out: list[dict] = []
-    if months:
-        rows = MonthFigures.objects.filter(node__in=nodes, month__in=months)
-        out += rows.values(*fields, *(("month",) if trend else ())).annotate(**SUMS).order_by()
-    if ranges:
-        within_days = Q()
-        for first, last in ranges:
-            within_days |= Q(day__gte=first, day__lte=last)
-        days = DayFigures.objects.filter(within_days, node__in=nodes)
+    if month_rows is not None:
+        out += month_rows.values(*fields, *(("month",) if trend else ())).annotate(**SUMS).order_by()
+    if day_rows is not None:
         if trend:  # the month as two integers: cheaper to read back than a truncated date (bench/dashboard.py)
-            days = days.annotate(y=ExtractYear("day"), m=ExtractMonth("day"))
-        for row in days.values(*fields, *(("y", "m") if trend else ())).annotate(**SUMS).order_by():
+            day_rows = day_rows.annotate(y=ExtractYear("day"), m=ExtractMonth("day"))
+        for row in day_rows.values(*fields, *(("y", "m") if trend else ())).annotate(**SUMS).order_by():
             if trend:
                 row["month"] = date(row.pop("y"), row.pop("m"), 1)
             out.append(row)
@@ -318,17 +324,10 @@ def _grouped(nodes: list[OrgNode], period: Period, fields: tuple[str, ...], *, t
 def _histograms(node: OrgNode, period: Period) -> dict[str, dict[str, int]]:
     """The days-to-close histograms of the cases closed of those received in the period, for all
     kinds (`all`) and each kind."""
-    months, ranges = spans(period)
-    sources: list[QuerySet[Any]] = []
-    if months:
-        sources.append(MonthFigures.objects.filter(node=node, month__in=months))
-    if ranges:
-        within_days = Q()
-        for first, last in ranges:
-            within_days |= Q(day__gte=first, day__lte=last)
-        sources.append(DayFigures.objects.filter(within_days, node=node))
     histograms: dict[str, dict[str, int]] = defaultdict(dict)
-    for rows in sources:
+    for rows in _cached([node], period):
+        if rows is None:
+            continue
         for kind, hist in rows.filter(closed__gt=0).values_list("kind", "close_days"):
             for key in ("all", kind):
                 for tenths, n in (hist or {}).items():
